@@ -1,0 +1,50 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from './support/chromium.js';
+
+const harnessPort = Number(process.env['PRIVADS_HARNESS_PORT'] ?? 5174);
+
+/**
+ * Every browser test runs in Debian's Chromium (Playwright cannot download browsers here).
+ * Two projects: `chromium` has WebGPU (SwiftShader, via --enable-unsafe-webgpu) and runs every
+ * spec except those tagged @no-webgpu; `chromium-no-webgpu` runs only those, without the flag.
+ */
+export default defineConfig({
+  testDir: '.',
+  testMatch: '**/*.spec.ts',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${harnessPort}`,
+    headless: true,
+    trace: 'off',
+  },
+  webServer: {
+    command: 'node ../node_modules/vite/bin/vite.js --config ../vite.config.ts',
+    cwd: '.',
+    url: `http://127.0.0.1:${harnessPort}/index.html`,
+    reuseExistingServer: !process.env['CI'],
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      grepInvert: /@no-webgpu/,
+      use: {
+        launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: true }) },
+      },
+    },
+    {
+      name: 'chromium-no-webgpu',
+      grep: /@no-webgpu/,
+      use: {
+        launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) },
+      },
+    },
+  ],
+});
