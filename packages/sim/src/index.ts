@@ -1,2 +1,11 @@
 export { createSeededRandom } from './seeded-random.js';
 export type { SeededRandom } from './seeded-random.js';
+export { SYNTHETIC_TOPICS, GENERIC_AD_WORDS } from './synthetic/topics.js';
+export type { Topic } from './synthetic/topics.js';
+export { createSyntheticWorld } from './synthetic/world.js';
+export type {
+  SyntheticAd,
+  SyntheticUser,
+  SyntheticWorld,
+  SyntheticWorldOptions,
+} from './synthetic/world.js';
