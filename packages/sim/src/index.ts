@@ -9,3 +9,14 @@ export type {
   SyntheticWorld,
   SyntheticWorldOptions,
 } from './synthetic/world.js';
+export { loadMovieLens, MOVIELENS_CLICK_RATING, MOVIELENS_GENRES } from './datasets/movielens.js';
+export { loadMind, parseMindTime } from './datasets/mind.js';
+export type {
+  DatasetClick,
+  DatasetImpression,
+  DatasetItem,
+  DatasetProblem,
+  InteractionDataset,
+  LoadOptions,
+  LoadResult,
+} from './datasets/dataset.js';

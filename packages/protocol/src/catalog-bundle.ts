@@ -1,0 +1,318 @@
+/**
+ * The catalog bundle: one immutable binary file per catalog version, holding for every ad its
+ * projected vector (what scoring uses), its content vector (what on-device learning needs) and its
+ * metadata. Envelope (see `envelope.ts`) with magic `PRVCATLG`, version 1; the body holds the
+ * sections listed in the header, each starting at an 8-byte-aligned offset, zero-padded between:
+ *
+ * 1. `projectedScales` (int8 only): `count` f32 row scales
+ * 2. `projected`: `count × userDim` values, int8 / f16 / f32
+ * 3. `content`: `count × contentDim` f16 values
+ * 4. `ads`: UTF-8 JSON array of {@link AdMetadata}
+ *
+ * The header's `checksum` is CRC-32C of the whole body.
+ */
+import { readAdList, type AdMetadata } from './ad-metadata.js';
+import { crc32c } from './checksum.js';
+import { ProtocolError } from './errors.js';
+import {
+  SECTION_KEYS,
+  formatChecksum,
+  layoutSections,
+  readHeader,
+  readScalarFields,
+  type CatalogBundleHeader,
+  type CatalogSections,
+  type ProjectedEncoding,
+  PROJECTED_ENCODINGS,
+} from './catalog-header.js';
+import { readEnvelope, writeEnvelope } from './envelope.js';
+import { float16ToFloat32Array } from './f16.js';
+import { assertFinite, toFiniteFloat16 } from './finite.js';
+import { FieldReader, parseJsonBytes } from './json.js';
+import { CATALOG_DEFAULT_LIMITS, resolveLimits, type DecodeLimits } from './limits.js';
+import { quantizeRowsInt8 } from './quantize.js';
+import { utf8Encode } from './runtime.js';
+import { readLE, writeLE, type NumericArray } from './typed-bytes.js';
+
+/** ASCII magic of a catalog bundle. */
+export const CATALOG_MAGIC = 'PRVCATLG';
+/** Current catalog bundle format version. */
+export const CATALOG_FORMAT_VERSION = 1;
+/** Default content (ad embedding) dimension Dad. */
+export const DEFAULT_CONTENT_DIM = 384;
+/** Default user-space dimension Du. */
+export const DEFAULT_USER_DIM = 128;
+
+/** What the server publishes: float32 vectors plus ad metadata. */
+export interface Catalog {
+  /** Catalog version (integer ≥ 0); bundles are immutable per version. */
+  catalogVersion: number;
+  /** Projector version that produced `projected` (integer ≥ 0). */
+  projectorVersion: number;
+  /** Content encoder id, e.g. `privads-default-384@1` (1‥256 characters). */
+  encoderId: string;
+  /** Content dimension Dad (integer ≥ 1). */
+  contentDim: number;
+  /** User-space dimension Du (integer ≥ 1). */
+  userDim: number;
+  /** Projected vectors P_θ(z_ad), row-major `ads.length × userDim`. */
+  projected: Float32Array;
+  /** Content vectors z_ad, row-major `ads.length × contentDim`. */
+  content: Float32Array;
+  /** Ad metadata, one per row, unique ids. */
+  ads: readonly AdMetadata[];
+  /**
+   * Creation time, ISO 8601 with offset.
+   * @defaultValue the current time
+   */
+  createdAt?: string;
+}
+
+/** Options of {@link encodeCatalogBundle}. */
+export interface EncodeCatalogOptions {
+  /**
+   * Encoding of the projected section.
+   * @defaultValue `'int8'`
+   */
+  projectedEncoding?: ProjectedEncoding;
+}
+
+/** Projected vectors as a scoring engine consumes them (an `f16` bundle decodes to `f32`). */
+export type ProjectedVectors =
+  | {
+      encoding: 'int8';
+      /** `count × userDim` int8 values in [-127, 127]. */
+      values: Int8Array;
+      /** `count` row scales: value ≈ `values[r * userDim + c] * scales[r]`. */
+      scales: Float32Array;
+    }
+  | {
+      encoding: 'f32';
+      /** `count × userDim` float32 values. */
+      values: Float32Array;
+    };
+
+/** A decoded catalog bundle. */
+export interface DecodedCatalogBundle {
+  /** Validated header (versions, dims, count, wire encodings). */
+  header: CatalogBundleHeader;
+  /** Projected vectors, row-major. */
+  projected: ProjectedVectors;
+  /** Content vectors as float32, row-major `count × contentDim`. */
+  content: Float32Array;
+  /** Ad metadata, one per row. */
+  ads: AdMetadata[];
+}
+
+/**
+ * Encodes a catalog into a bundle.
+ * @param catalog - versions, dims, float32 vectors and ads
+ * @param options - projected encoding (default `int8`)
+ * @returns the bundle bytes
+ * @throws ProtocolError `DIM_MISMATCH` when vector lengths disagree with `ads.length × dim`,
+ *   `NON_FINITE` on NaN/±Infinity or f16 overflow, `BAD_HEADER` for invalid ads/ids/dates,
+ *   `OUT_OF_RANGE` for negative or non-integer versions and dims
+ */
+export function encodeCatalogBundle(
+  catalog: Catalog,
+  options: EncodeCatalogOptions = {},
+): Uint8Array {
+  const projectedEncoding = options.projectedEncoding ?? 'int8';
+  if (!PROJECTED_ENCODINGS.includes(projectedEncoding)) {
+    throw new RangeError(
+      `projectedEncoding must be one of ${PROJECTED_ENCODINGS.join(', ')}, got ${String(projectedEncoding)}`,
+    );
+  }
+  const ads = readAdList(catalog.ads, 'catalog.ads');
+  const count = ads.length;
+  const { userDim, contentDim } = catalog;
+  const draft = {
+    catalogVersion: catalog.catalogVersion,
+    projectorVersion: catalog.projectorVersion,
+    encoderId: catalog.encoderId,
+    contentDim,
+    userDim,
+    count,
+    createdAt: catalog.createdAt ?? new Date().toISOString(),
+  };
+  // Validate scalar fields with the decoder's own reader, so encode never writes what decode rejects.
+  readScalarFields(new FieldReader(draft, 'catalog'));
+  if (catalog.projected.length !== count * userDim) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `catalog projected has ${catalog.projected.length} values, expected ${count} × ${userDim}`,
+    );
+  }
+  if (catalog.content.length !== count * contentDim) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `catalog content has ${catalog.content.length} values, expected ${count} × ${contentDim}`,
+    );
+  }
+
+  const parts: [keyof CatalogSections, NumericArray | Uint8Array][] = [];
+  if (projectedEncoding === 'int8') {
+    const rows = quantizeRowsInt8(catalog.projected, userDim);
+    parts.push(['projectedScales', rows.scales], ['projected', rows.values]);
+  } else if (projectedEncoding === 'f16') {
+    parts.push(['projected', toFiniteFloat16(catalog.projected, 'catalog projected')]);
+  } else {
+    assertFinite(catalog.projected, 'catalog projected');
+    parts.push(['projected', catalog.projected]);
+  }
+  parts.push(
+    ['content', toFiniteFloat16(catalog.content, 'catalog content')],
+    ['ads', utf8Encode(JSON.stringify(ads))],
+  );
+
+  const adsBytes = parts[parts.length - 1]?.[1].byteLength ?? 0;
+  const { sections, bodyLength } = layoutSections(
+    count,
+    userDim,
+    contentDim,
+    projectedEncoding,
+    adsBytes,
+  );
+  const body = new Uint8Array(bodyLength);
+  for (const [name, data] of parts) writeLE(body, sections[name]?.offset ?? 0, data);
+
+  const header: CatalogBundleHeader = {
+    ...draft,
+    projectedEncoding,
+    contentEncoding: 'f16',
+    sections,
+    bodyLength,
+    checksum: formatChecksum(crc32c(body)),
+  };
+  const { bytes, bodyOffset } = writeEnvelope(
+    CATALOG_MAGIC,
+    CATALOG_FORMAT_VERSION,
+    header,
+    bodyLength,
+  );
+  bytes.set(body, bodyOffset);
+  return bytes;
+}
+
+/**
+ * Decodes and validates a catalog bundle. The size cap is checked first; counts and dims are
+ * checked against the limits and the sections against the bytes present before any vector is
+ * allocated; then the checksum, then every value.
+ * @param bytes - the bundle
+ * @param limits - `maxBytes`, `maxHeaderBytes`, `maxCount` (ads), `maxDim` (contentDim and userDim)
+ * @defaultValue limits = {@link CATALOG_DEFAULT_LIMITS}
+ * @returns header, projected vectors (f16 widened to f32), content vectors as f32, ads
+ * @throws ProtocolError `OVERSIZE`, `TRUNCATED`, `TRAILING_BYTES`, `BAD_MAGIC`,
+ *   `UNSUPPORTED_VERSION`, `LENGTH_OVERFLOW`, `BAD_HEADER`, `DIM_MISMATCH`, `CHECKSUM_MISMATCH`,
+ *   `NON_FINITE`, `OUT_OF_RANGE`
+ */
+export function decodeCatalogBundle(
+  bytes: Uint8Array,
+  limits?: DecodeLimits,
+): DecodedCatalogBundle {
+  const lim = resolveLimits(limits, CATALOG_DEFAULT_LIMITS);
+  const envelope = readEnvelope(
+    bytes,
+    { magic: CATALOG_MAGIC, versions: [CATALOG_FORMAT_VERSION], what: 'catalog bundle' },
+    lim,
+  );
+  const header = readHeader(envelope.header);
+  const { count, userDim, contentDim, projectedEncoding, sections } = header;
+  if (count > lim.maxCount)
+    throw new ProtocolError('OVERSIZE', `catalog count ${count} exceeds the limit ${lim.maxCount}`);
+  for (const [name, dim] of [
+    ['userDim', userDim],
+    ['contentDim', contentDim],
+  ] as const) {
+    if (dim > lim.maxDim)
+      throw new ProtocolError('OVERSIZE', `catalog ${name} ${dim} exceeds the limit ${lim.maxDim}`);
+  }
+  const expected = layoutSections(
+    count,
+    userDim,
+    contentDim,
+    projectedEncoding,
+    sections.ads.length,
+  );
+  for (const key of SECTION_KEYS) {
+    const got = sections[key];
+    const want = expected.sections[key];
+    if (got?.length !== want?.length) {
+      throw new ProtocolError(
+        'DIM_MISMATCH',
+        `catalog section ${key} is ${got?.length ?? 'absent'} bytes, ${count} rows need ${want?.length ?? 'none'}`,
+      );
+    }
+    if (got?.offset !== want?.offset) {
+      throw new ProtocolError(
+        'BAD_HEADER',
+        `catalog section ${key} at offset ${got?.offset}, expected ${want?.offset}`,
+      );
+    }
+  }
+  if (header.bodyLength !== expected.bodyLength) {
+    throw new ProtocolError(
+      'BAD_HEADER',
+      `catalog bodyLength ${header.bodyLength} disagrees with its sections (${expected.bodyLength})`,
+    );
+  }
+  const { body } = envelope;
+  if (body.length < header.bodyLength) {
+    throw new ProtocolError(
+      'TRUNCATED',
+      `catalog body is ${body.length} bytes, header says ${header.bodyLength}`,
+    );
+  }
+  if (body.length > header.bodyLength) {
+    throw new ProtocolError(
+      'TRAILING_BYTES',
+      `catalog body is ${body.length} bytes, header says ${header.bodyLength}`,
+    );
+  }
+  const actual = formatChecksum(crc32c(body));
+  if (actual !== header.checksum) {
+    throw new ProtocolError(
+      'CHECKSUM_MISMATCH',
+      `catalog checksum is ${actual}, header says ${header.checksum}`,
+    );
+  }
+
+  const at = (key: keyof CatalogSections): number => sections[key]?.offset ?? 0;
+  const projectedCount = count * userDim;
+  let projected: ProjectedVectors;
+  if (projectedEncoding === 'int8') {
+    const scales = readLE(Float32Array, body, at('projectedScales'), count);
+    assertFinite(scales, 'catalog projectedScales');
+    if (scales.some((s) => s < 0))
+      throw new ProtocolError('OUT_OF_RANGE', 'catalog row scales must be >= 0');
+    const values = readLE(Int8Array, body, at('projected'), projectedCount);
+    if (values.includes(-128))
+      throw new ProtocolError('OUT_OF_RANGE', 'catalog int8 values must lie in [-127, 127]');
+    projected = { encoding: 'int8', values, scales };
+  } else {
+    const values =
+      projectedEncoding === 'f16'
+        ? float16ToFloat32Array(readLE(Uint16Array, body, at('projected'), projectedCount))
+        : readLE(Float32Array, body, at('projected'), projectedCount);
+    assertFinite(values, 'catalog projected');
+    projected = { encoding: 'f32', values };
+  }
+  const content = float16ToFloat32Array(
+    readLE(Uint16Array, body, at('content'), count * contentDim),
+  );
+  assertFinite(content, 'catalog content');
+
+  const adsJson = parseJsonBytes(
+    body.subarray(sections.ads.offset, sections.ads.offset + sections.ads.length),
+    'catalog ads',
+  );
+  if (!Array.isArray(adsJson))
+    throw new ProtocolError('BAD_HEADER', 'catalog ads must be a JSON array');
+  if (adsJson.length !== count) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `catalog has ${adsJson.length} ads, header count is ${count}`,
+    );
+  }
+  return { header, projected, content, ads: readAdList(adsJson, 'catalog ads') };
+}

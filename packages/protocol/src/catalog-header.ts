@@ -1,0 +1,174 @@
+/**
+ * The catalog bundle's JSON header and the canonical section layout: both the encoder and the
+ * decoder derive the layout from (count, dims, encoding, ads length), so a header that states any
+ * other layout is rejected.
+ */
+import { checkIsoDateTime } from './iso-time.js';
+import { align8 } from './envelope.js';
+import { FieldReader } from './json.js';
+
+/** Encodings of the projected section. */
+export const PROJECTED_ENCODINGS = ['int8', 'f16', 'f32'] as const;
+/** `int8`: symmetric per-row quantisation; `f16`: half precision; `f32`: exact. */
+export type ProjectedEncoding = (typeof PROJECTED_ENCODINGS)[number];
+
+/** Byte range of a section, relative to the body start. */
+export interface CatalogSection {
+  /** Offset (multiple of 8). */
+  offset: number;
+  /** Length in bytes. */
+  length: number;
+}
+
+/** Sections of the body. */
+export interface CatalogSections {
+  /** Present exactly when `projectedEncoding` is `int8`. */
+  projectedScales?: CatalogSection;
+  /** Projected vectors, `count × userDim` elements. */
+  projected: CatalogSection;
+  /** Content vectors, `count × contentDim` f16. */
+  content: CatalogSection;
+  /** UTF-8 JSON array of ads. */
+  ads: CatalogSection;
+}
+
+/** The JSON header of a catalog bundle. */
+export interface CatalogBundleHeader {
+  /** Catalog version (integer ≥ 0). */
+  catalogVersion: number;
+  /** Projector version of the projected vectors (integer ≥ 0). */
+  projectorVersion: number;
+  /** Content encoder id (1‥256 characters). */
+  encoderId: string;
+  /** Dad (integer ≥ 1). */
+  contentDim: number;
+  /** Du (integer ≥ 1). */
+  userDim: number;
+  /** Number of ads (rows). */
+  count: number;
+  /** Wire encoding of the projected section. */
+  projectedEncoding: ProjectedEncoding;
+  /** Always `f16` in version 1. */
+  contentEncoding: 'f16';
+  /** Where each section lies in the body. */
+  sections: CatalogSections;
+  /** Total body length in bytes. */
+  bodyLength: number;
+  /** `crc32c:` + 8 lowercase hex digits, over the whole body. */
+  checksum: string;
+  /** ISO 8601 date-time with offset. */
+  createdAt: string;
+}
+
+const PROJECTED_BYTES: Record<ProjectedEncoding, number> = { int8: 1, f16: 2, f32: 4 };
+
+/**
+ * The canonical layout: sections in order, each at the next 8-byte boundary.
+ * @param count - number of ads
+ * @param userDim - Du
+ * @param contentDim - Dad
+ * @param encoding - projected encoding
+ * @param adsLength - byte length of the ads JSON
+ * @returns the sections and the total body length
+ */
+export function layoutSections(
+  count: number,
+  userDim: number,
+  contentDim: number,
+  encoding: ProjectedEncoding,
+  adsLength: number,
+): { sections: CatalogSections; bodyLength: number } {
+  let at = 0;
+  const take = (length: number): CatalogSection => {
+    const section = { offset: align8(at), length };
+    at = section.offset + length;
+    return section;
+  };
+  const projectedScales = encoding === 'int8' ? take(count * 4) : undefined;
+  const projected = take(count * userDim * PROJECTED_BYTES[encoding]);
+  const content = take(count * contentDim * 2);
+  const ads = take(adsLength);
+  return {
+    sections: { ...(projectedScales ? { projectedScales } : {}), projected, content, ads },
+    bodyLength: at,
+  };
+}
+
+/**
+ * Formats a CRC-32C as the header's `checksum` string.
+ * @param crc - unsigned 32-bit checksum
+ * @returns `crc32c:` followed by 8 lowercase hex digits
+ */
+export const formatChecksum = (crc: number): string =>
+  `crc32c:${crc.toString(16).padStart(8, '0')}`;
+
+/** Header fields that come from the catalog itself (not from the layout). */
+export type ScalarFields = Pick<
+  CatalogBundleHeader,
+  | 'catalogVersion'
+  | 'projectorVersion'
+  | 'encoderId'
+  | 'contentDim'
+  | 'userDim'
+  | 'count'
+  | 'createdAt'
+>;
+
+/**
+ * Reads and validates the scalar header fields (shared with the encoder, so it never writes what
+ * the decoder rejects).
+ * @param r - reader over the header (or the catalog being encoded)
+ * @returns the fields
+ * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
+ */
+export function readScalarFields(r: FieldReader): ScalarFields {
+  return {
+    catalogVersion: r.integer('catalogVersion', { min: 0 }),
+    projectorVersion: r.integer('projectorVersion', { min: 0 }),
+    encoderId: r.string('encoderId', { nonEmpty: true, maxLength: 256 }),
+    contentDim: r.integer('contentDim', { min: 1 }),
+    userDim: r.integer('userDim', { min: 1 }),
+    count: r.integer('count', { min: 0 }),
+    createdAt: checkIsoDateTime(`${r.path}.createdAt`, r.string('createdAt')),
+  };
+}
+
+function readSection(r: FieldReader): CatalogSection {
+  const section = {
+    offset: r.integer('offset', { min: 0 }),
+    length: r.integer('length', { min: 0 }),
+  };
+  r.done();
+  return section;
+}
+
+/**
+ * Validates a parsed catalog header against the version 1 schema (not yet against limits or layout).
+ * @param value - parsed JSON
+ * @returns the typed header
+ * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
+ */
+export function readHeader(value: unknown): CatalogBundleHeader {
+  const r = new FieldReader(value, 'catalog header');
+  const scalars = readScalarFields(r);
+  const projectedEncoding = r.literal('projectedEncoding', PROJECTED_ENCODINGS);
+  const contentEncoding = r.literal('contentEncoding', ['f16'] as const);
+  const sections = r.object('sections', (s): CatalogSections => {
+    const projectedScales = s.optional('projectedScales', (k) => s.object(k, readSection));
+    const result = {
+      ...(projectedScales ? { projectedScales } : {}),
+      projected: s.object('projected', readSection),
+      content: s.object('content', readSection),
+      ads: s.object('ads', readSection),
+    };
+    s.done();
+    return result;
+  });
+  const bodyLength = r.integer('bodyLength', { min: 0 });
+  const checksum = r.string('checksum', { pattern: /^crc32c:[0-9a-f]{8}$/ });
+  r.done();
+  return { ...scalars, projectedEncoding, contentEncoding, sections, bodyLength, checksum };
+}
+
+/** Section names in body order. */
+export const SECTION_KEYS = ['projectedScales', 'projected', 'content', 'ads'] as const;
