@@ -6,6 +6,10 @@
  * The generator is xoshiro128** (Blackman & Vigna), seeded through SplitMix32 so that nearby seeds
  * give unrelated streams. 32-bit integer arithmetic only, so results do not depend on the platform.
  */
+import { createSeededRandomSource, createXoshiro128Source } from '@privads/dp';
+import type { RandomSource } from '@privads/dp';
+
+/** A reproducible stream of pseudo-random numbers (see the module comment). */
 export interface SeededRandom {
   /** Uniform in [0, 1), 32 bits of resolution. */
   next(): number;
@@ -17,19 +21,6 @@ export interface SeededRandom {
   fork(): SeededRandom;
 }
 
-function splitMix32(state: number): () => number {
-  let s = state >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
-
 /**
  * Creates a seeded generator.
  * @param seed - any safe integer; equal seeds give equal streams.
@@ -38,10 +29,7 @@ const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>>
 export function createSeededRandom(seed: number): SeededRandom {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
   // Fold the high bits in too, so seeds differing only above bit 32 differ.
-  const seeder = splitMix32((seed ^ Math.floor(seed / 2 ** 32)) >>> 0);
-  const s = Uint32Array.of(seeder(), seeder(), seeder(), seeder());
-  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
-  return fromState(s);
+  return fromSource(createSeededRandomSource((seed ^ Math.floor(seed / 2 ** 32)) >>> 0));
 }
 
 /**
@@ -49,19 +37,12 @@ export function createSeededRandom(seed: number): SeededRandom {
  * tests check the recurrence against the reference C implementation's output.
  */
 export function fromState(s: Uint32Array): SeededRandom {
-  let spareNormal: number | undefined;
+  return fromSource(createXoshiro128Source(s));
+}
 
-  const nextUint32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1]! << 9) >>> 0;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
-  };
+function fromSource(source: RandomSource): SeededRandom {
+  let spareNormal: number | undefined;
+  const nextUint32 = (): number => source.nextUint32();
 
   const random: SeededRandom = {
     next: () => nextUint32() / 2 ** 32,

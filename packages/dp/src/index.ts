@@ -1,0 +1,77 @@
+/**
+ * `@privads/dp` — the privacy core of PrivAds: L2 clipping, CSPRNG-backed Gaussian and exact
+ * discrete Gaussian noise, single-release calibration, and the RDP / zCDP accountants. Isomorphic
+ * (browsers, workers, Node); only the `privads-dp` CLI (`src/cli.ts`) is Node-specific. The privacy
+ * model, formulas and reference values are documented in `docs/privacy.md`; the CLI's testable
+ * core is the subpath `@privads/dp/run-cli`. Errors are the
+ * `PrivacyParameterError` of `@privads/protocol` plus `TypeError`/`RangeError` for bad arguments.
+ */
+
+// Clipping
+export { clipByGlobalL2Norm, clipByL2Norm, globalL2Norm } from './clip.js';
+export type { ClipResult, FloatVector } from './clip.js';
+
+// Randomness
+export {
+  createCryptoRandomSource,
+  defaultRandomSource,
+  uniform53,
+  uniform53Positive,
+  uniformBelow,
+} from './random-source.js';
+export type { RandomSource } from './random-source.js';
+export { createSeededRandomSource, createXoshiro128Source } from './seeded-random-source.js';
+
+// Noise
+export { addGaussianNoise, sampleGaussian } from './gaussian.js';
+export type { NoiseOptions } from './gaussian.js';
+export {
+  addDiscreteGaussianNoise,
+  addDiscreteGaussianNoiseBigInt,
+  sampleDiscreteGaussian,
+} from './discrete-gaussian.js';
+export { floorSqrt, toRational } from './rational.js';
+export type { Rational, RationalLike } from './rational.js';
+
+// Single-release calibration
+export {
+  analyticGaussianSigma,
+  classicGaussianSigma,
+  gaussianMechanismDelta,
+} from './calibrate.js';
+
+// RDP accounting
+export {
+  DEFAULT_RDP_ORDERS,
+  composeRdp,
+  gaussianRdp,
+  subsampledGaussianRdp,
+  subsampledGaussianRdpCurve,
+} from './rdp.js';
+export type { SubsampledGaussianSteps } from './rdp.js';
+export { rdpToEpsilon } from './rdp-conversion.js';
+export type { EpsilonAtOrder, RdpConversion } from './rdp-conversion.js';
+export { RdpAccountant } from './rdp-accountant.js';
+export type { RdpAccountantOptions, RdpAccountantState, RdpLedgerEntry } from './rdp-accountant.js';
+export { findNoiseMultiplier } from './noise-search.js';
+export type { NoiseMultiplierQuery } from './noise-search.js';
+
+// zCDP
+export {
+  composeZcdp,
+  epsilonDeltaToZcdp,
+  gaussianZcdp,
+  zcdpDelta,
+  zcdpToEpsilon,
+  zcdpToEpsilonStandard,
+} from './zcdp.js';
+
+// Numerics
+export {
+  erfc,
+  log1mExp,
+  logAddExp,
+  logErfc,
+  logNormalCdf,
+  normalCdf,
+} from './special-functions.js';
