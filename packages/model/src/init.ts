@@ -1,56 +1,18 @@
 /**
- * Deterministic parameter initialisation. The generator is plain integer arithmetic (splitmix32
- * seeding xoshiro128**), so the same seed gives bit-identical parameters in every browser, in Node
+ * Deterministic parameter initialisation. The generator is plain integer arithmetic (the seeded
+ * xoshiro128** of `@privads/dp`), so the same seed gives bit-identical parameters in every browser, in Node
  * and on every tfjs backend — the initial projector can be rebuilt anywhere from its seed.
  */
+import { createSeededRandomSource, type RandomSource } from '@privads/dp';
+
 import { parameterLayout, type ProjectorSpec } from './spec.js';
 
 /** Seed used when the caller gives none. */
 export const DEFAULT_PROJECTOR_SEED = 0x5eed;
 
-/** A uint32 stream; `next()` returns an integer in `[0, 2³²)`. */
-interface Uint32Stream {
-  next(): number;
-}
-
-function splitmix32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-function xoshiro128ss(seed: number): Uint32Stream {
-  const sm = splitmix32(seed);
-  const s = new Uint32Array([sm(), sm(), sm(), sm()]);
-  // splitmix32 never yields four zeros in a row from one seed, but keep the invariant explicit.
-  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
-  return {
-    next(): number {
-      const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
-      const t = s[1]! << 9;
-      s[2]! ^= s[0]!;
-      s[3]! ^= s[1]!;
-      s[1]! ^= s[2]!;
-      s[0]! ^= s[3]!;
-      s[2]! ^= t;
-      s[3] = rotl(s[3]!, 11);
-      return result;
-    },
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
 /** A uniform float in [−1, 1): 24 random bits, so exactly representable in f32. */
-function uniformSigned(rng: Uint32Stream): number {
-  return 2 * ((rng.next() >>> 8) / 16_777_216) - 1;
+function uniformSigned(rng: RandomSource): number {
+  return 2 * ((rng.nextUint32() >>> 8) / 16_777_216) - 1;
 }
 
 /**
@@ -65,7 +27,7 @@ export function seededUniforms(count: number, seed: number): Float32Array {
   if (!Number.isInteger(count) || count < 0)
     throw new RangeError(`count must be a non-negative integer, got ${count}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  const rng = xoshiro128ss(seed);
+  const rng = createSeededRandomSource(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = uniformSigned(rng);
   return out;
@@ -85,7 +47,7 @@ export function initialParameters(spec: ProjectorSpec, seed: number): Float32Arr
   const layout = parameterLayout(spec);
   const last = layout[layout.length - 1]!;
   const out = new Float32Array(last.offset + last.size);
-  const rng = xoshiro128ss(seed);
+  const rng = createSeededRandomSource(seed);
   layout.forEach((block, index) => {
     if (block.shape.length !== 2) return;
     const [fanIn, fanOut] = block.shape as [number, number];
