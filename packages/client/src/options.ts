@@ -1,0 +1,62 @@
+import { resolvePolicy } from './policy/options.js';
+import type { WorkerConfig } from './protocol.js';
+import type { PrivacyMode, PrivAdsOptions, ResolvedPrivacyFloor } from './types.js';
+
+/** Default privacy floor: central DP or stronger, ε ≤ 8 per round, ε ≤ 32 in a lifetime. */
+export const DEFAULT_PRIVACY_FLOOR: ResolvedPrivacyFloor = Object.freeze({
+  minimumMode: 'central',
+  maxEpsilonPerRound: 8,
+  lifetimeEpsilon: 32,
+});
+
+const MODES: readonly PrivacyMode[] = ['none', 'central', 'distributed', 'local'];
+const ENGINES = ['auto', 'webgpu', 'cpu'] as const;
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new RangeError(`${name} must be > 0 (Infinity allowed), got ${value}`);
+  return value;
+}
+
+/**
+ * Validates the publisher's options and fills in defaults.
+ * @param options - what `createPrivAds` received
+ * @param host - default site scope (the page's host)
+ * @returns the configuration sent to the worker
+ * @throws TypeError for a missing or non-absolute `server`, an unknown engine, storage or mode;
+ *   RangeError for a non-positive ε bound or an invalid policy value
+ */
+export function resolveOptions(options: PrivAdsOptions, host: string): WorkerConfig {
+  if (typeof options?.server !== 'string' || !URL.canParse(options.server)) {
+    throw new TypeError(`server must be an absolute URL, got ${JSON.stringify(options?.server)}`);
+  }
+  const floor = { ...DEFAULT_PRIVACY_FLOOR, ...options.privacy };
+  if (!MODES.includes(floor.minimumMode)) {
+    throw new TypeError(
+      `privacy.minimumMode must be one of ${MODES.join(', ')}, got ${JSON.stringify(floor.minimumMode)}`,
+    );
+  }
+  positive('privacy.maxEpsilonPerRound', floor.maxEpsilonPerRound);
+  positive('privacy.lifetimeEpsilon', floor.lifetimeEpsilon);
+  const engine = options.engine ?? 'auto';
+  if (!ENGINES.includes(engine)) {
+    throw new TypeError(
+      `engine must be one of ${ENGINES.join(', ')}, got ${JSON.stringify(engine)}`,
+    );
+  }
+  const storage = options.storage ?? 'indexeddb';
+  if (storage !== 'indexeddb' && storage !== 'memory') {
+    throw new TypeError(`storage must be indexeddb or memory, got ${JSON.stringify(storage)}`);
+  }
+  resolvePolicy(options.policy);
+  const site = options.site ?? host;
+  if (site === '') throw new TypeError('site must be a non-empty string, got ""');
+  return {
+    server: options.server,
+    site,
+    floor,
+    engine,
+    policy: options.policy,
+    storage,
+    debug: options.debug ?? false,
+  };
+}

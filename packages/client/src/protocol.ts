@@ -1,0 +1,64 @@
+/**
+ * The main thread ↔ worker contract (types only). The worker exposes a {@link WorkerApi} through
+ * comlink; the page passes a {@link WorkerConfig} and an event callback once, then calls methods.
+ * Every value crossing the boundary is structured-cloneable: no functions except the callback
+ * (a `Comlink.proxy`), no class instances.
+ */
+import type { RankingPolicyOptions } from './policy/options.js';
+import type {
+  Diagnostics,
+  EnginePreference,
+  FlushResult,
+  PrivacyReport,
+  PrivAdsEventMap,
+  PrivAdsEventType,
+  ProfileExport,
+  RankResult,
+  ResolvedPrivacyFloor,
+} from './types.js';
+
+/** Resolved options the worker runs with. */
+export interface WorkerConfig {
+  readonly server: string;
+  readonly site: string;
+  readonly floor: ResolvedPrivacyFloor;
+  readonly engine: EnginePreference;
+  readonly policy: RankingPolicyOptions | undefined;
+  readonly storage: 'indexeddb' | 'memory';
+  readonly debug: boolean;
+}
+
+/** One event from the worker: a type and its payload. */
+export type WorkerEvent = {
+  [K in PrivAdsEventType]: { readonly type: K; readonly detail: PrivAdsEventMap[K] };
+}[PrivAdsEventType];
+
+/** Ranking request as it crosses the boundary (embeddings as `Float32Array`). */
+export interface WireRankRequest {
+  readonly slots: number;
+  readonly context?: { readonly embedding: Float32Array };
+}
+
+/** What the worker exposes. Methods report failures by rejecting; the main thread turns rejections into events and fallbacks. */
+export interface WorkerApi {
+  /**
+   * Starts the worker's runtime (store, catalog, engine) in the background.
+   * @param config - resolved options
+   * @param emit - event callback (a `Comlink.proxy`)
+   */
+  init(config: WorkerConfig, emit: (event: WorkerEvent) => void): Promise<void>;
+  rank(request: WireRankRequest): Promise<RankResult>;
+  recordImpression(adIds: readonly string[]): Promise<void>;
+  recordClick(adId: string): Promise<void>;
+  recordHide(adId: string): Promise<void>;
+  recordRead(embedding: Float32Array, dwellMs: number): Promise<void>;
+  flush(): Promise<FlushResult>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  exportProfile(): Promise<ProfileExport>;
+  forget(): Promise<void>;
+  privacyReport(): Promise<PrivacyReport>;
+  diagnostics(): Promise<Diagnostics>;
+  /** Releases GPU memory and the database connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,290 @@
+/**
+ * Public data types of `@privads/client`. Types only (plus nothing at run time), so that the
+ * main-thread entry can export them without pulling worker code into the publisher's bundle.
+ */
+import type { PrivacyMode } from '@privads/protocol';
+import type { RankingPolicyOptions } from './policy/options.js';
+
+export type { PrivacyMode };
+
+/** The weakest privacy this site lets its readers' devices accept. */
+export interface PrivacyFloor {
+  /**
+   * Weakest round mode the device joins (`local` is the strongest: noise is added on the device).
+   * @defaultValue `'central'`
+   */
+  readonly minimumMode?: PrivacyMode;
+  /**
+   * Largest ε one participation may cost (the device recomputes it from the round's noise).
+   * @defaultValue 8
+   */
+  readonly maxEpsilonPerRound?: number;
+  /**
+   * Lifetime ε of this device and site, summed over modes; once spent, nothing is sent again.
+   * @defaultValue 32
+   */
+  readonly lifetimeEpsilon?: number;
+}
+
+/** {@link PrivacyFloor} with defaults applied. */
+export type ResolvedPrivacyFloor = Required<PrivacyFloor>;
+
+/** Which scoring engine to use: `auto` picks the fastest that works (never a software GPU). */
+export type EnginePreference = 'auto' | 'webgpu' | 'cpu';
+
+/** Options of `createPrivAds`. */
+export interface PrivAdsOptions {
+  /** Base URL of the PrivAds server, e.g. `https://ads.example.org`. */
+  readonly server: string;
+  /**
+   * Scope of the reader's profile: one profile, ledger and budget per scope.
+   * @defaultValue `location.host`
+   */
+  readonly site?: string;
+  /** Privacy floor. */
+  readonly privacy?: PrivacyFloor;
+  /** @defaultValue `'auto'` */
+  readonly engine?: EnginePreference;
+  /** Frequency cap, diversity and exploration. */
+  readonly policy?: RankingPolicyOptions;
+  /**
+   * `memory` keeps nothing across reloads (and therefore never uploads: the ledger would forget).
+   * @defaultValue `'indexeddb'`
+   */
+  readonly storage?: 'indexeddb' | 'memory';
+  /**
+   * Ads shown (unpersonalised, in this order) when the catalog cannot be loaded at all.
+   * @defaultValue `[]`
+   */
+  readonly fallbackAds?: readonly AdInfo[];
+  /**
+   * Where the worker script is, for setups whose bundler cannot follow
+   * `new URL('./privads.worker.js', import.meta.url)`.
+   */
+  readonly workerUrl?: string | URL;
+  /**
+   * Logs to the console and emits `debug` events, including the norms of each upload before and
+   * after clipping (never the vector).
+   * @defaultValue false
+   */
+  readonly debug?: boolean;
+}
+
+/** Ad metadata as shipped in the catalog. */
+export interface AdInfo {
+  readonly id: string;
+  readonly title: string;
+  /** Landing page (absolute http(s) URL, validated). */
+  readonly url: string;
+  readonly advertiser: string;
+  readonly category: string;
+  readonly imageUrl?: string;
+}
+
+/** Page context for ranking: the current article's content embedding (encoder space, 384-d by default), or an embedding already in user space. */
+export interface RankContext {
+  readonly embedding: Float32Array | readonly number[];
+}
+
+/** Arguments of `rank`. */
+export interface RankRequest {
+  /** Number of ad slots to fill (1‥100). */
+  readonly slots: number;
+  /** What the reader is looking at; used for cold start and blended into warm profiles. */
+  readonly context?: RankContext;
+}
+
+/** Why an ad was shown: a stable code and a short sentence for the reader. */
+export interface WhyThisAd {
+  /**
+   * `profile`: close to what the reader engaged with; `context`: related to this page; `prior`:
+   * popular on this site (no profile yet); `exploration`: trying something new;
+   * `fallback`: not personalised (PrivAds could not run).
+   */
+  readonly code: 'profile' | 'context' | 'prior' | 'exploration' | 'fallback';
+  readonly text: string;
+}
+
+/** One ranked ad. */
+export interface RankedAd extends AdInfo {
+  /** Cosine score against the query (0 for fallback ads). */
+  readonly score: number;
+  readonly why: WhyThisAd;
+}
+
+/** Result of `rank`. */
+export interface RankResult {
+  /** Ads in display order (may be fewer than `slots` when frequency caps exclude the rest). */
+  readonly ads: readonly RankedAd[];
+  /** What the query vector came from. */
+  readonly source: 'profile' | 'context' | 'prior' | 'fallback';
+  /** Whether the reader's own profile influenced the ranking. */
+  readonly personalised: boolean;
+  /** Scoring engine used (absent for fallback results). */
+  readonly engine?: string;
+  /** Catalog version (absent for fallback results). */
+  readonly catalogVersion?: number;
+}
+
+/** A shown slate: a `rank` result or the ad ids in display order. */
+export type Slate = RankResult | readonly string[];
+
+/** Why `flush` did or did not upload. */
+export type FlushReason =
+  | 'uploaded'
+  | 'queued'
+  | 'paused'
+  | 'storage-unavailable'
+  | 'budget-exhausted'
+  | 'no-round'
+  | 'round-closed'
+  | 'mode-below-floor'
+  | 'epsilon-above-floor'
+  | 'config-inconsistent'
+  | 'config-invalid'
+  | 'model-mismatch'
+  | 'already-participated'
+  | 'participation-limit'
+  | 'not-sampled'
+  | 'not-enough-events'
+  | 'upload-too-large'
+  | 'network'
+  | 'unavailable';
+
+/** Result of `flush`. */
+export interface FlushResult {
+  /** `uploaded`: the server accepted it; `queued`: computed and queued for retry; `skipped`: nothing sent. */
+  readonly status: 'uploaded' | 'queued' | 'skipped';
+  readonly reason: FlushReason;
+  /** Explanation for the reader or developer. */
+  readonly message: string;
+  readonly roundId?: number;
+  /** Upload size in bytes. */
+  readonly bytes?: number;
+}
+
+/** One participation as the reader sees it: when, which round, how big, what it cost. */
+export interface UploadRecord {
+  readonly roundId: number;
+  readonly mode: PrivacyMode;
+  /** ε of this participation alone. */
+  readonly epsilon: number;
+  readonly delta: number;
+  /** Body size in bytes. */
+  readonly bytes: number;
+  /** ISO 8601 time it was computed. */
+  readonly at: string;
+  readonly status: 'queued' | 'sent' | 'rejected' | 'expired';
+}
+
+/** Privacy spent under one mode. */
+export interface ModeSpendReport {
+  readonly participations: number;
+  /** All participations under this mode composed, at `delta`. */
+  readonly epsilon: number;
+  readonly delta: number;
+}
+
+/** What `privacyReport` returns: spend, budget, and every upload (sizes and round ids, never content). */
+export interface PrivacyReport {
+  readonly site: string;
+  readonly floor: ResolvedPrivacyFloor;
+  readonly byMode: Readonly<Record<PrivacyMode, ModeSpendReport>>;
+  /** Sum over modes. */
+  readonly epsilonSpent: number;
+  readonly epsilonRemaining: number;
+  readonly participations: number;
+  readonly uploads: readonly UploadRecord[];
+  readonly paused: boolean;
+  /** `memory` means nothing persists and nothing is uploaded. */
+  readonly storage: 'indexeddb' | 'memory';
+}
+
+/** Everything stored about the reader, as a JSON-serialisable document they can download. */
+export interface ProfileExport {
+  readonly format: 'privads-profile-export';
+  readonly formatVersion: 1;
+  readonly site: string;
+  readonly exportedAt: string;
+  readonly profile?: {
+    readonly vector: readonly number[];
+    readonly updates: number;
+    readonly updatedAt: string;
+  };
+  readonly events: readonly ExportedEvent[];
+  readonly ledger: readonly UploadRecord[];
+  readonly paused: boolean;
+}
+
+/** One logged interaction in an export. */
+export interface ExportedEvent {
+  readonly kind: 'impression' | 'click' | 'hide' | 'read';
+  readonly at: string;
+  readonly adIds?: readonly string[];
+  readonly adId?: string;
+  readonly dwellMs?: number;
+}
+
+/** Why an engine was or was not chosen. */
+export interface EngineDecisionInfo {
+  readonly name: string;
+  readonly status: 'chosen' | 'skipped' | 'failed';
+  readonly reason: string;
+}
+
+/** State of the library, for debugging and the publisher's privacy panel. */
+export interface Diagnostics {
+  /** `worker`: normal; `main-thread`: no module worker, running in the page (non-personalised); `none`: nothing works. */
+  readonly runtime: 'worker' | 'main-thread' | 'none';
+  readonly storage: 'indexeddb' | 'memory' | 'none';
+  readonly engine?: string;
+  readonly engines: readonly EngineDecisionInfo[];
+  readonly catalogVersion?: number;
+  readonly catalogSize?: number;
+  readonly profileUpdates: number;
+  readonly paused: boolean;
+}
+
+/** Events the page can listen to instead of catching exceptions. */
+export interface PrivAdsEventMap {
+  /** The worker is up: engine chosen, storage opened, catalog loaded. */
+  ready: Diagnostics;
+  /** Something failed; the library carried on. */
+  error: { readonly code: string; readonly message: string; readonly operation: string };
+  /** A degraded mode was entered. */
+  fallback: {
+    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context';
+    readonly reason: string;
+  };
+  /** An upload attempt finished. */
+  upload: {
+    readonly roundId: number;
+    readonly bytes: number;
+    readonly outcome: 'sent' | 'rejected' | 'retry' | 'expired';
+    readonly status?: number;
+    readonly attempts: number;
+  };
+  /** The reader's profile changed (in this tab or another). */
+  profile: { readonly revision: number; readonly updates: number };
+  /** Debug builds only (`debug: true`): internal measurements, never profile content. */
+  debug: DebugEvent;
+}
+
+/** Payloads of the `debug` event. */
+export type DebugEvent =
+  | {
+      readonly kind: 'update-norms';
+      readonly roundId: number;
+      /** ‖g‖₂ of the round gradient before clipping. */
+      readonly preClipNorm: number;
+      /** ‖clip(g)‖₂: what noise is added to; ≤ clipNorm. */
+      readonly clippedNorm: number;
+      readonly clipNorm: number;
+      /** σ of the noise the device added (0 in central mode). */
+      readonly clientSigma: number;
+      readonly events: number;
+    }
+  | { readonly kind: 'log'; readonly message: string };
+
+/** Event names. */
+export type PrivAdsEventType = keyof PrivAdsEventMap;

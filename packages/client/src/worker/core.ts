@@ -1,0 +1,215 @@
+import { createSecureUniformRandom } from '@privads/protocol';
+import { cpuEngineProvider } from '../engines/cpu-engine.js';
+import { EngineRegistry } from '../engines/engine.js';
+import { webGpuEngineProvider } from '../engines/webgpu-engine.js';
+import type { WireRankRequest, WorkerApi, WorkerConfig, WorkerEvent } from '../protocol.js';
+import type { LedgerEntry } from '../store/records.js';
+import type {
+  Diagnostics,
+  ExportedEvent,
+  FlushResult,
+  PrivacyReport,
+  ProfileExport,
+  RankResult,
+  UploadRecord,
+} from '../types.js';
+import { spendOf } from './accounting.js';
+import { flush } from './flusher.js';
+import { Learner } from './learner.js';
+import { rankCatalog } from './ranker.js';
+import { Runtime, type RuntimeDeps } from './runtime.js';
+
+/** Slots one rank call may fill. */
+export const MAX_SLOTS = 100;
+
+/** The engines every worker registers: WebGPU first, CPU as the always-available fallback. */
+export function defaultEngineRegistry(): EngineRegistry {
+  return new EngineRegistry().register(webGpuEngineProvider).register(cpuEngineProvider);
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+function uploadRecord(entry: LedgerEntry): UploadRecord {
+  const { roundId, mode, epsilon, delta, bytes, at, status } = entry;
+  return { roundId, mode, epsilon, delta, bytes, at: iso(at), status };
+}
+
+/** Dependencies a host may override (tests inject fakes; the worker uses the defaults). */
+export type CoreDeps = Partial<Omit<RuntimeDeps, 'emit'>>;
+
+/**
+ * Everything the worker does, behind the {@link WorkerApi} the page calls through comlink. Also
+ * usable in-process (unit tests run it in Node against an in-memory store and a fake server).
+ */
+export class PrivAdsCore implements WorkerApi {
+  #runtime: Runtime | undefined;
+  #learner: Learner | undefined;
+  readonly #deps: CoreDeps;
+
+  /** @param deps - overrides of fetch, clock, randomness, engine registry, WASM location */
+  constructor(deps: CoreDeps = {}) {
+    this.#deps = deps;
+  }
+
+  async init(config: WorkerConfig, emit: (event: WorkerEvent) => void): Promise<void> {
+    const d = this.#deps;
+    const runtime = new Runtime(config, {
+      fetch: d.fetch ?? ((input, init) => fetch(input, init)),
+      now: d.now ?? Date.now,
+      random: d.random ?? createSecureUniformRandom(),
+      registry: d.registry ?? defaultEngineRegistry(),
+      emit,
+      ...(d.wasmPaths === undefined ? {} : { wasmPaths: d.wasmPaths }),
+      ...(d.uploadRetry === undefined ? {} : { uploadRetry: d.uploadRetry }),
+      ...(d.openStore === undefined ? {} : { openStore: d.openStore }),
+    });
+    this.#runtime = runtime;
+    this.#learner = new Learner(runtime);
+    // Start in the background: the page's first call waits for it, createPrivAds does not.
+    runtime.ready().catch((e: unknown) => runtime.reportError('init', e));
+  }
+
+  async rank(request: WireRankRequest): Promise<RankResult> {
+    const runtime = this.#live();
+    if (!Number.isInteger(request.slots) || request.slots < 1 || request.slots > MAX_SLOTS) {
+      throw new RangeError(`slots must be an integer in [1, ${MAX_SLOTS}], got ${request.slots}`);
+    }
+    await runtime.ready();
+    const catalog = runtime.catalog;
+    if (catalog === undefined) {
+      return { ads: [], source: 'fallback', personalised: false };
+    }
+    const { result, query } = await rankCatalog(runtime, catalog, request);
+    (this.#learner as Learner).lastQuery = query.vector;
+    return result;
+  }
+
+  recordImpression(adIds: readonly string[]): Promise<void> {
+    this.#live();
+    return (this.#learner as Learner).impression(adIds);
+  }
+
+  recordClick(adId: string): Promise<void> {
+    this.#live();
+    return (this.#learner as Learner).click(adId);
+  }
+
+  recordHide(adId: string): Promise<void> {
+    this.#live();
+    return (this.#learner as Learner).hide(adId);
+  }
+
+  recordRead(embedding: Float32Array, dwellMs: number): Promise<void> {
+    this.#live();
+    return (this.#learner as Learner).read(embedding, dwellMs);
+  }
+
+  flush(): Promise<FlushResult> {
+    return flush(this.#live());
+  }
+
+  async pause(): Promise<void> {
+    await this.#setPaused(true);
+  }
+
+  async resume(): Promise<void> {
+    await this.#setPaused(false);
+    void this.#live()
+      .drainUploads()
+      .catch((e: unknown) => this.#runtime?.reportError('upload', e));
+  }
+
+  async exportProfile(): Promise<ProfileExport> {
+    const runtime = this.#live();
+    await runtime.ready();
+    const { store } = runtime;
+    const profile = await store.getProfile();
+    const events: ExportedEvent[] = (await store.events()).map((e) => {
+      const at = iso(e.t);
+      switch (e.kind) {
+        case 'impression':
+          return { kind: e.kind, at, adIds: [...e.adIds] };
+        case 'click':
+          return { kind: e.kind, at, adId: e.adId, adIds: [...e.slate] };
+        case 'hide':
+          return { kind: e.kind, at, adId: e.adId };
+        case 'read':
+          return { kind: e.kind, at, dwellMs: e.dwellMs };
+      }
+    });
+    return {
+      format: 'privads-profile-export',
+      formatVersion: 1,
+      site: runtime.config.site,
+      exportedAt: iso(runtime.deps.now()),
+      ...(profile === undefined
+        ? {}
+        : {
+            profile: {
+              vector: Array.from(profile.vector),
+              updates: profile.updates,
+              updatedAt: iso(profile.updatedAt),
+            },
+          }),
+      events,
+      ledger: (await store.ledger()).map(uploadRecord),
+      paused: runtime.paused,
+    };
+  }
+
+  async forget(): Promise<void> {
+    const runtime = this.#live();
+    await runtime.ready();
+    await runtime.store.clear();
+    runtime.profile = undefined;
+    runtime.history.clear();
+    (this.#learner as Learner).lastQuery = undefined;
+    runtime.broadcast({ type: 'forget' });
+    // The catalog cache went with everything else; keep serving the one in memory.
+    runtime.emit('profile', { revision: 0, updates: 0 });
+  }
+
+  async privacyReport(): Promise<PrivacyReport> {
+    const runtime = this.#live();
+    await runtime.ready();
+    const ledger = await runtime.store.ledger();
+    const spend = spendOf(ledger);
+    const floor = runtime.config.floor;
+    return {
+      site: runtime.config.site,
+      floor,
+      byMode: spend.byMode,
+      epsilonSpent: spend.totalEpsilon,
+      epsilonRemaining: Math.max(0, floor.lifetimeEpsilon - spend.totalEpsilon),
+      participations: ledger.length,
+      uploads: ledger.map(uploadRecord),
+      paused: runtime.paused,
+      storage: runtime.store.kind,
+    };
+  }
+
+  async diagnostics(): Promise<Diagnostics> {
+    const runtime = this.#live();
+    await runtime.ready();
+    return runtime.diagnostics();
+  }
+
+  async close(): Promise<void> {
+    await this.#runtime?.close();
+    this.#runtime = undefined;
+  }
+
+  async #setPaused(paused: boolean): Promise<void> {
+    const runtime = this.#live();
+    await runtime.ready();
+    runtime.paused = paused;
+    await runtime.store.setSetting('paused', paused);
+    runtime.broadcast({ type: 'paused', paused });
+  }
+
+  #live(): Runtime {
+    if (this.#runtime === undefined)
+      throw new Error('PrivAds worker used before init() or after close()');
+    return this.#runtime;
+  }
+}

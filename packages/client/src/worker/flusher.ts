@@ -1,0 +1,261 @@
+import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import {
+  ProtocolError,
+  createSecureUniformRandom,
+  maxUpdateBytes,
+  parseRoundConfig,
+  type RoundConfig,
+  type UpdateEncoding,
+} from '@privads/protocol';
+import { withLock } from '../store/locks.js';
+import type { EventRecord } from '../store/records.js';
+import type { FlushReason, FlushResult } from '../types.js';
+import type { LoadedCatalog } from './catalog.js';
+import { apiUrl, privateGet } from './http.js';
+import { loadModel } from './model-runtime.js';
+import { budgetExhausted, decideParticipation } from './participation.js';
+import type { Runtime } from './runtime.js';
+
+/** Encodings in order of preference: half precision halves the upload at no cost worth noting next to DP noise. */
+const ENCODING_PREFERENCE: readonly UpdateEncoding[] = ['f16', 'f32', 'int8'];
+
+type Prepared =
+  | { readonly ok: true; readonly roundId: number; readonly bytes: number }
+  | { readonly ok: false; readonly reason: FlushReason; readonly message: string };
+
+const skip = (reason: FlushReason, message: string): Prepared => ({ ok: false, reason, message });
+
+/** A click the round gradient can use: its slate's ads are all in the catalog, two or more. */
+interface UsableClick {
+  readonly indices: number[];
+  readonly clicked: number;
+}
+
+function usableClicks(events: readonly EventRecord[], catalog: LoadedCatalog): UsableClick[] {
+  const out: UsableClick[] = [];
+  for (const event of events) {
+    if (event.kind !== 'click') continue;
+    const ids = event.slate.filter((id) => catalog.indexOf(id) !== undefined);
+    const clicked = ids.indexOf(event.adId);
+    // One-ad slates have a zero softmax gradient: they carry nothing to learn from.
+    if (clicked < 0 || ids.length < 2) continue;
+    out.push({ indices: ids.map((id) => catalog.indexOf(id) as number), clicked });
+  }
+  return out;
+}
+
+function modelMismatch(config: RoundConfig, catalog: LoadedCatalog): string | undefined {
+  const m = config.model;
+  if (m.contentDim !== catalog.contentDim || m.userDim !== catalog.userDim) {
+    return `round ${config.roundId} expects ${m.contentDim}→${m.userDim}, the catalog has ${catalog.contentDim}→${catalog.userDim}`;
+  }
+  return undefined;
+}
+
+async function fetchRound(runtime: Runtime): Promise<RoundConfig | Prepared> {
+  try {
+    const response = await privateGet(
+      runtime.deps.fetch,
+      apiUrl(runtime.config.server, '/v1/round'),
+      'no-store',
+    );
+    if (response === undefined) return skip('no-round', 'the server has no open round');
+    return parseRoundConfig(await response.json());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ProtocolError || error instanceof SyntaxError) {
+      return skip('config-invalid', `the round config was rejected: ${message}`);
+    }
+    return skip('network', `could not fetch the round config: ${message}`);
+  }
+}
+
+function chooseEncoding(config: RoundConfig): UpdateEncoding | undefined {
+  return ENCODING_PREFERENCE.find(
+    (e) =>
+      config.acceptedEncodings.includes(e) &&
+      maxUpdateBytes(config.model.parameterCount, e) <= config.maxUploadBytes,
+  );
+}
+
+/** Draws (once per round, with the CSPRNG) whether this device takes part. */
+async function sampled(runtime: Runtime, config: RoundConfig): Promise<boolean> {
+  const previous = await runtime.store.getSetting('sampling');
+  if (previous?.roundId === config.roundId) return previous.selected;
+  const selected = createSecureUniformRandom()() < config.participation.samplingProbability;
+  await runtime.store.setSetting('sampling', { roundId: config.roundId, selected });
+  return selected;
+}
+
+/**
+ * Computes the clipped, noised update of the current round and queues it, under the scope's
+ * flush lock so that two tabs can never both upload for one round.
+ */
+async function prepareUpload(runtime: Runtime): Promise<Prepared> {
+  const { store, config: options, deps } = runtime;
+  const ledger = await store.ledger();
+  const exhausted = budgetExhausted(options.floor, ledger);
+  if (exhausted) return exhausted;
+  const fetched = await fetchRound(runtime);
+  if ('ok' in fetched) return fetched;
+  const config = fetched;
+  const catalog = runtime.catalog;
+  if (catalog === undefined) return skip('model-mismatch', 'no catalog is loaded');
+  const mismatch = modelMismatch(config, catalog);
+  if (mismatch) return skip('model-mismatch', mismatch);
+  const since = (await store.getSetting('lastParticipationAt')) ?? 0;
+  const clicks = usableClicks(await store.events(since), catalog);
+  const now = deps.now();
+  const decision = decideParticipation({
+    config,
+    floor: options.floor,
+    ledger,
+    clicks: clicks.length,
+    now,
+  });
+  if (!decision.ok) return decision;
+  if (!(await sampled(runtime, config))) {
+    return skip(
+      'not-sampled',
+      `this device was not sampled for round ${config.roundId} (p=${config.participation.samplingProbability})`,
+    );
+  }
+  const encoding = chooseEncoding(config);
+  if (encoding === undefined) {
+    return skip('upload-too-large', `no accepted encoding fits ${config.maxUploadBytes} bytes`);
+  }
+  const body = await roundUpload(runtime, config, catalog, clicks, encoding);
+  if (typeof body === 'string') return skip('model-mismatch', body);
+  const { charge } = decision;
+  const ledgerId = await store.addLedgerEntry({
+    roundId: config.roundId,
+    projectorVersion: config.projectorVersion,
+    mode: charge.mode,
+    epsilon: charge.epsilon,
+    delta: charge.delta,
+    ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
+    bytes: body.byteLength,
+    at: now,
+    status: 'queued',
+    statusAt: now,
+  });
+  await store.setSetting('lastParticipationAt', now);
+  await store.putOutbox({
+    roundId: config.roundId,
+    ledgerId,
+    url: apiUrl(options.server, `/v1/rounds/${config.roundId}/updates`),
+    body: body.slice().buffer,
+    attempts: 0,
+    nextAttemptAt: now,
+    deadline: Date.parse(config.deadline),
+  });
+  return { ok: true, roundId: config.roundId, bytes: body.byteLength };
+}
+
+/**
+ * The encoded upload: `clip(Σ ∇θ L, C)` plus, in local mode, N(0, σ²) per coordinate from the
+ * CSPRNG (the shared `privatizeRoundUpdate` of `@privads/model`).
+ * @returns the body to upload, or why the projector does not fit the round
+ */
+async function roundUpload(
+  runtime: Runtime,
+  config: RoundConfig,
+  catalog: LoadedCatalog,
+  clicks: readonly UsableClick[],
+  encoding: UpdateEncoding,
+): Promise<Uint8Array | string> {
+  const projector = await runtime.projectors.get(config.projectorVersion);
+  if (projector === undefined) return `projector ${config.projectorVersion} is not available`;
+  const spec = projector.spec;
+  if (spec.kind !== config.model.kind || projector.parameterCount !== config.model.parameterCount) {
+    return `projector ${config.projectorVersion} is ${spec.kind} with ${projector.parameterCount} parameters; the round expects ${config.model.kind} with ${config.model.parameterCount}`;
+  }
+  const model = await loadModel();
+  const profile = runtime.profile;
+  const user =
+    profile !== undefined && profile.vector.length === catalog.userDim
+      ? profile.vector
+      : catalog.prior;
+  const accumulator = new model.RoundGradientAccumulator(projector);
+  let gradient: Float32Array;
+  try {
+    for (const click of clicks) {
+      accumulator.add({
+        user,
+        slateContent: catalog.contentRows(click.indices),
+        clickedIndex: click.clicked,
+      });
+    }
+    gradient = await accumulator.resultAsync();
+  } finally {
+    accumulator.dispose();
+  }
+  const upload = privatizeRoundUpdate(config, gradient, { encoding });
+  if (runtime.config.debug) {
+    runtime.emit('debug', {
+      kind: 'update-norms',
+      roundId: config.roundId,
+      preClipNorm: upload.preClipNorm,
+      clippedNorm: upload.clippedNorm,
+      clipNorm: config.clipNorm,
+      clientSigma: upload.sigma,
+      events: clicks.length,
+    });
+  }
+  return upload.body;
+}
+
+/**
+ * `flush()`: join the current round if every rule allows it, then send (or queue) the update.
+ * Refusals that need no network (paused, no durable ledger, budget spent) are decided before any
+ * request is made.
+ * @param runtime - the worker runtime
+ * @returns what happened and why
+ */
+export async function flush(runtime: Runtime): Promise<FlushResult> {
+  await runtime.ready();
+  const skipped = (reason: FlushReason, message: string): FlushResult => ({
+    status: 'skipped',
+    reason,
+    message,
+  });
+  if (runtime.paused) return skipped('paused', 'PrivAds is paused: nothing is computed or sent');
+  if (runtime.store.kind === 'memory') {
+    return skipped(
+      'storage-unavailable',
+      'storage is unavailable: without a durable privacy ledger nothing is uploaded',
+    );
+  }
+  const exhausted = budgetExhausted(runtime.config.floor, await runtime.store.ledger());
+  if (exhausted) return skipped(exhausted.reason, exhausted.message);
+  const prepared = await withLock(`${runtime.lockPrefix}:flush`, () => prepareUpload(runtime));
+  if (!prepared.ok) return skipped(prepared.reason, prepared.message);
+  const { roundId, bytes } = prepared;
+  const reports = await runtime.drainUploads();
+  const mine = reports.find((r) => r.roundId === roundId);
+  if (mine?.outcome === 'sent') {
+    return {
+      status: 'uploaded',
+      reason: 'uploaded',
+      message: `update for round ${roundId} accepted`,
+      roundId,
+      bytes,
+    };
+  }
+  if (mine === undefined || mine.outcome === 'retry') {
+    return {
+      status: 'queued',
+      reason: 'queued',
+      message: `update for round ${roundId} queued${mine?.error ? ` (${mine.error})` : ''}; it will be retried`,
+      roundId,
+      bytes,
+    };
+  }
+  return {
+    status: 'skipped',
+    reason: 'network',
+    message: `the server ${mine.outcome === 'rejected' ? `rejected the update (HTTP ${mine.status})` : 'could not be reached before the round closed'}`,
+    roundId,
+    bytes,
+  };
+}

@@ -1,0 +1,180 @@
+import { meetsPrivacyFloor, type PrivacyMode, type RoundConfig } from '@privads/protocol';
+import type { LedgerEntry } from '../store/records.js';
+import type { FlushReason, ResolvedPrivacyFloor } from '../types.js';
+import { gaussianEpsilon, spendOf } from './accounting.js';
+
+/** What joining a round costs, as the ledger will record it. */
+export interface RoundCharge {
+  readonly mode: PrivacyMode;
+  /** ε of this participation alone. */
+  readonly epsilon: number;
+  readonly delta: number;
+  /** Noise multiplier of the Gaussian release (local: σ/C; central: z); absent for `none`. */
+  readonly noiseMultiplier?: number;
+  /** Standard deviation of the noise the client itself adds (local mode), else 0. */
+  readonly clientSigma: number;
+}
+
+/** A refusal with its stable reason and an explanation for the reader or the developer. */
+export interface Refusal {
+  readonly ok: false;
+  readonly reason: FlushReason;
+  readonly message: string;
+}
+
+/** Relative slack for comparing a server's declared ε with the ε its σ actually gives. */
+const DECLARED_EPSILON_SLACK = 1e-6;
+
+const refuse = (reason: FlushReason, message: string): Refusal => ({ ok: false, reason, message });
+
+/**
+ * What a round config costs. For local mode the client does not take the server's word: it
+ * recomputes ε from σ / 2C and refuses a config whose σ gives less privacy than it declares.
+ * @param config - a validated round config
+ * @returns the charge, or a refusal
+ */
+export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge } | Refusal {
+  const privacy = config.privacy;
+  if (privacy.mode === 'local') {
+    // Local DP compares any two inputs of one device: both clipped to norm C, they differ by at
+    // most 2C, so the sensitivity is 2C (the server calibrates σ the same way).
+    const z = privacy.sigma / (2 * config.clipNorm);
+    const epsilon = gaussianEpsilon(z, privacy.delta);
+    if (epsilon > privacy.epsilon * (1 + DECLARED_EPSILON_SLACK)) {
+      return refuse(
+        'config-inconsistent',
+        `round ${config.roundId} declares ε=${privacy.epsilon} but σ=${privacy.sigma} with C=${config.clipNorm} only gives ε=${epsilon.toFixed(4)} at δ=${privacy.delta}`,
+      );
+    }
+    return {
+      ok: true,
+      charge: {
+        mode: 'local',
+        epsilon,
+        delta: privacy.delta,
+        noiseMultiplier: z,
+        clientSigma: privacy.sigma,
+      },
+    };
+  }
+  if (privacy.mode === 'central') {
+    const z = privacy.noiseMultiplier;
+    const epsilon = gaussianEpsilon(z, privacy.delta);
+    return {
+      ok: true,
+      charge: {
+        mode: 'central',
+        epsilon,
+        delta: privacy.delta,
+        noiseMultiplier: z,
+        clientSigma: 0,
+      },
+    };
+  }
+  return { ok: true, charge: { mode: 'none', epsilon: Infinity, delta: 0, clientSigma: 0 } };
+}
+
+/**
+ * Checks that doesn't need the round config: whether any budget is left at all. Used to refuse
+ * before making a single request.
+ * @param floor - the client's privacy floor
+ * @param ledger - all ledger entries
+ * @returns a refusal when the lifetime budget is spent, else `undefined`
+ */
+export function budgetExhausted(
+  floor: ResolvedPrivacyFloor,
+  ledger: readonly LedgerEntry[],
+): Refusal | undefined {
+  const spent = spendOf(ledger).totalEpsilon;
+  if (spent >= floor.lifetimeEpsilon) {
+    return refuse(
+      'budget-exhausted',
+      `the lifetime privacy budget is spent (ε=${spent.toFixed(4)} of ${floor.lifetimeEpsilon})`,
+    );
+  }
+  return undefined;
+}
+
+/** Inputs of {@link decideParticipation}. */
+export interface ParticipationInput {
+  readonly config: RoundConfig;
+  readonly floor: ResolvedPrivacyFloor;
+  readonly ledger: readonly LedgerEntry[];
+  /** Click events usable for this round. */
+  readonly clicks: number;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
+
+/**
+ * Every rule a round must pass before anything is computed, in the order a reader would ask
+ * about them: the floor (mode, ε per round), the round's state, this device's history and budget,
+ * then whether there is anything to learn from. Sampling is decided separately (it must be drawn
+ * once per round and remembered).
+ * @param input - config, floor, ledger, usable clicks, clock
+ * @returns the charge to record, or the first refusal
+ */
+export function decideParticipation(
+  input: ParticipationInput,
+): { ok: true; charge: RoundCharge } | Refusal {
+  const { config, floor, ledger, clicks, now } = input;
+  const mode = config.privacy.mode;
+  if (!meetsPrivacyFloor(mode, floor.minimumMode)) {
+    return refuse(
+      'mode-below-floor',
+      `round ${config.roundId} uses privacy mode "${mode}", weaker than this site's floor "${floor.minimumMode}"`,
+    );
+  }
+  const priced = chargeOf(config);
+  if (!priced.ok) return priced;
+  const { charge } = priced;
+  if (charge.epsilon > floor.maxEpsilonPerRound) {
+    return refuse(
+      'epsilon-above-floor',
+      `round ${config.roundId} costs ε=${charge.epsilon.toFixed(4)}, above the floor's maximum ${floor.maxEpsilonPerRound} per round`,
+    );
+  }
+  if (Date.parse(config.deadline) <= now) {
+    return refuse('round-closed', `round ${config.roundId} closed at ${config.deadline}`);
+  }
+  if (ledger.some((e) => e.roundId === config.roundId)) {
+    return refuse(
+      'already-participated',
+      `this device already sent its update for round ${config.roundId}`,
+    );
+  }
+  const max = config.participation.maxParticipationsPerDevice;
+  if (max !== undefined && ledger.length >= max) {
+    return refuse(
+      'participation-limit',
+      `this device already joined ${ledger.length} rounds (limit ${max})`,
+    );
+  }
+  const candidate: LedgerEntry = {
+    roundId: config.roundId,
+    projectorVersion: config.projectorVersion,
+    mode: charge.mode,
+    epsilon: charge.epsilon,
+    delta: charge.delta,
+    ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
+    bytes: 0,
+    at: now,
+    status: 'queued',
+    statusAt: now,
+  };
+  const after = spendOf([...ledger, candidate]).totalEpsilon;
+  if (after > floor.lifetimeEpsilon) {
+    return refuse(
+      'budget-exhausted',
+      `joining round ${config.roundId} would bring the lifetime spend to ε=${after.toFixed(4)}, above the budget ${floor.lifetimeEpsilon}`,
+    );
+  }
+  const needed = Math.max(1, config.participation.minEventsPerRound);
+  if (clicks < needed) {
+    return refuse(
+      'not-enough-events',
+      `${clicks} click(s) since the last update; round ${config.roundId} needs ${needed}`,
+    );
+  }
+  return { ok: true, charge };
+}

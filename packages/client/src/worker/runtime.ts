@@ -1,0 +1,297 @@
+import { isPrivAdsError } from '@privads/protocol';
+import type { EngineRegistry, ScoringEngine } from '../engines/engine.js';
+import { resolveEngine, type EngineDecision } from '../engines/resolver.js';
+import { resolvePolicy, type ResolvedPolicy } from '../policy/options.js';
+import type { WorkerConfig, WorkerEvent } from '../protocol.js';
+import type { ProfileRecord } from '../store/records.js';
+import {
+  openClientStore,
+  type ClientStoreOptions,
+  type ResilientStore,
+} from '../store/resilient-store.js';
+import type { Diagnostics, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
+import { Uploader, type UploadReport } from '../uploader.js';
+import { CatalogSource, type LoadedCatalog } from './catalog.js';
+import { ImpressionHistory } from './history.js';
+import type { FetchLike } from './http.js';
+import { ProjectorRuntime } from './model-runtime.js';
+import { TabSync, type TabMessage } from './tab-sync.js';
+
+/** What the runtime takes from its environment (all injectable for tests). */
+export interface RuntimeDeps {
+  readonly fetch: FetchLike;
+  readonly now: () => number;
+  /** Uniform [0, 1) for ranking exploration and retry jitter (not for privacy noise: that is `@privads/dp`'s CSPRNG). */
+  readonly random: () => number;
+  readonly registry: EngineRegistry;
+  readonly emit: (event: WorkerEvent) => void;
+  /** Where the tfjs WASM binaries are served. */
+  readonly wasmPaths?: string;
+  /** Retry policy of the uploader (tests shorten it). */
+  readonly uploadRetry?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** Opens the store. @defaultValue `openClientStore` (IndexedDB, memory on failure) */
+  readonly openStore?: (options: ClientStoreOptions) => Promise<ResilientStore>;
+}
+
+/** One day: the impression history kept when no frequency cap is configured. */
+const DEFAULT_HISTORY_MS = 86_400_000;
+
+/**
+ * The worker's state: store, catalog, engine, profile cache, impression history, projector and
+ * uploader. Started once; everything that can fail degrades to an event and a fallback.
+ */
+export class Runtime {
+  readonly config: WorkerConfig;
+  readonly deps: RuntimeDeps;
+  readonly policy: ResolvedPolicy;
+  readonly history: ImpressionHistory;
+  store!: ResilientStore;
+  projectors!: ProjectorRuntime;
+  uploader!: Uploader;
+  catalog: LoadedCatalog | undefined;
+  engine: ScoringEngine | undefined;
+  engineDecisions: readonly EngineDecision[] = [];
+  profile: ProfileRecord | undefined;
+  paused = false;
+  #catalogSource!: CatalogSource;
+  #tabs: TabSync | undefined;
+  #started: Promise<void> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * @param config - resolved options from the page
+   * @param deps - environment
+   */
+  constructor(config: WorkerConfig, deps: RuntimeDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.policy = resolvePolicy(config.policy);
+    const cap = this.policy.frequencyCap;
+    this.history = new ImpressionHistory(cap === false ? DEFAULT_HISTORY_MS : cap.windowMs);
+  }
+
+  /** Name prefix of this scope's Web Locks. */
+  get lockPrefix(): string {
+    return `privads:${this.config.site}`;
+  }
+
+  /** @returns resolves when the store is open and a catalog load was attempted */
+  ready(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  /**
+   * Emits an event to the page.
+   * @param type - event name
+   * @param detail - payload
+   */
+  emit<K extends PrivAdsEventType>(type: K, detail: PrivAdsEventMap[K]): void {
+    this.deps.emit({ type, detail } as WorkerEvent);
+    if (this.config.debug && type !== 'debug') {
+      this.deps.emit({
+        type: 'debug',
+        detail: { kind: 'log', message: `${type}: ${JSON.stringify(detail)}` },
+      });
+    }
+  }
+
+  /**
+   * Reports a failure the library recovered from.
+   * @param operation - what was being done
+   * @param error - what was thrown
+   */
+  reportError(operation: string, error: unknown): void {
+    const code = isPrivAdsError(error) ? error.code : 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    this.emit('error', { code, message, operation });
+  }
+
+  /** Announces a change to the other tabs of this scope. */
+  broadcast(message: TabMessage): void {
+    this.#tabs?.post(message);
+  }
+
+  /** The scoring engine with `catalog` loaded (loading it if another version is resident). */
+  async engineFor(catalog: LoadedCatalog): Promise<ScoringEngine> {
+    if (this.engine === undefined) {
+      const resolution = await resolveEngine(this.deps.registry, {
+        preference: this.config.engine,
+      });
+      this.engine = resolution.engine;
+      this.engineDecisions = resolution.decisions;
+      const chosen = resolution.decisions.find((d) => d.status === 'chosen');
+      const preferred = this.config.engine;
+      if (preferred !== 'auto' && chosen?.name !== preferred) {
+        const why = resolution.decisions.find((d) => d.name === preferred)?.reason ?? 'unavailable';
+        this.emit('fallback', { what: 'engine', reason: `${preferred} engine not used: ${why}` });
+      }
+    }
+    if (this.engine.loadedVersion !== catalog.matrix.version)
+      await this.engine.load(catalog.matrix);
+    return this.engine;
+  }
+
+  /** Whether requests may be made now (never while the reader has paused PrivAds). */
+  get networkAllowed(): boolean {
+    return !this.paused;
+  }
+
+  /**
+   * Attempts queued uploads now and schedules the next retry.
+   * @returns the attempts made (none while paused or without durable storage)
+   */
+  async drainUploads(): Promise<UploadReport[]> {
+    if (!this.networkAllowed || this.store.kind === 'memory') return [];
+    const reports = await this.uploader.drain();
+    this.#scheduleRetry(await this.uploader.nextDueAt());
+    return reports;
+  }
+
+  /** Snapshot for the page. */
+  diagnostics(): Diagnostics {
+    const chosen = this.engineDecisions.find((d) => d.status === 'chosen');
+    return {
+      runtime: 'worker',
+      storage: this.store?.kind ?? 'none',
+      ...(chosen === undefined ? {} : { engine: chosen.name }),
+      engines: this.engineDecisions.map(({ name, status, reason }) => ({ name, status, reason })),
+      ...(this.catalog === undefined
+        ? {}
+        : { catalogVersion: this.catalog.version, catalogSize: this.catalog.count }),
+      profileUpdates: this.profile?.updates ?? 0,
+      paused: this.paused,
+    };
+  }
+
+  /** Releases everything. */
+  async close(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#tabs?.close();
+    this.engine?.dispose();
+    this.projectors?.dispose();
+    this.store?.close();
+  }
+
+  /**
+   * Downloads a newer catalog if one exists and switches to it.
+   * @returns whether a new catalog is in use
+   */
+  async refreshCatalog(): Promise<boolean> {
+    if (!this.networkAllowed) return false;
+    try {
+      const fresh = await this.#catalogSource.download(this.catalog?.version);
+      if (fresh === undefined) return false;
+      await this.#useCatalog(fresh);
+      return true;
+    } catch (error) {
+      this.emit('fallback', {
+        what: 'catalog',
+        reason: `could not download the catalog: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return false;
+    }
+  }
+
+  async #useCatalog(catalog: LoadedCatalog): Promise<void> {
+    await this.engineFor(catalog);
+    this.catalog = catalog;
+  }
+
+  async #start(): Promise<void> {
+    const { config, deps } = this;
+    this.store = await (deps.openStore ?? openClientStore)({
+      site: config.site,
+      storage: config.storage,
+      now: deps.now,
+      onFallback: (error) =>
+        this.emit('fallback', {
+          what: 'storage',
+          reason: `${error.code}: ${error.message}; continuing in memory (nothing persists, nothing is uploaded)`,
+        }),
+    });
+    this.#tabs = new TabSync(config.site, (m) => void this.#onTabMessage(m));
+    this.paused = (await this.store.getSetting('paused')) ?? false;
+    this.profile = await this.store.getProfile();
+    this.history.load(await this.store.events());
+    this.projectors = new ProjectorRuntime({
+      server: config.server,
+      store: this.store,
+      fetch: deps.fetch,
+      ...(deps.wasmPaths === undefined ? {} : { wasmPaths: deps.wasmPaths }),
+      onBackend: (report) => this.emit('debug', { kind: 'log', message: report }),
+    });
+    this.uploader = new Uploader({
+      store: this.store,
+      lockName: `${this.lockPrefix}:upload`,
+      fetch: deps.fetch,
+      now: deps.now,
+      random: deps.random,
+      ...(deps.uploadRetry ?? {}),
+      onReport: (r) =>
+        this.emit('upload', {
+          roundId: r.roundId,
+          bytes: r.bytes,
+          outcome: r.outcome,
+          attempts: r.attempts,
+          ...(r.status === undefined ? {} : { status: r.status }),
+        }),
+    });
+    this.#catalogSource = new CatalogSource({
+      server: config.server,
+      store: this.store,
+      fetch: deps.fetch,
+      now: deps.now,
+    });
+    const cached = await this.#catalogSource.cached();
+    if (cached !== undefined) {
+      await this.#useCatalog(cached);
+      if (this.networkAllowed && (await this.#catalogSource.refreshDue()))
+        void this.refreshCatalog();
+    } else {
+      await this.refreshCatalog();
+    }
+    const drain = (): void => {
+      this.drainUploads().catch((e: unknown) => this.reportError('upload', e));
+    };
+    // Back online: the offline queue goes out without waiting for the retry timer.
+    (
+      globalThis as { addEventListener?: (type: string, listener: () => void) => void }
+    ).addEventListener?.('online', drain);
+    drain();
+    this.emit('ready', this.diagnostics());
+  }
+
+  #scheduleRetry(at: number | undefined): void {
+    clearTimeout(this.#retryTimer);
+    if (at === undefined) return;
+    const delay = Math.max(0, at - this.deps.now());
+    this.#retryTimer = setTimeout(() => {
+      this.drainUploads().catch((e: unknown) => this.reportError('upload', e));
+    }, delay);
+  }
+
+  async #onTabMessage(message: TabMessage): Promise<void> {
+    switch (message.type) {
+      case 'profile': {
+        if ((this.profile?.revision ?? 0) >= message.revision) return;
+        this.profile = await this.store.getProfile();
+        const p = this.profile;
+        if (p) this.emit('profile', { revision: p.revision, updates: p.updates });
+        return;
+      }
+      case 'impression':
+        this.history.add(message.adIds, message.t);
+        return;
+      case 'paused':
+        this.paused = message.paused;
+        if (!message.paused)
+          void this.drainUploads().catch((e: unknown) => this.reportError('upload', e));
+        return;
+      case 'forget':
+        this.profile = undefined;
+        this.history.clear();
+        return;
+    }
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * The worker core end to end in Node: real catalog bundles, projector, gradient, clipping, noise
+ * and upload encoding, against the protocol test handler through a fake `fetch`. (Browser-only
+ * parts — IndexedDB, Web Locks across tabs, the worker boundary, WebGPU — are in test/client-*.spec.ts.)
+ */
+import { decodeUpdate } from '@privads/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolHandler } from '../../../test/support/protocol-handler.js';
+import {
+  buildFixture,
+  roundConfig,
+  TEST_PRIVACY,
+  type Fixture,
+} from '../../../test/support/protocol-fixture.js';
+import { cpuEngineProvider } from '../src/engines/cpu-engine.js';
+import { EngineRegistry } from '../src/engines/engine.js';
+import { DEFAULT_PRIVACY_FLOOR } from '../src/options.js';
+import type { WorkerConfig, WorkerEvent } from '../src/protocol.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { ResilientStore } from '../src/store/resilient-store.js';
+import { DEFAULT_EVENT_LOG_LIMITS } from '../src/store/store.js';
+import type { RankingPolicyOptions } from '../src/policy/options.js';
+import type { PrivacyFloor } from '../src/types.js';
+import { PrivAdsCore } from '../src/worker/core.js';
+
+/** Stands in for IndexedDB: same behaviour as memory, but the worker treats it as durable. */
+class DurableMemoryStore extends MemoryStore {
+  override readonly kind = 'indexeddb';
+}
+
+let fixture: Fixture;
+beforeAll(() => {
+  fixture = buildFixture({ ads: 120 });
+});
+
+interface Harness {
+  core: PrivAdsCore;
+  handler: ProtocolHandler;
+  events: WorkerEvent[];
+  store: DurableMemoryStore;
+}
+
+async function start(
+  options: {
+    floor?: PrivacyFloor;
+    storage?: 'memory';
+    store?: DurableMemoryStore;
+    handler?: ProtocolHandler;
+    debug?: boolean;
+    policy?: RankingPolicyOptions;
+  } = {},
+): Promise<Harness> {
+  const handler = options.handler ?? new ProtocolHandler(fixture);
+  const store = options.store ?? new DurableMemoryStore();
+  const events: WorkerEvent[] = [];
+  const core = new PrivAdsCore({
+    registry: new EngineRegistry().register(cpuEngineProvider),
+    uploadRetry: { baseDelayMs: 10, maxDelayMs: 20 },
+    openStore: async (o) =>
+      new ResilientStore(
+        options.storage === 'memory' ? new MemoryStore() : store,
+        DEFAULT_EVENT_LOG_LIMITS,
+        Date.now,
+        o.onFallback,
+      ),
+    fetch: async (url, init) => {
+      const u = new URL(url);
+      const body =
+        init?.body === undefined ? new Uint8Array() : new Uint8Array(init.body as ArrayBuffer);
+      const headers = Object.fromEntries(
+        Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [
+          k.toLowerCase(),
+          v,
+        ]),
+      );
+      const answer = handler.handle({
+        method: init?.method ?? 'GET',
+        path: u.pathname,
+        headers,
+        body,
+      });
+      const empty = answer.status === 204 || answer.status === 304;
+      // A copy: `Response` wants a view over a plain ArrayBuffer.
+      const payload = empty || answer.body === undefined ? null : new Uint8Array(answer.body);
+      return new Response(payload, { status: answer.status, headers: answer.headers });
+    },
+  });
+  const config: WorkerConfig = {
+    server: 'https://ads.test',
+    site: 'news.test',
+    floor: { ...DEFAULT_PRIVACY_FLOOR, ...options.floor },
+    engine: 'auto',
+    policy: options.policy,
+    storage: 'indexeddb',
+    debug: options.debug ?? false,
+  };
+  await core.init(config, (e) => events.push(e));
+  return { core, handler, events, store };
+}
+
+const topicIds = (topic: string): string[] =>
+  fixture.ads.filter((a) => a.category === topic).map((a) => a.id);
+
+/** Shows a slate and clicks one of its ads from `topic` (or the first ad). */
+async function showAndClick(h: Harness, topic: string): Promise<void> {
+  const result = await h.core.rank({ slots: 4 });
+  const wanted = topicIds(topic);
+  // The clicked ad among three others of other topics (ranked ones first), as a real slate would be.
+  const others = [...result.ads.map((a) => a.id), ...fixture.ads.map((a) => a.id)].filter(
+    (id) => !wanted.includes(id),
+  );
+  const slate = [wanted[0] as string, ...new Set(others)].slice(0, 4);
+  await h.core.recordImpression(slate);
+  await h.core.recordClick(slate[0] as string);
+}
+
+describe('ranking', () => {
+  it('ranks from the catalog prior before anything is learned', async () => {
+    const { core } = await start();
+    const result = await core.rank({ slots: 3 });
+    expect(result).toMatchObject({
+      source: 'prior',
+      personalised: false,
+      engine: 'cpu',
+      catalogVersion: 1,
+    });
+    expect(result.ads).toHaveLength(3);
+    expect(result.ads.every((a) => a.why.code === 'prior')).toBe(true);
+    expect(new Set(result.ads.map((a) => a.advertiser)).size).toBe(3);
+  });
+
+  it('uses the page context on a cold start (content-space embedding, projected on the device)', async () => {
+    const { core } = await start();
+    const center = fixture.topicCenters[1] as Float32Array; // travel
+    const result = await core.rank({ slots: 5, context: { embedding: center } });
+    expect(result.source).toBe('context');
+    expect(result.ads.every((a) => a.category === 'travel')).toBe(true);
+    expect(result.ads[0]?.why).toEqual({
+      code: 'context',
+      text: 'Related to what you are reading',
+    });
+  });
+
+  it('caps impressions per ad: an ad shown maxImpressions times is left out', async () => {
+    const { core } = await start({
+      policy: { frequencyCap: { maxImpressions: 2, windowMs: 60_000 } },
+    });
+    const first = (await core.rank({ slots: 3 })).ads[0]?.id as string;
+    for (let i = 0; i < 2; i++) {
+      const shown = await core.rank({ slots: 3 });
+      expect(shown.ads.map((a) => a.id)).toContain(first);
+      await core.recordImpression(shown.ads.map((a) => a.id));
+    }
+    expect((await core.rank({ slots: 3 })).ads.map((a) => a.id)).not.toContain(first);
+  });
+
+  it('spreads a slate over advertisers, unless diversity is off', async () => {
+    const context = { embedding: fixture.topicCenters[3] as Float32Array };
+    const diverse = await (await start()).core.rank({ slots: 8, context });
+    expect(new Set(diverse.ads.map((a) => a.advertiser)).size).toBe(8);
+    // Ads are dealt to 40 advertisers round-robin over 8 topics: cooking ads come from only 5 of them.
+    const unconstrained = await (
+      await start({ policy: { diversity: false } })
+    ).core.rank({ slots: 8, context });
+    expect(new Set(unconstrained.ads.map((a) => a.advertiser)).size).toBeLessThan(8);
+  });
+
+  it('explores when asked, and says so in "why this ad"', async () => {
+    const { core } = await start({
+      policy: { exploration: { kind: 'epsilon-greedy', epsilon: 1 } },
+    });
+    const result = await core.rank({ slots: 4 });
+    expect(result.ads).toHaveLength(4);
+    expect(result.ads.every((a) => a.why.code === 'exploration' && a.why.text.length > 0)).toBe(
+      true,
+    );
+  });
+});
+
+describe('learning', () => {
+  it('a click changes the profile and persists it with the event', async () => {
+    const h = await start();
+    await showAndClick(h, 'finance');
+    const profile = await h.store.getProfile();
+    expect(profile?.updates).toBe(1);
+    expect(profile?.revision).toBe(1);
+    expect((await h.store.events()).map((e) => e.kind)).toEqual(['impression', 'click']);
+    expect(h.events.some((e) => e.type === 'profile')).toBe(true);
+    const again = await start({ store: h.store });
+    expect((await again.core.rank({ slots: 3 })).source).toBe('profile');
+  });
+
+  it('clicks on one topic bring that topic to the top', async () => {
+    const h = await start();
+    for (let i = 0; i < 25; i++) await showAndClick(h, 'cooking');
+    const result = await h.core.rank({ slots: 3 });
+    expect(result.personalised).toBe(true);
+    expect(result.ads[0]?.category).toBe('cooking');
+    expect(result.ads[0]?.why.text).toBe('Matches your interest in cooking');
+  });
+
+  it('a hidden ad is not shown again', async () => {
+    const h = await start();
+    const first = (await h.core.rank({ slots: 3 })).ads[0]?.id as string;
+    await h.core.recordHide(first);
+    expect((await h.core.rank({ slots: 3 })).ads.map((a) => a.id)).not.toContain(first);
+  });
+
+  it('reports an unknown ad as an error event instead of throwing', async () => {
+    const h = await start();
+    await h.core.recordClick('no-such-ad');
+    expect(h.events).toContainEqual({
+      type: 'error',
+      detail: expect.objectContaining({ code: 'NOT_FOUND' }),
+    });
+  });
+});
+
+describe('flush', () => {
+  it('uploads one clipped update per round (central mode: no client noise)', async () => {
+    const h = await start({ debug: true });
+    h.handler.round = roundConfig(fixture, { clipNorm: 0.05 });
+    for (let i = 0; i < 3; i++) await showAndClick(h, 'sport');
+    const result = await h.core.flush();
+    expect(result).toMatchObject({ status: 'uploaded', reason: 'uploaded', roundId: 1 });
+    expect(h.handler.uploads).toHaveLength(1);
+    const { update } = h.handler.uploads[0]!;
+    expect(Object.keys(update.header).sort()).toEqual([
+      'encoding',
+      'length',
+      'nonce',
+      'projectorVersion',
+      'roundId',
+    ]);
+    const norm = Math.hypot(...update.vector);
+    expect(norm).toBeLessThanOrEqual(0.05);
+    const debug = h.events.find((e) => e.type === 'debug' && e.detail.kind === 'update-norms');
+    expect(debug?.detail).toMatchObject({ clipNorm: 0.05, clientSigma: 0, events: 3 });
+    // The gradient of 3 clicks is much larger than C = 0.05: clipping really happened.
+    expect((debug?.detail as { preClipNorm: number }).preClipNorm).toBeGreaterThan(0.05);
+    expect(norm).toBeCloseTo(0.05, 3);
+
+    const posts = () => h.handler.requests.filter((r) => r.method === 'POST').length;
+    expect(await h.core.flush()).toMatchObject({
+      status: 'skipped',
+      reason: 'already-participated',
+    });
+    expect(posts()).toBe(1);
+    const report = await h.core.privacyReport();
+    expect(report.participations).toBe(1);
+    expect(report.uploads[0]).toMatchObject({
+      roundId: 1,
+      mode: 'central',
+      status: 'sent',
+      bytes: h.handler.uploads[0]!.bytes,
+    });
+    expect(report.byMode.central.epsilon).toBeGreaterThan(0);
+  });
+
+  it('adds calibrated Gaussian noise in local mode', async () => {
+    const h = await start({ debug: true });
+    h.handler.round = roundConfig(fixture, { privacy: TEST_PRIVACY.local });
+    await showAndClick(h, 'music');
+    expect((await h.core.flush()).status).toBe('uploaded');
+    const vector = h.handler.uploads[0]!.update.vector;
+    // ‖N(0, σ² I)‖ ≈ σ·√d for d = 49 280 and σ = 16: the upload is dominated by noise.
+    const sigma = TEST_PRIVACY.local.mode === 'local' ? TEST_PRIVACY.local.sigma : NaN;
+    expect(Math.hypot(...vector) / (sigma * Math.sqrt(vector.length))).toBeCloseTo(1, 1);
+    const report = await h.core.privacyReport();
+    expect(report.byMode.local.epsilon).toBeGreaterThan(0.5);
+    expect(report.byMode.local.epsilon).toBeLessThan(1);
+  });
+
+  it('refuses a round weaker than the floor, without uploading', async () => {
+    const h = await start({ floor: { minimumMode: 'local' } });
+    h.handler.round = roundConfig(fixture);
+    await showAndClick(h, 'tech');
+    expect(await h.core.flush()).toMatchObject({ status: 'skipped', reason: 'mode-below-floor' });
+    expect(h.handler.requests.filter((r) => r.method === 'POST')).toEqual([]);
+  });
+
+  it('refuses a local round whose σ gives less privacy than it declares', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture, {
+      privacy: { mode: 'local', epsilon: 0.1, delta: 1e-6, sigma: 8 },
+    });
+    await showAndClick(h, 'tech');
+    expect(await h.core.flush()).toMatchObject({ reason: 'config-inconsistent' });
+  });
+
+  it('stops for good once the lifetime budget is spent, and then makes no request at all', async () => {
+    const h = await start({ floor: { lifetimeEpsilon: 6 } });
+    h.handler.round = roundConfig(fixture);
+    await showAndClick(h, 'cars');
+    expect((await h.core.flush()).status).toBe('uploaded');
+    h.handler.round = roundConfig(fixture, { roundId: 2 });
+    await showAndClick(h, 'cars');
+    const refused = await h.core.flush();
+    expect(refused).toMatchObject({ status: 'skipped', reason: 'budget-exhausted' });
+    expect(refused.message).toMatch(/above the budget 6/);
+    // Spend the rest with a tiny round cost, then check no request is made at all.
+    const before = h.handler.requests.length;
+    const spent = await start({
+      floor: { lifetimeEpsilon: 1e-3 },
+      store: h.store,
+      handler: h.handler,
+    });
+    expect(await spent.core.flush()).toMatchObject({ reason: 'budget-exhausted' });
+    expect(
+      h.handler.requests.slice(before).filter((r) => !r.path.startsWith('/v1/catalog')),
+    ).toEqual([]);
+  });
+
+  it('explains the other refusals', async () => {
+    const h = await start();
+    expect(await h.core.flush()).toMatchObject({ reason: 'no-round' });
+    h.handler.round = roundConfig(fixture, {
+      participation: { minEventsPerRound: 3, samplingProbability: 1 },
+    });
+    await showAndClick(h, 'sport');
+    expect(await h.core.flush()).toMatchObject({
+      reason: 'not-enough-events',
+      message: expect.stringMatching(/needs 3/),
+    });
+    h.handler.round = roundConfig(fixture, { deadline: new Date(Date.now() - 1000).toISOString() });
+    expect(await h.core.flush()).toMatchObject({ reason: 'round-closed' });
+    const memory = await start({ storage: 'memory' });
+    memory.handler.round = roundConfig(fixture);
+    expect(await memory.core.flush()).toMatchObject({ reason: 'storage-unavailable' });
+  });
+
+  it('queues a failed upload and sends it when the server recovers', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture);
+    h.handler.uploadStatus = 503;
+    await showAndClick(h, 'gardening');
+    expect(await h.core.flush()).toMatchObject({ status: 'queued', roundId: 1 });
+    expect(await h.store.outbox()).toHaveLength(1);
+    h.handler.uploadStatus = undefined;
+    await expect.poll(async () => h.handler.uploads.length, { timeout: 5000 }).toBe(1);
+    expect(await h.store.outbox()).toEqual([]);
+    expect((await h.core.privacyReport()).uploads[0]?.status).toBe('sent');
+  });
+});
+
+describe('reader controls', () => {
+  it('pause stops learning and every request; resume restores both', async () => {
+    const h = await start();
+    await h.core.rank({ slots: 2 });
+    await h.core.pause();
+    const before = h.handler.requests.length;
+    h.handler.round = roundConfig(fixture);
+    await showAndClick(h, 'sport');
+    expect(await h.core.flush()).toMatchObject({ status: 'skipped', reason: 'paused' });
+    expect(h.handler.requests.length).toBe(before);
+    expect(await h.store.getProfile()).toBeUndefined();
+    expect((await h.core.privacyReport()).paused).toBe(true);
+    await h.core.resume();
+    await showAndClick(h, 'sport');
+    expect((await h.store.getProfile())?.updates).toBe(1);
+  });
+
+  it('exports everything stored and forget deletes it', async () => {
+    const h = await start();
+    await showAndClick(h, 'travel');
+    const exported = await h.core.exportProfile();
+    expect(exported).toMatchObject({
+      format: 'privads-profile-export',
+      formatVersion: 1,
+      site: 'news.test',
+    });
+    expect(exported.profile?.vector).toHaveLength(128);
+    expect(exported.events.map((e) => e.kind)).toEqual(['impression', 'click']);
+    JSON.stringify(exported); // serialisable
+    await h.core.forget();
+    const after = await h.core.exportProfile();
+    expect(after.profile).toBeUndefined();
+    expect(after.events).toEqual([]);
+    expect((await h.core.rank({ slots: 2 })).source).toBe('prior');
+  });
+
+  it('decodes what it uploads with the real decoder (sanity of the fake transport)', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture, { acceptedEncodings: ['int8'] });
+    await showAndClick(h, 'finance');
+    expect((await h.core.flush()).status).toBe('uploaded');
+    const post = h.handler.requests.find((r) => r.method === 'POST')!;
+    expect(decodeUpdate(post.body).header.encoding).toBe('int8');
+    expect(Math.hypot(...decodeUpdate(post.body).vector)).toBeLessThanOrEqual(1);
+  });
+});
