@@ -44,7 +44,8 @@ export function readLE<T extends NumericArray>(
   count: number,
 ): T {
   const size = ctor.BYTES_PER_ELEMENT;
-  const copy = bytes.slice(offset, offset + count * size);
+  // Uint8Array's own slice copies; a Node Buffer's `slice` would return a view of its shared pool.
+  const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + count * size);
   if (!LITTLE_ENDIAN_HOST) swapInPlace(copy, size);
   return new ctor(copy.buffer);
 }

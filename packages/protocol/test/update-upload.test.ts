@@ -97,6 +97,19 @@ describe('update upload format', () => {
     expect(Array.from(vector)).toEqual([0.5, -1.25]);
   });
 
+  it('decodes from a view into a larger buffer (e.g. a pooled Node Buffer) at any offset', () => {
+    const bytes = build(header(), f32Body(0.5, -1.25));
+    for (const offset of [0, 1, 3, 8]) {
+      const pool = new Uint8Array(offset + bytes.length + 13).fill(0xff);
+      pool.set(bytes, offset);
+      const view = new Uint8Array(pool.buffer, offset, bytes.length);
+      expect(Array.from(decodeUpdate(view, { expectedLength: 2 }).vector)).toEqual([0.5, -1.25]);
+      // A Buffer's own `slice` returns a view of the pool; decoding must not depend on it.
+      const buffer = Buffer.from(pool.buffer, offset, bytes.length);
+      expect(Array.from(decodeUpdate(buffer, { expectedLength: 2 }).vector)).toEqual([0.5, -1.25]);
+    }
+  });
+
   it('encodes exactly the hand-built bytes', () => {
     const out = encodeUpdate(
       { roundId: 3, projectorVersion: 2, vector: Float32Array.of(0.5, -1.25) },

@@ -1,0 +1,115 @@
+/**
+ * Catalog publishing: encode ads with the content encoder, project them with the newest projector,
+ * and publish the bundle as the next catalog version. Used by `privads-server catalog import`, by
+ * the operator endpoint `POST /v1/admin/catalog`, and by scripts (`importCatalog`).
+ */
+import { readFile } from 'node:fs/promises';
+
+import type { ContentEncoder } from '@privads/encoder';
+import { encodeCatalogBundle, ProtocolError, StorageError } from '@privads/protocol';
+
+import { resolveConfig, type ConfigOverrides, type ServerConfig } from '../config.js';
+import { initialState } from '../rounds/initial-state.js';
+import { openStore, type StoreLocation } from '../store/open-store.js';
+import type { Store, VersionInfo } from '../store/store.js';
+import { bundleMetadata, encoderText, parseAdsJsonl, type CatalogAdInput } from './ads-jsonl.js';
+import { projectWithFile } from './project.js';
+
+/**
+ * Encodes, projects and publishes ads in an open store.
+ * @param store - the store (initialised on the way if empty)
+ * @param ads - the ads
+ * @param encoder - the content encoder (its dim must be the projector's content dim)
+ * @param config - server configuration (projector, catalog encoding)
+ * @returns the new catalog version
+ * @throws RangeError when the encoder's dim does not match; ProtocolError for invalid ads
+ */
+export async function publishCatalog(
+  store: Store,
+  ads: readonly CatalogAdInput[],
+  encoder: ContentEncoder,
+  config: ServerConfig,
+): Promise<VersionInfo> {
+  if (ads.length === 0) throw new ProtocolError('OUT_OF_RANGE', 'the catalog has no ads');
+  if (encoder.dim !== config.projector.contentDim) {
+    throw new RangeError(
+      `encoder ${encoder.id} has dim ${encoder.dim}; the projector expects ${config.projector.contentDim}`,
+    );
+  }
+  await store.initialize(async () => initialState(config, new Date()));
+  const content = await encoder.encode(ads.map(encoderText));
+  return store.publish('catalog', async ({ version, projector }) => {
+    if (projector === undefined)
+      throw new StorageError('STORAGE_CORRUPT', 'the store has no projector');
+    const projected = await projectWithFile(projector.bytes, content, ads.length);
+    return encodeCatalogBundle(
+      {
+        catalogVersion: version,
+        projectorVersion: projector.info.version,
+        encoderId: encoder.id,
+        contentDim: config.projector.contentDim,
+        userDim: config.projector.userDim,
+        projected,
+        content,
+        ads: ads.map(bundleMetadata),
+      },
+      { projectedEncoding: config.catalog.projectedEncoding },
+    );
+  });
+}
+
+/** Options of {@link importCatalog}. */
+export interface ImportCatalogOptions {
+  /** JSONL file of ads (or give `ads`). */
+  file?: string;
+  /** The ads (or give `file`). */
+  ads?: readonly CatalogAdInput[];
+  /** Embedded store directory (or give `store`). */
+  dataDir?: string;
+  /** An open store or a store location (or give `dataDir`). */
+  store?: Store | StoreLocation;
+  /**
+   * Content encoder.
+   * @defaultValue the project's default encoder via `createNodeEncoder()` (disposed afterwards)
+   */
+  encoder?: ContentEncoder;
+  /** Configuration overrides (must match the server's projector settings). */
+  config?: ConfigOverrides;
+}
+
+/**
+ * Publishes a catalog version from a JSONL file or a list of ads.
+ * @param options - source, store, encoder
+ * @returns the new version's description
+ * @throws TypeError without a source or a store; ProtocolError for invalid ads; StorageError when
+ *   the store is unavailable (e.g. an embedded directory in use by a running server: use
+ *   `POST /v1/admin/catalog` then)
+ */
+export async function importCatalog(options: ImportCatalogOptions): Promise<VersionInfo> {
+  const config = resolveConfig(options.config);
+  let ads = options.ads;
+  if (ads === undefined) {
+    if (options.file === undefined) throw new TypeError('importCatalog needs file or ads');
+    ads = parseAdsJsonl(await readFile(options.file, 'utf8'));
+  }
+  const location: StoreLocation | undefined =
+    options.store !== undefined && 'kind' in options.store && !('initialize' in options.store)
+      ? options.store
+      : options.dataDir !== undefined
+        ? { kind: 'embedded', dataDir: options.dataDir }
+        : undefined;
+  const given =
+    options.store !== undefined && 'initialize' in options.store ? options.store : undefined;
+  if (given === undefined && location === undefined)
+    throw new TypeError('importCatalog needs dataDir or store');
+  const store = given ?? (await openStore(location as StoreLocation, config));
+  // Loaded on demand: onnxruntime-node is only needed when something is encoded.
+  const encoder =
+    options.encoder ?? (await (await import('@privads/encoder/node')).createNodeEncoder());
+  try {
+    return await publishCatalog(store, ads, encoder, config);
+  } finally {
+    if (options.encoder === undefined) await encoder.dispose();
+    if (given === undefined) await store.close();
+  }
+}

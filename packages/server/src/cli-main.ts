@@ -1,0 +1,140 @@
+/**
+ * The `privads-server` command line, as a function (so tests can run it in-process):
+ *
+ * - `start --port P --data DIR [--store postgres://…] [--host H] [--config FILE] [--token-file F]`
+ * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE]`
+ * - `pull --url URL --token T --since N --out DIR`
+ *
+ * The operator token comes from `PRIVADS_OPERATOR_TOKEN` or `--token-file`.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+import { importCatalog } from './catalog/import.js';
+import { loadConfigFile, resolveConfig, type ServerConfig } from './config.js';
+import { createJsonLogger } from './log.js';
+import { pullReleases } from './pull.js';
+import { createPrivAdsServer, type PrivAdsServer } from './server.js';
+import { parseStoreLocation, type StoreLocation } from './store/open-store.js';
+
+/** Usage text. */
+export const SERVER_CLI_USAGE = `usage:
+  privads-server start --port P --data DIR [--store postgres://…] [--host 127.0.0.1] [--config FILE] [--token-file FILE]
+  privads-server catalog import FILE.jsonl --data DIR [--store postgres://…] [--config FILE]
+  privads-server pull --url URL --token TOKEN [--since N] --out DIR
+The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.`;
+
+/** Where the CLI writes. */
+export interface ServerCliIo {
+  /** Standard output line sink. */
+  out: (line: string) => void;
+  /** Standard error line sink. */
+  err: (line: string) => void;
+  /** Environment. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+function storeOf(values: { data?: string; store?: string }): StoreLocation {
+  if (values.store !== undefined) return parseStoreLocation(values.store);
+  if (values.data !== undefined) return { kind: 'embedded', dataDir: values.data };
+  throw new TypeError('--data DIR or --store postgres://… is required');
+}
+
+async function configOf(path: string | undefined): Promise<ServerConfig> {
+  return path === undefined ? resolveConfig() : loadConfigFile(path);
+}
+
+async function start(args: string[], io: ServerCliIo): Promise<PrivAdsServer> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      data: { type: 'string' },
+      store: { type: 'string' },
+      config: { type: 'string' },
+      'token-file': { type: 'string' },
+    },
+  });
+  const port = Number(values.port ?? '8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`--port must be 0..65535, got ${values.port}`);
+  const token =
+    values['token-file'] !== undefined
+      ? (await readFile(values['token-file'], 'utf8')).trim()
+      : io.env.PRIVADS_OPERATOR_TOKEN;
+  const config = await configOf(values.config);
+  const server = await createPrivAdsServer({
+    store: storeOf(values),
+    config,
+    ...(token ? { operatorToken: token } : {}),
+    logger: createJsonLogger({ write: (line) => io.err(line.trimEnd()) }),
+  });
+  const { url } = await server.listen(port, values.host);
+  io.out(`privads-server listening on ${url}`);
+  return server;
+}
+
+/**
+ * Runs one command.
+ * @param argv - arguments after the program name
+ * @param io - output sinks and environment
+ * @returns exit code (0 ok, 1 failure, 2 usage) and, for `start`, the running server
+ */
+export async function runServerCli(
+  argv: readonly string[],
+  io: ServerCliIo,
+): Promise<{ code: number; server?: PrivAdsServer }> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'start') return { code: 0, server: await start(rest, io) };
+    if (command === 'catalog' && rest[0] === 'import') {
+      const { values, positionals } = parseArgs({
+        args: rest.slice(1),
+        allowPositionals: true,
+        options: {
+          data: { type: 'string' },
+          store: { type: 'string' },
+          config: { type: 'string' },
+        },
+      });
+      const file = positionals[0];
+      if (file === undefined || positionals.length > 1)
+        throw new TypeError('catalog import needs exactly one FILE');
+      const config = await configOf(values.config);
+      const info = await importCatalog({ file, store: storeOf(values), config });
+      io.out(JSON.stringify(info));
+      return { code: 0 };
+    }
+    if (command === 'pull') {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          url: { type: 'string' },
+          token: { type: 'string' },
+          since: { type: 'string', default: '0' },
+          out: { type: 'string' },
+        },
+      });
+      const token = values.token ?? io.env.PRIVADS_OPERATOR_TOKEN;
+      if (values.url === undefined || values.out === undefined || token === undefined) {
+        throw new TypeError('pull needs --url, --token (or PRIVADS_OPERATOR_TOKEN) and --out');
+      }
+      const since = Number(values.since);
+      if (!Number.isSafeInteger(since) || since < 0)
+        throw new RangeError(`--since must be an integer >= 0, got ${values.since}`);
+      const written = await pullReleases({ url: values.url, token, since, out: values.out });
+      for (const w of written) io.out(`round ${w.roundId}: ${w.safetensors} ${w.json}`);
+      io.out(`${written.length} release(s) written`);
+      return { code: 0 };
+    }
+    io.err(SERVER_CLI_USAGE);
+    return { code: 2 };
+  } catch (error) {
+    const usage =
+      error instanceof TypeError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.err(`privads-server: ${error instanceof Error ? error.message : String(error)}`);
+    if (usage) io.err(SERVER_CLI_USAGE);
+    return { code: usage ? 2 : 1 };
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Server configuration: one JSON document (file `--config`), merged over {@link DEFAULT_CONFIG}.
+ * Round settings are a template: every new round's config is built from them when it opens, so an
+ * edit takes effect from the next round on.
+ */
+import { readFile } from 'node:fs/promises';
+
+import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@privads/protocol';
+import { PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
+
+import { checkAdaptiveClipConfig, type AdaptiveClipConfig } from './rounds/adaptive-clip.js';
+import { checkOptimizerConfig, type ServerOptimizerConfig } from './rounds/server-optimizer.js';
+
+/** Privacy settings of the round template (for `local`, the server calibrates σ from ε, δ and C). */
+export type PrivacySettings =
+  | { mode: 'central'; noiseMultiplier: number; delta: number; targetEpsilon?: number }
+  | { mode: 'local'; epsilon: number; delta: number }
+  | { mode: 'none' };
+
+/** Round template. */
+export interface RoundSettings {
+  /** Round length in seconds; the deadline is `opened + duration`. */
+  durationSeconds: number;
+  /** Clip norm C of the first round (adaptive clipping moves it later). */
+  clipNorm: number;
+  /** Privacy mode and parameters. */
+  privacy: PrivacySettings;
+  /** Fewest updates for a release; below it the round releases nothing and rolls over. */
+  kMin: number;
+  /**
+   * Divisor of the sum: `'cohort'` (the number of updates received) or a fixed expected cohort size
+   * (recommended with central DP, so that the mean's scale does not depend on who took part).
+   */
+  denominator: 'cohort' | number;
+  /** Participation rules published in the round config. */
+  participation: ParticipationRules;
+  /** Accepted upload encodings. */
+  acceptedEncodings: UpdateEncoding[];
+  /** Upload cap in bytes; default: the size of an f32 upload of the model. */
+  maxUploadBytes?: number;
+  /** Adaptive clipping (central and none modes only). */
+  adaptiveClipping?: AdaptiveClipConfig;
+}
+
+/** Token bucket settings. */
+export interface BucketSettings {
+  /** Sustained requests per second per client. */
+  ratePerSecond: number;
+  /** Burst size. */
+  burst: number;
+}
+
+/** The whole server configuration. */
+export interface ServerConfig {
+  /** Shared projector architecture and the seed of its first version. */
+  projector: {
+    kind: 'linear' | 'mlp';
+    contentDim: number;
+    userDim: number;
+    hiddenDim?: number;
+    seed: number;
+  };
+  /** Round template. */
+  round: RoundSettings;
+  /** Server optimizer. */
+  optimizer: ServerOptimizerConfig;
+  /** Catalog publishing. */
+  catalog: { projectedEncoding: ProjectedEncoding };
+  /** HTTP front. */
+  http: {
+    /** Per-address limits of uploads and of other public requests. */
+    rateLimit: { uploads: BucketSettings; reads: BucketSettings };
+    /** Use the last `X-Forwarded-For` hop as the client address (behind a trusted proxy only). */
+    trustProxy: boolean;
+    /** Largest operator request body (admin calls), bytes. */
+    maxOperatorBodyBytes: number;
+  };
+  /** Store tuning. */
+  store: {
+    /** Embedded store: write a snapshot once the log passes this many bytes. */
+    snapshotBytes: number;
+    /** PostgreSQL: how often an instance folds its uploads into its partial sum, ms. */
+    flushIntervalMs: number;
+    /** PostgreSQL: fold as soon as this many uploads wait. */
+    flushMaxPending: number;
+    /** PostgreSQL: how often an instance re-reads the open round (another may have closed it), ms. */
+    pollIntervalMs: number;
+  };
+}
+
+/** A partial configuration as read from a file (every field optional, nested). */
+export type ConfigOverrides = {
+  [K in keyof ServerConfig]?: ServerConfig[K] extends object
+    ? Partial<ServerConfig[K]>
+    : ServerConfig[K];
+};
+
+/** Defaults: a linear 384→128 projector, hour-long central-DP rounds. */
+export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
+  projector: { kind: 'linear', contentDim: 384, userDim: 128, seed: 0x5eed },
+  round: {
+    durationSeconds: 3600,
+    clipNorm: 1,
+    privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
+    kMin: 100,
+    denominator: 'cohort',
+    participation: { minEventsPerRound: 1, samplingProbability: 0.01 },
+    acceptedEncodings: ['f16', 'int8', 'f32'],
+  },
+  optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0.9 },
+  catalog: { projectedEncoding: 'int8' },
+  http: {
+    rateLimit: {
+      uploads: { ratePerSecond: 1, burst: 5 },
+      reads: { ratePerSecond: 20, burst: 100 },
+    },
+    trustProxy: false,
+    maxOperatorBodyBytes: 64 * 1024,
+  },
+  store: {
+    snapshotBytes: 64 * 1024 * 1024,
+    flushIntervalMs: 1000,
+    flushMaxPending: 256,
+    pollIntervalMs: 1000,
+  },
+}) as ServerConfig;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merges objects recursively; arrays and scalars of `over` replace those of `base`. */
+function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(out[key], value);
+  return out as T;
+}
+
+function positive(path: string, value: number): void {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+    throw new RangeError(`${path} must be a number > 0, got ${String(value)}`);
+  }
+}
+
+function probability(path: string, value: number, { inclusive }: { inclusive: boolean }): void {
+  const ok = typeof value === 'number' && value > 0 && (inclusive ? value <= 1 : value < 1);
+  if (!ok)
+    throw new RangeError(`${path} must be in (0, 1${inclusive ? ']' : ')'}, got ${String(value)}`);
+}
+
+function integer(path: string, value: number, min: number): void {
+  if (!(Number.isSafeInteger(value) && value >= min)) {
+    throw new RangeError(`${path} must be an integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+function checkPrivacy(privacy: PrivacySettings, adaptive: boolean): void {
+  if (privacy.mode === 'central') {
+    positive('round.privacy.noiseMultiplier', privacy.noiseMultiplier);
+    probability('round.privacy.delta', privacy.delta, { inclusive: false });
+    if (privacy.targetEpsilon !== undefined)
+      positive('round.privacy.targetEpsilon', privacy.targetEpsilon);
+  } else if (privacy.mode === 'local') {
+    positive('round.privacy.epsilon', privacy.epsilon);
+    probability('round.privacy.delta', privacy.delta, { inclusive: false });
+    if (adaptive) throw new RangeError('round.adaptiveClipping is not available in local mode');
+  } else if (privacy.mode !== 'none') {
+    throw new RangeError(
+      `round.privacy.mode must be "central", "local" or "none", got ${JSON.stringify((privacy as { mode: unknown }).mode)}`,
+    );
+  }
+}
+
+function checkRound(round: RoundSettings): void {
+  positive('round.durationSeconds', round.durationSeconds);
+  positive('round.clipNorm', round.clipNorm);
+  integer('round.kMin', round.kMin, 1);
+  if (round.denominator !== 'cohort') integer('round.denominator', round.denominator, 1);
+  checkPrivacy(round.privacy, round.adaptiveClipping !== undefined);
+  if (round.adaptiveClipping) checkAdaptiveClipConfig(round.adaptiveClipping);
+  integer('round.participation.minEventsPerRound', round.participation.minEventsPerRound, 0);
+  probability('round.participation.samplingProbability', round.participation.samplingProbability, {
+    inclusive: true,
+  });
+  const encodings = round.acceptedEncodings;
+  if (
+    !Array.isArray(encodings) ||
+    encodings.length === 0 ||
+    encodings.some((e) => !UPDATE_ENCODINGS.includes(e))
+  ) {
+    throw new RangeError(
+      `round.acceptedEncodings must list some of ${UPDATE_ENCODINGS.join(', ')}, got ${JSON.stringify(encodings)}`,
+    );
+  }
+  if (round.maxUploadBytes !== undefined) integer('round.maxUploadBytes', round.maxUploadBytes, 1);
+}
+
+/**
+ * Merges overrides over the defaults and validates the result.
+ * @param overrides - partial configuration (e.g. parsed from a file)
+ * @param base - what to merge over
+ * @defaultValue base = {@link DEFAULT_CONFIG}
+ * @returns the complete configuration
+ * @throws RangeError naming the first invalid field and its value
+ */
+export function resolveConfig(
+  overrides: ConfigOverrides = {},
+  base: ServerConfig = DEFAULT_CONFIG,
+): ServerConfig {
+  const config = deepMerge(base, overrides);
+  // A privacy block replaces the default one whole: mixing fields of two modes is never meant.
+  if (overrides.round?.privacy) config.round.privacy = overrides.round.privacy;
+  if (overrides.optimizer) config.optimizer = overrides.optimizer as ServerOptimizerConfig;
+  checkRound(config.round);
+  checkOptimizerConfig(config.optimizer);
+  if (!PROJECTED_ENCODINGS.includes(config.catalog.projectedEncoding)) {
+    throw new RangeError(
+      `catalog.projectedEncoding must be one of ${PROJECTED_ENCODINGS.join(', ')}`,
+    );
+  }
+  for (const name of ['uploads', 'reads'] as const) {
+    positive(`http.rateLimit.${name}.ratePerSecond`, config.http.rateLimit[name].ratePerSecond);
+    positive(`http.rateLimit.${name}.burst`, config.http.rateLimit[name].burst);
+  }
+  integer('http.maxOperatorBodyBytes', config.http.maxOperatorBodyBytes, 1);
+  integer('store.snapshotBytes', config.store.snapshotBytes, 1);
+  integer('store.flushIntervalMs', config.store.flushIntervalMs, 1);
+  integer('store.flushMaxPending', config.store.flushMaxPending, 1);
+  integer('store.pollIntervalMs', config.store.pollIntervalMs, 1);
+  return config;
+}
+
+/**
+ * Reads a JSON configuration file and resolves it.
+ * @param path - file path
+ * @returns the complete configuration
+ * @throws RangeError for an invalid field; SyntaxError for invalid JSON; the fs error when unreadable
+ */
+export async function loadConfigFile(path: string): Promise<ServerConfig> {
+  const text = await readFile(path, 'utf8');
+  const parsed: unknown = JSON.parse(text);
+  if (!isPlainObject(parsed)) throw new RangeError(`${path} must hold a JSON object`);
+  return resolveConfig(parsed as ConfigOverrides);
+}

@@ -1,0 +1,206 @@
+/**
+ * The streaming sum of a round. Each accepted vector is rounded once to a fixed-point grid of
+ * 2^-32 and added as integers, so the sum is exact: it does not depend on arrival order, on how
+ * many instances each kept a partial sum, or on whether a crash made the store replay its log. That
+ * is what lets the tests check "the sum is exactly preserved" and "combined exactly once" with `===`.
+ *
+ * Integers are held in two float64 limbs per coordinate, `total = hi·2^32 + lo`: doubles are exact
+ * up to 2^53, and `lo` is carried into `hi` before it could pass that. Partial sums travel as
+ * safetensors (tensors `hi`, `lo`; metadata `count`, `belowClip`, `fractionBits`).
+ */
+import { ProtocolError, decodeSafetensors, encodeSafetensors } from '@privads/protocol';
+
+/** Bits after the binary point of the fixed-point grid (resolution 2^-32 ≈ 2.3e-10). */
+export const FRACTION_BITS = 32;
+/** Largest |coordinate| accepted by {@link RoundAccumulator.add}: 2^20 keeps one value below 2^52. */
+export const MAX_ABS_COORDINATE = 2 ** 20;
+
+const ONE = 2 ** FRACTION_BITS;
+const LIMB = 2 ** 32;
+const EXACT = 2 ** 53;
+
+/** Count and exact sum of the vectors accepted into one round (or one instance's share of it). */
+export class RoundAccumulator {
+  /** Vector length. */
+  readonly length: number;
+  readonly #hi: Float64Array;
+  readonly #lo: Float64Array;
+  /** Upper bound of every |lo[i]|, to know when a carry is due. */
+  #loBound = 0;
+  #count = 0;
+  #belowClip = 0;
+
+  /**
+   * @param length - vector length (the model's parameter count)
+   * @throws RangeError for a length that is not a positive safe integer
+   */
+  constructor(length: number) {
+    if (!Number.isSafeInteger(length) || length < 1) {
+      throw new RangeError(`length must be a positive integer, got ${length}`);
+    }
+    this.length = length;
+    this.#hi = new Float64Array(length);
+    this.#lo = new Float64Array(length);
+  }
+
+  /** Number of vectors added. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** How many of them were below the clip norm (the adaptive-clipping statistic). */
+  get belowClip(): number {
+    return this.#belowClip;
+  }
+
+  /**
+   * Adds one vector.
+   * @param vector - finite values with |x| ≤ {@link MAX_ABS_COORDINATE}
+   * @param belowClip - whether the update's norm was below the clip norm
+   * @throws RangeError for a wrong length or an out-of-range value (nothing is added then)
+   */
+  add(vector: Float32Array | Float64Array, belowClip: boolean): void {
+    if (vector.length !== this.length) {
+      throw new RangeError(`vector length must be ${this.length}, got ${vector.length}`);
+    }
+    let max = 0;
+    for (let i = 0; i < vector.length; i++) {
+      const a = Math.abs(vector[i] as number);
+      if (!(a <= MAX_ABS_COORDINATE)) {
+        throw new RangeError(`vector[${i}] must be finite with |x| <= 2^20, got ${vector[i]}`);
+      }
+      if (a > max) max = a;
+    }
+    const step = Math.ceil(max * ONE) + 1;
+    if (this.#loBound + step >= EXACT) this.#carry();
+    const lo = this.#lo;
+    for (let i = 0; i < vector.length; i++)
+      lo[i] = (lo[i] as number) + Math.round((vector[i] as number) * ONE);
+    this.#loBound += step;
+    this.#count += 1;
+    if (belowClip) this.#belowClip += 1;
+  }
+
+  /**
+   * Adds another accumulator into this one (combining instances' partial sums).
+   * @param other - an accumulator of the same length
+   * @throws RangeError for a length mismatch
+   */
+  merge(other: RoundAccumulator): void {
+    if (other.length !== this.length) {
+      throw new RangeError(`cannot merge length ${other.length} into ${this.length}`);
+    }
+    this.#carry();
+    other.#carry();
+    for (let i = 0; i < this.length; i++) {
+      this.#hi[i] = (this.#hi[i] as number) + (other.#hi[i] as number);
+      this.#lo[i] = (this.#lo[i] as number) + (other.#lo[i] as number);
+    }
+    this.#loBound = 2 * LIMB;
+    this.#carry();
+    this.#count += other.#count;
+    this.#belowClip += other.#belowClip;
+  }
+
+  /**
+   * The sum as doubles (one rounding per coordinate, at the very end).
+   * @returns Σ vectors, coordinate-wise
+   */
+  sum(): Float64Array {
+    const out = new Float64Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      out[i] = ((this.#hi[i] as number) * LIMB + (this.#lo[i] as number)) / ONE;
+    }
+    return out;
+  }
+
+  /**
+   * Whether both hold exactly the same count and sum.
+   * @param other - another accumulator
+   * @returns true when count, below-clip count and every integer coordinate agree
+   */
+  equals(other: RoundAccumulator): boolean {
+    if (other.length !== this.length || other.#count !== this.#count) return false;
+    if (other.#belowClip !== this.#belowClip) return false;
+    this.#carry();
+    other.#carry();
+    for (let i = 0; i < this.length; i++) {
+      if (this.#hi[i] !== other.#hi[i] || this.#lo[i] !== other.#lo[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * An independent copy.
+   * @returns a new accumulator with the same content
+   */
+  clone(): RoundAccumulator {
+    return RoundAccumulator.fromBytes(this.toBytes());
+  }
+
+  /**
+   * Serialises the accumulator in canonical form (equal sums give equal bytes).
+   * @returns safetensors bytes
+   */
+  toBytes(): Uint8Array {
+    this.#carry();
+    return encodeSafetensors(
+      {
+        hi: { dtype: 'F64', shape: [this.length], data: this.#hi },
+        lo: { dtype: 'F64', shape: [this.length], data: this.#lo },
+      },
+      {
+        format: 'privads.round-accumulator',
+        fractionBits: String(FRACTION_BITS),
+        count: String(this.#count),
+        belowClip: String(this.#belowClip),
+      },
+    );
+  }
+
+  /**
+   * Reads {@link RoundAccumulator.toBytes} output.
+   * @param bytes - safetensors bytes
+   * @returns the accumulator
+   * @throws ProtocolError `BAD_HEADER` when the bytes are not an accumulator of this build
+   */
+  static fromBytes(bytes: Uint8Array): RoundAccumulator {
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    const hi = tensors.hi;
+    const lo = tensors.lo;
+    const count = Number(metadata.count);
+    const belowClip = Number(metadata.belowClip);
+    if (
+      metadata.format !== 'privads.round-accumulator' ||
+      metadata.fractionBits !== String(FRACTION_BITS) ||
+      hi?.dtype !== 'F64' ||
+      lo?.dtype !== 'F64' ||
+      hi.data.length !== lo.data.length ||
+      !Number.isSafeInteger(count) ||
+      !Number.isSafeInteger(belowClip)
+    ) {
+      throw new ProtocolError('BAD_HEADER', 'not a round accumulator of this server version');
+    }
+    const acc = new RoundAccumulator(hi.data.length);
+    acc.#hi.set(hi.data);
+    acc.#lo.set(lo.data);
+    acc.#loBound = LIMB;
+    acc.#count = count;
+    acc.#belowClip = belowClip;
+    return acc;
+  }
+
+  /** Moves everything above 2^32 from `lo` to `hi`, leaving 0 ≤ lo < 2^32 (the canonical form). */
+  #carry(): void {
+    const hi = this.#hi;
+    const lo = this.#lo;
+    for (let i = 0; i < this.length; i++) {
+      const c = Math.floor((lo[i] as number) / LIMB);
+      if (c !== 0) {
+        hi[i] = (hi[i] as number) + c;
+        lo[i] = (lo[i] as number) - c * LIMB;
+      }
+    }
+    this.#loBound = LIMB;
+  }
+}

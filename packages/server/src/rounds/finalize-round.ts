@@ -1,0 +1,203 @@
+/**
+ * What happens when a round closes, given its exact totals: the k_min gate, the mean over the
+ * declared denominator, central noise, the ledger entry, the aggregate release, the server
+ * optimizer step (new projector version), the re-projected catalog and the next round's config.
+ * Pure apart from the noise draws, so a failed commit can simply be retried (the noise of an
+ * uncommitted attempt is never released).
+ */
+import { addGaussianNoise, type RandomSource } from '@privads/dp';
+import { decodeProjectorFile, encodeProjectorFile, parameterLayout } from '@privads/model';
+import {
+  decodeCatalogBundle,
+  encodeAggregateRelease,
+  encodeCatalogBundle,
+  type AggregateReleaseMetadata,
+} from '@privads/protocol';
+
+import { projectWithParameters } from '../catalog/project.js';
+import type { ServerConfig } from '../config.js';
+import type {
+  CloseCommit,
+  CloseContext,
+  CloseReason,
+  ClosedRoundInfo,
+  VersionBytes,
+} from '../store/store.js';
+import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
+import { ledgerEntryFor } from './privacy-ledger.js';
+import { buildRoundConfig } from './round-config.js';
+import {
+  decodeOptimizerState,
+  encodeOptimizerState,
+  serverOptimizerStep,
+} from './server-optimizer.js';
+
+/** Inputs of {@link finalizeRound} besides the store's context. */
+export interface FinalizeOptions {
+  /** Server configuration (template of the next round, optimizer, catalog encoding). */
+  config: ServerConfig;
+  /** What closed the round. */
+  reason: CloseReason;
+  /** Current time. */
+  now: Date;
+  /** Randomness of the noise (default: the CSPRNG of `@privads/dp`). */
+  source?: RandomSource;
+}
+
+async function reprojectCatalog(
+  catalog: VersionBytes,
+  projectorBytes: Uint8Array,
+  versions: { catalogVersion: number; projectorVersion: number },
+  config: ServerConfig,
+): Promise<Uint8Array> {
+  const bundle = decodeCatalogBundle(catalog.bytes);
+  const { header, content, ads } = bundle;
+  const projector = decodeProjectorFile(projectorBytes);
+  const projected = await projectWithParameters(
+    projector.spec,
+    projector.parameters,
+    content,
+    header.count,
+  );
+  return encodeCatalogBundle(
+    {
+      catalogVersion: versions.catalogVersion,
+      projectorVersion: versions.projectorVersion,
+      encoderId: header.encoderId,
+      contentDim: header.contentDim,
+      userDim: header.userDim,
+      projected,
+      content,
+      ads,
+    },
+    { projectedEncoding: config.catalog.projectedEncoding },
+  );
+}
+
+/**
+ * Computes everything a round close commits.
+ * @param context - the store's view of the round (totals, projector, catalog, ledger, numbers)
+ * @param options - configuration, reason, time, randomness
+ * @returns the commit
+ * @throws ProtocolError / RangeError when stored files are inconsistent (nothing is committed then)
+ */
+export async function finalizeRound(
+  context: CloseContext,
+  options: FinalizeOptions,
+): Promise<CloseCommit> {
+  const { config, now } = options;
+  const round = context.round.config;
+  const { totals, next } = context;
+  const n = totals.count;
+  const closedAt = now.toISOString();
+  const closedBase = { closedAt, closedBy: options.reason, cohortSize: n };
+  const nextRoundOf = (projectorVersion: number, clipNorm: number): CloseCommit['nextRound'] =>
+    buildRoundConfig(config, { roundId: next.roundId, projectorVersion, clipNorm, now });
+
+  if (n < round.kMin) {
+    const closed: ClosedRoundInfo = {
+      ...closedBase,
+      status: 'insufficient',
+      denominator: 0,
+      noiseMultiplier: 0,
+      sigma: 0,
+      epsilon: null,
+      delta: null,
+      cumulativeEpsilon: null,
+    };
+    return { closed, nextRound: nextRoundOf(round.projectorVersion, round.clipNorm) };
+  }
+
+  const privacy = round.privacy;
+  const adaptive = config.round.adaptiveClipping;
+  const denominator = config.round.denominator === 'cohort' ? n : config.round.denominator;
+  // z accounted by the ledger, and z actually applied to the sum (larger with adaptive clipping).
+  let accountedZ = 0;
+  let appliedZ = 0;
+  let sigma = 0;
+  let sum = totals.sum();
+  if (privacy.mode === 'central') {
+    accountedZ = privacy.noiseMultiplier;
+    appliedZ = adaptive ? sumNoiseMultiplier(accountedZ, adaptive.countNoiseStd) : accountedZ;
+    sigma = appliedZ * round.clipNorm;
+    sum = addGaussianNoise(
+      sum,
+      sigma,
+      options.source === undefined ? {} : { source: options.source },
+    );
+  } else if (privacy.mode === 'local') {
+    sigma = privacy.sigma;
+  }
+  const mean = new Float64Array(sum.length);
+  for (let i = 0; i < sum.length; i++) mean[i] = (sum[i] as number) / denominator;
+
+  const ledgerEntry = ledgerEntryFor(
+    round,
+    { cohortSize: n, noiseMultiplier: accountedZ, releasedAt: closedAt },
+    context.ledger,
+  );
+  const projectorFile = decodeProjectorFile(context.projector.bytes);
+  const metadata: AggregateReleaseMetadata = {
+    roundId: round.roundId,
+    projectorVersion: round.projectorVersion,
+    cohortSize: n,
+    clipNorm: round.clipNorm,
+    mode: privacy.mode,
+    noiseMultiplier: appliedZ,
+    sigma,
+    epsilon: ledgerEntry.epsilon,
+    delta: ledgerEntry.delta,
+    cumulativeEpsilon: ledgerEntry.cumulativeEpsilon,
+    createdAt: closedAt,
+    layout: parameterLayout(projectorFile.spec).map((b) => ({ name: b.name, shape: [...b.shape] })),
+  };
+  const release = encodeAggregateRelease({ metadata, update: Float32Array.from(mean) });
+
+  const step = serverOptimizerStep(
+    config.optimizer,
+    projectorFile.parameters,
+    mean,
+    context.optimizerState ? decodeOptimizerState(context.optimizerState) : undefined,
+  );
+  const projector = encodeProjectorFile(projectorFile.spec, step.parameters, {
+    projector_version: String(next.projectorVersion),
+    trained_by_round: String(round.roundId),
+  });
+  const catalog = context.catalog
+    ? await reprojectCatalog(
+        context.catalog,
+        projector,
+        { catalogVersion: next.catalogVersion, projectorVersion: next.projectorVersion },
+        config,
+      )
+    : undefined;
+
+  const clip =
+    adaptive && privacy.mode !== 'local'
+      ? nextClipNorm(adaptive, round.clipNorm, totals.belowClip, denominator, options.source)
+      : undefined;
+  const closed: ClosedRoundInfo = {
+    ...closedBase,
+    status: 'released',
+    denominator,
+    noiseMultiplier: accountedZ,
+    sigma,
+    epsilon: ledgerEntry.epsilon,
+    delta: ledgerEntry.delta,
+    cumulativeEpsilon: ledgerEntry.cumulativeEpsilon,
+    newProjectorVersion: next.projectorVersion,
+    ...(catalog ? { newCatalogVersion: next.catalogVersion } : {}),
+    ...(clip
+      ? { adaptiveClipping: { noisedFraction: clip.noisedFraction, nextClipNorm: clip.clipNorm } }
+      : {}),
+  };
+  return {
+    closed,
+    release,
+    projector,
+    ...(catalog ? { catalog } : {}),
+    optimizerState: encodeOptimizerState(step.state),
+    ledgerEntry,
+    nextRound: nextRoundOf(next.projectorVersion, clip?.clipNorm ?? round.clipNorm),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds the round config clients receive from the server's round template. The result is checked
+ * with the protocol's own parser, so the server can never publish a config a client would refuse.
+ */
+import { analyticGaussianSigma } from '@privads/dp';
+import { parameterCount, type ProjectorSpec } from '@privads/model';
+import {
+  maxUpdateBytes,
+  parseRoundConfig,
+  type RoundConfig,
+  type RoundPrivacy,
+} from '@privads/protocol';
+
+import type { ServerConfig } from '../config.js';
+
+/**
+ * The projector spec of a configuration.
+ * @param config - server configuration
+ * @returns the spec
+ */
+export function projectorSpecOf(config: ServerConfig): ProjectorSpec {
+  const { kind, contentDim, userDim, hiddenDim } = config.projector;
+  return kind === 'mlp'
+    ? { kind, contentDim, userDim, hiddenDim: hiddenDim ?? 256 }
+    : { kind, contentDim, userDim };
+}
+
+/**
+ * The privacy block of a round. In `local` mode the server calibrates the clients' σ with the
+ * analytic Gaussian mechanism for sensitivity 2C: local DP must hold between any two uploads of one
+ * device, and two vectors of norm ≤ C differ by at most 2C.
+ * @param config - server configuration
+ * @param clipNorm - the round's C
+ * @returns the round's privacy parameters
+ */
+export function roundPrivacy(config: ServerConfig, clipNorm: number): RoundPrivacy {
+  const p = config.round.privacy;
+  if (p.mode === 'local') {
+    return {
+      mode: 'local',
+      epsilon: p.epsilon,
+      delta: p.delta,
+      sigma: analyticGaussianSigma(p.epsilon, p.delta, 2 * clipNorm),
+    };
+  }
+  if (p.mode === 'central') {
+    return {
+      mode: 'central',
+      noiseMultiplier: p.noiseMultiplier,
+      delta: p.delta,
+      ...(p.targetEpsilon === undefined ? {} : { targetEpsilon: p.targetEpsilon }),
+    };
+  }
+  return { mode: 'none' };
+}
+
+/**
+ * The config of a new round.
+ * @param config - server configuration (the template)
+ * @param round - id, projector version, clip norm, opening time
+ * @returns a validated round config
+ * @throws ProtocolError if the template yields an invalid config (a configuration bug)
+ */
+export function buildRoundConfig(
+  config: ServerConfig,
+  round: { roundId: number; projectorVersion: number; clipNorm: number; now: Date },
+): RoundConfig {
+  const spec = projectorSpecOf(config);
+  const count = parameterCount(spec);
+  const t = config.round;
+  const maxUploadBytes =
+    t.maxUploadBytes ??
+    Math.max(...t.acceptedEncodings.map((encoding) => maxUpdateBytes(count, encoding)));
+  return parseRoundConfig({
+    formatVersion: 1,
+    roundId: round.roundId,
+    projectorVersion: round.projectorVersion,
+    model: { ...spec, parameterCount: count },
+    clipNorm: round.clipNorm,
+    privacy: roundPrivacy(config, round.clipNorm),
+    kMin: t.kMin,
+    deadline: new Date(round.now.getTime() + t.durationSeconds * 1000).toISOString(),
+    participation: t.participation,
+    acceptedEncodings: t.acceptedEncodings,
+    maxUploadBytes,
+  });
+}
