@@ -5,8 +5,9 @@ const harnessPort = Number(process.env['PRIVADS_HARNESS_PORT'] ?? 5174);
 
 /**
  * Every browser test runs in Debian's Chromium (Playwright cannot download browsers here).
- * Two projects: `chromium` has WebGPU (SwiftShader, via --enable-unsafe-webgpu) and runs every
- * spec except those tagged @no-webgpu; `chromium-no-webgpu` runs only those, without the flag.
+ * Three projects: `chromium` has WebGPU (SwiftShader, via --enable-unsafe-webgpu) and runs every
+ * spec except those tagged @no-webgpu; `chromium-no-webgpu` runs only those, without the flag;
+ * `demo` runs `demo*.spec.ts` against the `npm start` stack.
  */
 export default defineConfig({
   testDir: '.',
@@ -35,6 +36,7 @@ export default defineConfig({
     {
       name: 'chromium',
       grepInvert: /@no-webgpu/,
+      testIgnore: /demo.*\.spec\.ts$/,
       use: {
         launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: true }) },
       },
@@ -42,6 +44,18 @@ export default defineConfig({
     {
       name: 'chromium-no-webgpu',
       grep: /@no-webgpu/,
+      testIgnore: /demo.*\.spec\.ts$/,
+      use: {
+        launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) },
+      },
+    },
+    {
+      // The news-site demo as a reader meets it: `scripts/start.mjs` (npm start) runs the real
+      // server, simulated readers and the built site (started by the spec, test/support/demo-stack.ts);
+      // no WebGPU flag, like most readers' browsers.
+      name: 'demo',
+      testMatch: /demo.*\.spec\.ts$/,
+      timeout: 120_000,
       use: {
         launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) },
       },
