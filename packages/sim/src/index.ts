@@ -20,3 +20,60 @@ export type {
   LoadOptions,
   LoadResult,
 } from './datasets/dataset.js';
+export { splitTimeline, countClicks } from './population.js';
+export type { Population, PopulationItem, Slate, UserTimeline } from './population.js';
+export { createSyntheticPopulation } from './synthetic/population.js';
+export type { SyntheticPopulation, SyntheticPopulationOptions } from './synthetic/population.js';
+export { datasetPopulation } from './datasets/population.js';
+export type { DatasetPopulationOptions } from './datasets/population.js';
+export { MetricAverager, impressionAuc, rankOf, userRankingMetrics } from './eval/metrics.js';
+export type { RankingMetrics, UserRankingMetrics } from './eval/metrics.js';
+export { dotScores, evaluateScorer, heldOutOf } from './eval/evaluate.js';
+export type { HeldOut, UserScorer } from './eval/evaluate.js';
+export {
+  catalogPrior,
+  encodeCatalog,
+  gatherRows,
+  projectCatalog,
+  useFastestNodeBackend,
+} from './federated/catalog.js';
+export type { CatalogContent } from './federated/catalog.js';
+export { DeviceFleet } from './federated/devices.js';
+export type { Aggregator, AggregatorSettings, RoundOutcome } from './federated/aggregator.js';
+export { createServerAggregator } from './federated/server-aggregator.js';
+export type { ServerTransport } from './federated/server-aggregator.js';
+export { evaluateDevices, runFederation } from './federated/federation.js';
+export type {
+  FederationOptions,
+  FederationResult,
+  FederatedRoundRecord,
+} from './federated/federation.js';
+export {
+  linearCatalogGradient,
+  replayUsers,
+  trainCentralized,
+  trainingEvents,
+} from './federated/centralized.js';
+export type { CentralizedOptions, CentralizedResult, EventTable } from './federated/centralized.js';
+export { runExperiment } from './federated/experiment.js';
+export type {
+  CurvePoint,
+  ExperimentOptions,
+  ExperimentResult,
+  FederatedSummary,
+} from './federated/experiment.js';
+export { privacyFor, spentEpsilon } from './federated/privacy.js';
+export type { PrivacyMode, PrivacySummary } from './federated/privacy.js';
+export {
+  REPORT_FORMAT,
+  buildReport,
+  renderMarkdown,
+  renderPlots,
+  summaryLine,
+  writeReport,
+} from './report/report.js';
+export type { SimReport } from './report/report.js';
+export { renderLineChart } from './report/svg-plot.js';
+export type { LineChart, PlotSeries } from './report/svg-plot.js';
+export { createProgressBar } from './progress.js';
+export type { ProgressSink } from './progress.js';

@@ -1,0 +1,93 @@
+/**
+ * Evaluation of a scoring model on every user's held-out slates: ranking metrics over the full
+ * catalog and, when the population logs real impressions, per-impression AUC.
+ */
+import type { Slate, UserTimeline } from '../population.js';
+import {
+  impressionAuc,
+  MetricAverager,
+  userRankingMetrics,
+  type RankingMetrics,
+} from './metrics.js';
+
+/** What one user's held-out slates contribute to evaluation. */
+export interface HeldOut {
+  readonly user: number;
+  /** Distinct clicked items of the held-out slates. */
+  readonly positives: readonly number[];
+  /** The last held-out click (leave-last-out target of HR@10). */
+  readonly lastClick: number;
+  readonly slates: readonly Slate[];
+}
+
+/**
+ * The held-out part of a timeline.
+ * @param user - user index
+ * @param timeline - the user's split timeline
+ * @returns the held-out clicks, or `undefined` when the user has none
+ */
+export function heldOutOf(user: number, timeline: UserTimeline): HeldOut | undefined {
+  const positives = new Set<number>();
+  let lastClick = -1;
+  for (const slate of timeline.test) {
+    slate.clicked.forEach((c, k) => {
+      if (c !== 1) return;
+      positives.add(slate.items[k]!);
+      lastClick = slate.items[k]!;
+    });
+  }
+  if (positives.size === 0) return undefined;
+  return { user, positives: [...positives], lastClick, slates: timeline.test };
+}
+
+/** Scores of every catalog item for one user (higher is better). */
+export type UserScorer = (user: number) => ArrayLike<number>;
+
+/**
+ * Averages the metrics of a scorer over held-out users.
+ * @param heldOut - held-out clicks of the evaluated users
+ * @param scorer - the model
+ * @param withAuc - whether slates are logged impressions (AUC only makes sense then)
+ * @returns averaged metrics
+ */
+export function evaluateScorer(
+  heldOut: readonly HeldOut[],
+  scorer: UserScorer,
+  withAuc: boolean,
+): RankingMetrics {
+  const average = new MetricAverager();
+  for (const h of heldOut) {
+    const scores = scorer(h.user);
+    average.addUser(userRankingMetrics(scores, h.positives, h.lastClick));
+    if (!withAuc) continue;
+    for (const slate of h.slates) {
+      average.addImpression(
+        impressionAuc(
+          Array.from(slate.items, (item) => scores[item]!),
+          slate.clicked,
+        ),
+      );
+    }
+  }
+  return average.result();
+}
+
+/**
+ * Dot products of one user vector with every row of a row-major matrix (cosines when both are
+ * unit vectors, as user vectors and projected catalog rows are).
+ * @param user - user vector (`dim`)
+ * @param rows - `count × dim` matrix
+ * @param dim - row length
+ * @returns one score per row
+ */
+export function dotScores(user: Float32Array, rows: Float32Array, dim: number): Float64Array {
+  const count = rows.length / dim;
+  const out = new Float64Array(count);
+  for (let r = 0; r < count; r++) {
+    let s = 0;
+    const base = r * dim;
+    for (let i = 0; i < dim; i++) s += user[i]! * rows[base + i]!;
+    out[r] = s;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+/**
+ * What the federation loop needs from an aggregation server (Flower's `Strategy` seen from the
+ * clients): the open round's config and projector, a place to upload, and the round close. The
+ * real server (`@privads/server`, in-process through its Fetch handler or over HTTP) implements it
+ * in `server-aggregator.ts`. There is deliberately no second implementation of the server's
+ * arithmetic: a simulated round is aggregated by the same code as a real one.
+ */
+import type { RandomSource } from '@privads/dp';
+import type { Projector, ProjectorSpec } from '@privads/model';
+import type { RoundConfig, RoundPrivacy } from '@privads/protocol';
+
+/** What a round close reports. */
+export interface RoundOutcome {
+  /** Whether an aggregate was released (cohort ≥ k_min) and the projector moved. */
+  readonly released: boolean;
+  readonly cohortSize: number;
+}
+
+/** An aggregation server as the simulated clients and the loop see it. */
+export interface Aggregator {
+  /** The open round's config. */
+  roundConfig(): Promise<RoundConfig>;
+  /** The projector a round config names (the caller disposes it). */
+  projector(version: number): Promise<Projector>;
+  /**
+   * Uploads one encoded update to the open round.
+   * @throws when the server refuses it
+   */
+  submit(body: Uint8Array): Promise<void>;
+  /** Closes the open round (operator action) and opens the next. */
+  close(): Promise<RoundOutcome>;
+  /** Releases resources (stops an in-process server). */
+  dispose(): Promise<void>;
+}
+
+/** Server-side settings a simulation passes to its aggregator. */
+export interface AggregatorSettings {
+  readonly spec: ProjectorSpec;
+  /** Seed of projector version 1 (the bootstrap), as the server's `projector.seed`. */
+  readonly projectorSeed: number;
+  readonly clipNorm: number;
+  readonly privacy: RoundPrivacy;
+  /** Poisson sampling probability announced to devices. */
+  readonly samplingProbability: number;
+  /** Divisor of the sum: the expected cohort (fixed, as recommended with central DP). */
+  readonly denominator: number;
+  readonly kMin: number;
+  /** FedAvg with server momentum. */
+  readonly serverLearningRate: number;
+  readonly serverMomentum: number;
+  /** Randomness of the central noise (seeded in simulations for reproducibility). */
+  readonly source: RandomSource;
+}

@@ -1,0 +1,137 @@
+/**
+ * Simulated devices. Each keeps what a browser keeps — its user vector and how far its event log
+ * was consumed — and learns with the functions the browser client calls: `userGradientStep` for a
+ * click on a slate of two or more ads, `emaUpdate` for a lone ad (client `Learner.click`), and for
+ * its round upload `RoundGradientAccumulator` → `privatizeRoundUpdate` (clip, local-mode noise,
+ * encode: the client's `flusher.ts` calls the same function), with the client's default learning
+ * rate and temperature.
+ */
+import type { RandomSource } from '@privads/dp';
+import {
+  emaUpdate,
+  RoundGradientAccumulator,
+  userGradientStep,
+  type Projector,
+} from '@privads/model';
+import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import type { RoundConfig } from '@privads/protocol';
+import type { Slate } from '../population.js';
+import { gatherRows, type CatalogContent } from './catalog.js';
+
+/** The encoding the browser client prefers when the round accepts it. */
+const UPLOAD_ENCODING = 'f16';
+
+/** The on-device state of every simulated user, in flat arrays (100,000 users ≈ 51 MB). */
+export class DeviceFleet {
+  readonly userDim: number;
+  /** `users × userDim` user vectors. */
+  readonly vectors: Float32Array;
+  /** Updates applied to each user vector (the EMA rule's `n`). */
+  readonly updates: Int32Array;
+  /** Index of the first training slate not yet learned from. */
+  readonly learned: Int32Array;
+  /** Index of the first training slate not yet included in an upload. */
+  readonly uploaded: Int32Array;
+
+  /**
+   * @param users - number of devices
+   * @param prior - the cold-start vector every device begins with
+   */
+  constructor(users: number, prior: Float32Array) {
+    this.userDim = prior.length;
+    this.vectors = new Float32Array(users * this.userDim);
+    for (let u = 0; u < users; u++) this.vectors.set(prior, u * this.userDim);
+    this.updates = new Int32Array(users);
+    this.learned = new Int32Array(users);
+    this.uploaded = new Int32Array(users);
+  }
+
+  /** @returns the (live) user vector of a device */
+  vector(user: number): Float32Array {
+    return this.vectors.subarray(user * this.userDim, (user + 1) * this.userDim);
+  }
+
+  /**
+   * Learns from the device's training slates up to (not including) `until`, as the clicks happen,
+   * against the catalog version the device holds.
+   * @param user - device
+   * @param slates - its training slates
+   * @param until - slates learned afterwards: `[0, until)`
+   * @param projected - the current projected catalog (`count × userDim`)
+   */
+  learnUntil(user: number, slates: readonly Slate[], until: number, projected: Float32Array): void {
+    let u: Float32Array = this.vector(user).slice();
+    let n = this.updates[user]!;
+    for (let s = this.learned[user]!; s < until; s++) {
+      const slate = slates[s]!;
+      const rows = gatherRows(projected, this.userDim, slate.items);
+      slate.clicked.forEach((c, k) => {
+        if (c !== 1) return;
+        u =
+          slate.items.length > 1
+            ? userGradientStep(u, rows, k)
+            : emaUpdate(u, rows.subarray(k * this.userDim, (k + 1) * this.userDim), n);
+        n++;
+      });
+    }
+    this.vectors.set(u, user * this.userDim);
+    this.updates[user] = n;
+    this.learned[user] = Math.max(this.learned[user]!, until);
+  }
+
+  /**
+   * Number of clicks the device could upload now: clicks on slates of two or more ads that it has
+   * learned from since its last upload (the client's "usable clicks").
+   */
+  pendingClicks(user: number, slates: readonly Slate[]): number {
+    let count = 0;
+    for (let s = this.uploaded[user]!; s < this.learned[user]!; s++) {
+      const slate = slates[s]!;
+      if (slate.items.length < 2) continue;
+      for (const c of slate.clicked) count += c;
+    }
+    return count;
+  }
+
+  /**
+   * The device's upload for a round: `Σ ∇θ L` over its clicks since its last upload with its
+   * current user vector frozen, clipped to the round's C, noised in local mode, encoded.
+   * @param user - device
+   * @param slates - its training slates
+   * @param options - round config, projector of the round, content vectors, noise source
+   * @returns the upload body and the gradient's norm before clipping
+   */
+  roundUpload(
+    user: number,
+    slates: readonly Slate[],
+    options: {
+      config: RoundConfig;
+      projector: Projector;
+      content: CatalogContent;
+      source: RandomSource;
+    },
+  ): { body: Uint8Array; preClipNorm: number; events: number } {
+    const { config, projector, content, source } = options;
+    const accumulator = new RoundGradientAccumulator(projector);
+    const u = this.vector(user).slice();
+    let gradient: Float32Array;
+    try {
+      for (let s = this.uploaded[user]!; s < this.learned[user]!; s++) {
+        const slate = slates[s]!;
+        if (slate.items.length < 2) continue;
+        const slateContent = gatherRows(content.vectors, content.dim, slate.items);
+        slate.clicked.forEach((c, k) => {
+          if (c === 1) accumulator.add({ user: u, slateContent, clickedIndex: k });
+        });
+      }
+      gradient = accumulator.result();
+    } finally {
+      accumulator.dispose();
+    }
+    const events = accumulator.eventCount;
+    this.uploaded[user] = this.learned[user]!;
+    const encoding = config.acceptedEncodings.includes(UPLOAD_ENCODING) ? UPLOAD_ENCODING : 'f32';
+    const upload = privatizeRoundUpdate(config, gradient, { encoding, source });
+    return { body: upload.body, preClipNorm: upload.preClipNorm, events };
+  }
+}

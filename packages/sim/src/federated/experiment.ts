@@ -1,0 +1,343 @@
+/**
+ * One evaluation run: every baseline of DESIGN §8 on one population, in one process, with the
+ * same held-out clicks and metrics — popularity, content-only, centralized, federated without DP,
+ * federated with DP, and optionally the DP run at several ε (the privacy–utility curve).
+ */
+import { createSeededRandomSource } from '@privads/dp';
+import { createProjector, initialParameters, type ProjectorSpec } from '@privads/model';
+import type { RoundPrivacy } from '@privads/protocol';
+import type { Population, UserTimeline } from '../population.js';
+import { evaluateScorer, heldOutOf, type HeldOut } from '../eval/evaluate.js';
+import type { RankingMetrics } from '../eval/metrics.js';
+import { type Aggregator, type AggregatorSettings } from './aggregator.js';
+import {
+  encodeCatalog,
+  projectCatalog,
+  useFastestNodeBackend,
+  type CatalogContent,
+} from './catalog.js';
+import { replayUsers, trainCentralized } from './centralized.js';
+import { createServerAggregator } from './server-aggregator.js';
+import { privacyFor, spentEpsilon, type PrivacyMode, type PrivacySummary } from './privacy.js';
+import {
+  evaluateDevices,
+  runFederation,
+  type FederationResult,
+  type FederatedRoundRecord,
+} from './federation.js';
+
+/** Options of {@link runExperiment}. */
+export interface ExperimentOptions {
+  readonly population: Population;
+  readonly rounds: number;
+  /** Expected uploads per round; the sampling probability is `cohort / users`. */
+  readonly cohort: number;
+  /** Privacy of the `federatedDp` run (`none`: that run is skipped). */
+  readonly mode: PrivacyMode;
+  /** Target ε: over all rounds (central) or per upload (local). */
+  readonly epsilon: number;
+  /** δ; default 1/users. */
+  readonly delta?: number;
+  readonly seed: number;
+  /** Clip norm C. @defaultValue 1 */
+  readonly clipNorm?: number;
+  /** FedAvg server learning rate. @defaultValue 1 */
+  readonly serverLearningRate?: number;
+  /** FedAvg server momentum. @defaultValue 0.9 */
+  readonly serverMomentum?: number;
+  /** Probability that a sampled device's upload is lost. @defaultValue 0 */
+  readonly dropout?: number;
+  /** Extra ε values of the privacy–utility curve (the DP run is repeated for each). */
+  readonly curveEpsilons?: readonly number[];
+  /** Users in the per-round evaluation subset. @defaultValue 1000 */
+  readonly evalUsers?: number;
+  /** Encoder spec file; default: the project's encoder. */
+  readonly encoderSpec?: string;
+  /** Makes the aggregator of each federated run; default: `@privads/server` in process. */
+  readonly aggregatorFactory?: (settings: AggregatorSettings) => Promise<Aggregator>;
+  /** Centralized baseline schedule. */
+  readonly centralized?: {
+    epochs?: number;
+    stepsPerEpoch?: number;
+    batchSize?: number;
+    learningRate?: number;
+  };
+  /** Progress: what is running and how far (0…1). */
+  readonly onProgress?: (stage: string, fraction: number) => void;
+}
+
+/** A federated run's summary. */
+export interface FederatedSummary {
+  readonly metrics: RankingMetrics;
+  readonly history: readonly FederatedRoundRecord[];
+  readonly clientRounds: number;
+  readonly clientRoundsPerSecond: number;
+  readonly seconds: number;
+  readonly releasedRounds: number;
+}
+
+/** One point of the privacy–utility curve. */
+export interface CurvePoint {
+  readonly epsilon: number;
+  readonly noiseMultiplier: number;
+  readonly ndcgAt10: number;
+  readonly ratioToCentralized: number;
+}
+
+/** Everything a run measured. */
+export interface ExperimentResult {
+  readonly dataset: string;
+  readonly users: number;
+  readonly items: number;
+  readonly heldOutUsers: number;
+  readonly rounds: number;
+  readonly privacy: PrivacySummary;
+  readonly encoderId: string;
+  readonly backend: string;
+  readonly settings: Record<string, number | string>;
+  readonly results: {
+    readonly popularity: RankingMetrics;
+    readonly contentOnly: RankingMetrics;
+    readonly centralized: RankingMetrics;
+    readonly federated: RankingMetrics;
+    readonly federatedDp: RankingMetrics | null;
+  };
+  /** NDCG@10 of each model divided by the centralized one. */
+  readonly ndcgRatioToCentralized: Record<string, number | null>;
+  readonly federatedRuns: {
+    readonly federated: FederatedSummary;
+    readonly federatedDp: FederatedSummary | null;
+  };
+  readonly curve: readonly CurvePoint[];
+  readonly seconds: Record<string, number>;
+}
+
+const DEFAULT_PROJECTOR_SEED = 0x5eed;
+
+/** Evenly spaced subset of at most `k` entries. */
+function spread<T>(list: readonly T[], k: number): T[] {
+  if (list.length <= k) return [...list];
+  return Array.from({ length: k }, (_, i) => list[Math.floor((i * list.length) / k)]!);
+}
+
+/**
+ * Runs every baseline and the federated runs on one population.
+ * @param options - population, schedule, privacy, hyper-parameters
+ * @returns all metrics and run statistics
+ * @throws RangeError for invalid options
+ */
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  const { population, rounds, seed } = options;
+  const users = population.userCount;
+  if (!Number.isInteger(options.cohort) || options.cohort < 1) {
+    throw new RangeError(`cohort must be a positive integer, got ${options.cohort}`);
+  }
+  if (!(options.epsilon > 0)) throw new RangeError(`epsilon must be > 0, got ${options.epsilon}`);
+  const delta = options.delta ?? 1 / users;
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must be in (0, 1), got ${delta}`);
+  const clipNorm = options.clipNorm ?? 1;
+  const sampleRate = Math.min(1, options.cohort / users);
+  const dropout = options.dropout ?? 0;
+  const progress = options.onProgress ?? (() => undefined);
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    const value = await work();
+    seconds[name] = (performance.now() - t0) / 1000;
+    return value;
+  };
+
+  const backend = await useFastestNodeBackend();
+  const content: CatalogContent = await timed('encode', () =>
+    encodeCatalog(population.items, options.encoderSpec),
+  );
+  const timelines: UserTimeline[] = await timed('timelines', () => {
+    const out: UserTimeline[] = [];
+    for (let u = 0; u < users; u++) out.push(population.timeline(u));
+    return out;
+  });
+  const heldOut = timelines
+    .map((t, u) => heldOutOf(u, t))
+    .filter((h): h is HeldOut => h !== undefined);
+  const evalSubset = spread(heldOut, options.evalUsers ?? 1000);
+  const withAuc = population.hasImpressions;
+  const spec: ProjectorSpec = { kind: 'linear', contentDim: content.dim, userDim: 128 };
+  const initial = initialParameters(spec, DEFAULT_PROJECTOR_SEED);
+  const project = (parameters: Float32Array): Float32Array => {
+    const projector = createProjector(spec, { parameters });
+    try {
+      return projectCatalog(projector, content);
+    } finally {
+      projector.dispose();
+    }
+  };
+
+  progress('popularity', 0);
+  const popularity = await timed('popularity', () => {
+    const counts = new Float64Array(content.count);
+    for (const t of timelines)
+      for (const s of t.train) s.clicked.forEach((c, k) => (counts[s.items[k]!]! += c));
+    return evaluateScorer(heldOut, () => counts, withAuc);
+  });
+  progress('content-only', 0);
+  const contentOnly = await timed('contentOnly', () => {
+    const projected = project(initial);
+    return evaluateDevices(
+      replayUsers(timelines, projected, spec.userDim),
+      projected,
+      heldOut,
+      withAuc,
+    );
+  });
+
+  const c = options.centralized ?? {};
+  const epochs = c.epochs ?? 4;
+  const steps = c.stepsPerEpoch ?? 40;
+  let done = 0;
+  const centralized = await timed('centralized', () => {
+    const trained = trainCentralized(
+      {
+        spec,
+        initialParameters: initial,
+        content,
+        timelines,
+        seed,
+        epochs,
+        stepsPerEpoch: steps,
+        ...(c.batchSize === undefined ? {} : { batchSize: c.batchSize }),
+        ...(c.learningRate === undefined ? {} : { learningRate: c.learningRate }),
+        onStep: () => progress('centralized', ++done / (epochs * steps)),
+      },
+      project,
+    );
+    return evaluateDevices(trained.fleet, trained.projected, heldOut, withAuc);
+  });
+
+  const federate = async (
+    privacy: RoundPrivacy,
+    label: string,
+  ): Promise<{ run: FederationResult; metrics: RankingMetrics }> => {
+    const settings: AggregatorSettings = {
+      spec,
+      projectorSeed: DEFAULT_PROJECTOR_SEED,
+      clipNorm,
+      privacy,
+      samplingProbability: sampleRate,
+      denominator: Math.max(1, Math.round(sampleRate * users * (1 - dropout))),
+      kMin: 1,
+      serverLearningRate: options.serverLearningRate ?? 1,
+      serverMomentum: options.serverMomentum ?? 0.9,
+      source: createSeededRandomSource(seed ^ 0xa66),
+    };
+    const aggregator = await (
+      options.aggregatorFactory ?? ((s) => createServerAggregator(s, 'in-process'))
+    )(settings);
+    try {
+      const run = await runFederation({
+        aggregator,
+        timelines,
+        content,
+        rounds,
+        samplingProbability: sampleRate,
+        dropout,
+        seed,
+        evalUsers: evalSubset,
+        withAuc,
+        onRound: (r) => progress(label, r / rounds),
+      });
+      return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
+    } finally {
+      await aggregator.dispose();
+    }
+  };
+  const summarise = (f: { run: FederationResult; metrics: RankingMetrics }): FederatedSummary => ({
+    metrics: f.metrics,
+    history: f.run.history,
+    clientRounds: f.run.clientRounds,
+    clientRoundsPerSecond: f.run.clientSeconds > 0 ? f.run.clientRounds / f.run.clientSeconds : 0,
+    seconds: f.run.seconds,
+    releasedRounds: f.run.releasedRounds,
+  });
+
+  const federated = await timed('federated', () => federate({ mode: 'none' }, 'federated'));
+  const main = privacyFor(options.mode, options.epsilon, delta, clipNorm, sampleRate, rounds);
+  const federatedDp =
+    options.mode === 'none'
+      ? null
+      : await timed('federatedDp', () => federate(main.privacy, `federated-${options.mode}`));
+  const privacy: PrivacySummary =
+    federatedDp !== null && main.summary.noiseMultiplier !== undefined
+      ? {
+          ...main.summary,
+          spentEpsilon: spentEpsilon(
+            main.summary.noiseMultiplier,
+            sampleRate,
+            federatedDp.run.releasedRounds,
+            delta,
+          ),
+        }
+      : main.summary;
+
+  const ratio = (m: RankingMetrics | null): number | null =>
+    m === null || centralized.ndcgAt10 === 0 ? null : m.ndcgAt10 / centralized.ndcgAt10;
+  const curve: CurvePoint[] = [];
+  if (options.mode !== 'none') {
+    const extra = (options.curveEpsilons ?? []).filter((e) => e !== options.epsilon);
+    for (const epsilon of [...new Set([...extra, options.epsilon])].sort((a, b) => a - b)) {
+      const point = privacyFor(options.mode, epsilon, delta, clipNorm, sampleRate, rounds);
+      const metrics =
+        epsilon === options.epsilon && federatedDp !== null
+          ? federatedDp.metrics
+          : (await timed(`curve-${epsilon}`, () => federate(point.privacy, `curve ε=${epsilon}`)))
+              .metrics;
+      curve.push({
+        epsilon,
+        noiseMultiplier: point.summary.noiseMultiplier ?? point.summary.sigma ?? 0,
+        ndcgAt10: metrics.ndcgAt10,
+        ratioToCentralized: ratio(metrics) ?? 0,
+      });
+    }
+  }
+
+  return {
+    dataset: population.name,
+    users,
+    items: content.count,
+    heldOutUsers: heldOut.length,
+    rounds,
+    privacy,
+    encoderId: content.encoderId,
+    backend,
+    settings: {
+      cohort: options.cohort,
+      samplingProbability: sampleRate,
+      clipNorm,
+      serverLearningRate: options.serverLearningRate ?? 1,
+      serverMomentum: options.serverMomentum ?? 0.9,
+      dropout,
+      seed,
+      centralizedEpochs: epochs,
+      centralizedStepsPerEpoch: steps,
+      projector: `${spec.kind} ${spec.contentDim}->${spec.userDim}`,
+    },
+    results: {
+      popularity,
+      contentOnly,
+      centralized,
+      federated: federated.metrics,
+      federatedDp: federatedDp?.metrics ?? null,
+    },
+    ndcgRatioToCentralized: {
+      popularity: ratio(popularity),
+      contentOnly: ratio(contentOnly),
+      federated: ratio(federated.metrics),
+      federatedDp: ratio(federatedDp?.metrics ?? null),
+    },
+    federatedRuns: {
+      federated: summarise(federated),
+      federatedDp: federatedDp ? summarise(federatedDp) : null,
+    },
+    curve,
+    seconds,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * The federation loop: devices learn from their clicks as time passes, a Poisson-sampled cohort
+ * uploads each round, some uploads are lost (dropouts), the aggregator closes the round and
+ * publishes the next projector. Time is cut into as many periods as rounds: in round r every
+ * device has seen the first ⌈(r+1)·K/R⌉ of its K training slates.
+ */
+import { createSeededRandomSource, type RandomSource } from '@privads/dp';
+import type { Projector } from '@privads/model';
+import { createSeededRandom } from '../seeded-random.js';
+import type { UserTimeline } from '../population.js';
+import { evaluateScorer, dotScores, type HeldOut } from '../eval/evaluate.js';
+import type { RankingMetrics } from '../eval/metrics.js';
+import type { Aggregator } from './aggregator.js';
+import { catalogPrior, projectCatalog, type CatalogContent } from './catalog.js';
+import { DeviceFleet } from './devices.js';
+
+/** Options of {@link runFederation}. */
+export interface FederationOptions {
+  readonly aggregator: Aggregator;
+  readonly timelines: readonly UserTimeline[];
+  readonly content: CatalogContent;
+  readonly rounds: number;
+  /** Probability that an eligible device uploads in a round, lost uploads aside. */
+  readonly samplingProbability: number;
+  /** Probability that a sampled device's upload never arrives. @defaultValue 0 */
+  readonly dropout?: number;
+  readonly seed: number;
+  /** Held-out users scored every `evalEvery` rounds (a subset keeps this cheap). */
+  readonly evalUsers: readonly HeldOut[];
+  /** @defaultValue rounds / 10, at least 1 */
+  readonly evalEvery?: number;
+  readonly withAuc: boolean;
+  /** Called after each round. */
+  readonly onRound?: (round: number) => void;
+}
+
+/** One round's record. */
+export interface FederatedRoundRecord {
+  readonly round: number;
+  readonly cohortSize: number;
+  readonly released: boolean;
+  readonly dropped: number;
+  /** Mean L2 norm of the uploads' gradients before clipping. */
+  readonly meanPreClipNorm: number;
+  /** Share of uploads whose norm exceeded C. */
+  readonly clippedFraction: number;
+  /** Metrics on the evaluation subset after this round, when evaluated. */
+  readonly metrics?: RankingMetrics;
+}
+
+/** What a federation produces. */
+export interface FederationResult {
+  /** Final user vectors, `users × userDim`. */
+  readonly fleet: DeviceFleet;
+  /** The final projected catalog. */
+  readonly projected: Float32Array;
+  readonly history: readonly FederatedRoundRecord[];
+  /** Uploads computed (client-rounds) and the seconds spent computing them. */
+  readonly clientRounds: number;
+  readonly clientSeconds: number;
+  readonly seconds: number;
+  /** Rounds that released an aggregate. */
+  readonly releasedRounds: number;
+}
+
+const SAMPLING_SALT = 0x5a3c;
+const LOCAL_NOISE_SALT = 0x10ca1;
+
+async function currentCatalog(
+  aggregator: Aggregator,
+  content: CatalogContent,
+): Promise<{ projector: Projector; projected: Float32Array }> {
+  const config = await aggregator.roundConfig();
+  const projector = await aggregator.projector(config.projectorVersion);
+  return { projector, projected: projectCatalog(projector, content) };
+}
+
+/**
+ * Runs a federation to the end.
+ * @param options - aggregator, population, schedule, sampling, evaluation
+ * @returns the final state and the per-round history
+ * @throws RangeError for invalid rounds or rates; whatever the aggregator throws
+ */
+export async function runFederation(options: FederationOptions): Promise<FederationResult> {
+  const { aggregator, timelines, content, rounds, samplingProbability, seed } = options;
+  const dropout = options.dropout ?? 0;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
+  if (!(samplingProbability > 0 && samplingProbability <= 1)) {
+    throw new RangeError(`samplingProbability must be in (0, 1], got ${samplingProbability}`);
+  }
+  if (!(dropout >= 0 && dropout < 1))
+    throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(rounds / 10));
+  const started = performance.now();
+  const sampling = createSeededRandom(seed ^ SAMPLING_SALT);
+  const localSource: RandomSource = createSeededRandomSource(seed ^ LOCAL_NOISE_SALT);
+
+  let { projector, projected } = await currentCatalog(aggregator, content);
+  const userDim = projector.spec.userDim;
+  const fleet = new DeviceFleet(timelines.length, catalogPrior(projected, userDim));
+  const history: FederatedRoundRecord[] = [];
+  let clientRounds = 0;
+  let clientMs = 0;
+  let releasedRounds = 0;
+
+  for (let r = 0; r < rounds; r++) {
+    const config = await aggregator.roundConfig();
+    let cohort = 0;
+    let dropped = 0;
+    let normSum = 0;
+    let clipped = 0;
+    for (let user = 0; user < timelines.length; user++) {
+      const train = timelines[user]!.train;
+      fleet.learnUntil(user, train, Math.ceil(((r + 1) * train.length) / rounds), projected);
+      if (sampling.next() >= samplingProbability) continue;
+      if (fleet.pendingClicks(user, train) < config.participation.minEventsPerRound) continue;
+      const t0 = performance.now();
+      const upload = fleet.roundUpload(user, train, {
+        config,
+        projector,
+        content,
+        source: localSource,
+      });
+      clientMs += performance.now() - t0;
+      clientRounds++;
+      normSum += upload.preClipNorm;
+      if (upload.preClipNorm > config.clipNorm) clipped++;
+      if (sampling.next() < dropout) {
+        dropped++;
+        continue;
+      }
+      await aggregator.submit(upload.body);
+      cohort++;
+    }
+    const outcome = await aggregator.close();
+    if (outcome.released) releasedRounds++;
+    projector.dispose();
+    ({ projector, projected } = await currentCatalog(aggregator, content));
+    const uploads = cohort + dropped;
+    const record: FederatedRoundRecord = {
+      round: r + 1,
+      cohortSize: outcome.cohortSize,
+      released: outcome.released,
+      dropped,
+      meanPreClipNorm: uploads === 0 ? 0 : normSum / uploads,
+      clippedFraction: uploads === 0 ? 0 : clipped / uploads,
+    };
+    const due = (r + 1) % evalEvery === 0 || r === rounds - 1;
+    history.push(
+      due && options.evalUsers.length > 0
+        ? {
+            ...record,
+            metrics: evaluateDevices(fleet, projected, options.evalUsers, options.withAuc),
+          }
+        : record,
+    );
+    options.onRound?.(r + 1);
+  }
+  projector.dispose();
+  return {
+    fleet,
+    projected,
+    history,
+    clientRounds,
+    clientSeconds: clientMs / 1000,
+    seconds: (performance.now() - started) / 1000,
+    releasedRounds,
+  };
+}
+
+/**
+ * Metrics of on-device user vectors against a projected catalog.
+ * @param fleet - devices
+ * @param projected - `count × userDim` projected catalog
+ * @param heldOut - users to evaluate
+ * @param withAuc - whether to compute impression AUC
+ * @returns averaged metrics
+ */
+export function evaluateDevices(
+  fleet: DeviceFleet,
+  projected: Float32Array,
+  heldOut: readonly HeldOut[],
+  withAuc: boolean,
+): RankingMetrics {
+  return evaluateScorer(
+    heldOut,
+    (user) => dotScores(fleet.vector(user), projected, fleet.userDim),
+    withAuc,
+  );
+}

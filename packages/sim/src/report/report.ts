@@ -1,0 +1,224 @@
+/**
+ * The files a run writes: `report.json` (the shape of issue 6 plus run statistics), `report.md`
+ * (tables a reader can paste), and SVG plots (NDCG@10 per round; the privacy–utility curve).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExperimentResult } from '../federated/experiment.js';
+import type { RankingMetrics } from '../eval/metrics.js';
+import { renderLineChart, type PlotSeries } from './svg-plot.js';
+
+/** Version of the report.json layout. */
+export const REPORT_FORMAT = 'privads.sim-report/1';
+
+/** `report.json`. */
+export interface SimReport extends ExperimentResult {
+  readonly format: typeof REPORT_FORMAT;
+  readonly command: string;
+  readonly createdAt: string;
+}
+
+/** Model names in table order, with their labels. */
+const MODELS = [
+  ['popularity', 'Popularity'],
+  ['contentOnly', 'Content-only (bootstrap projector)'],
+  ['centralized', 'Centralized, non-private'],
+  ['federated', 'Federated, no DP'],
+  ['federatedDp', 'Federated with DP'],
+] as const;
+
+/**
+ * Wraps a result into the report document.
+ * @param result - the experiment
+ * @param command - the command line that produced it
+ * @param now - creation time
+ * @returns the report
+ */
+export function buildReport(result: ExperimentResult, command: string, now: Date): SimReport {
+  return { format: REPORT_FORMAT, command, createdAt: now.toISOString(), ...result };
+}
+
+const f4 = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '–' : x.toFixed(4);
+
+/**
+ * The one-line summary the CLI prints.
+ * @param report - the report
+ * @returns e.g. `synthetic 10000 users: NDCG@10 centralized 0.0312, federated 0.0305 (97.8%), …`
+ */
+export function summaryLine(report: SimReport): string {
+  const r = report.results;
+  const pct = (x: number | null | undefined): string =>
+    x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`;
+  const dp =
+    r.federatedDp === null
+      ? ''
+      : `, federated+DP(${report.privacy.mode} ε=${report.privacy.epsilon}) ${f4(r.federatedDp.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federatedDp)})`;
+  return (
+    `${report.dataset} ${report.users} users, ${report.rounds} rounds: NDCG@10 popularity ${f4(r.popularity.ndcgAt10)}, ` +
+    `content-only ${f4(r.contentOnly.ndcgAt10)}, centralized ${f4(r.centralized.ndcgAt10)}, ` +
+    `federated ${f4(r.federated.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federated)})${dp}`
+  );
+}
+
+function metricsRow(
+  label: string,
+  m: RankingMetrics | null,
+  ratio: number | null | undefined,
+): string {
+  if (m === null) return `| ${label} | – | – | – | – | – | – | – |`;
+  return `| ${label} | ${f4(m.recallAt10)} | ${f4(m.recallAt50)} | ${f4(m.ndcgAt10)} | ${f4(m.mrr)} | ${f4(m.hitRateAt10)} | ${f4(m.auc)} | ${ratio === null || ratio === undefined ? '–' : `${(100 * ratio).toFixed(1)}%`} |`;
+}
+
+/**
+ * Renders `report.md`.
+ * @param report - the report
+ * @returns Markdown
+ */
+export function renderMarkdown(report: SimReport): string {
+  const p = report.privacy;
+  const fed = report.federatedRuns.federated;
+  const lines = [
+    `# PrivAds simulation report`,
+    '',
+    `\`${report.command}\``,
+    '',
+    `- Dataset: **${report.dataset}**, ${report.users} users (${report.heldOutUsers} with held-out clicks), ${report.items} items, encoder \`${report.encoderId}\`, tfjs backend \`${report.backend}\``,
+    `- Federation: ${report.rounds} rounds, sampling probability ${report.settings.samplingProbability} (expected cohort ${report.settings.cohort}), clip norm ${report.settings.clipNorm}, FedAvg lr ${report.settings.serverLearningRate} momentum ${report.settings.serverMomentum}, dropout ${report.settings.dropout}`,
+    `- Privacy of the DP run: mode **${p.mode}**, ε = ${p.epsilon}, δ = ${p.delta.toExponential(2)}` +
+      (p.noiseMultiplier === undefined
+        ? ''
+        : `, noise multiplier z = ${p.noiseMultiplier.toFixed(4)}, ε spent = ${f4(p.spentEpsilon)}`) +
+      (p.sigma === undefined ? '' : `, σ per coordinate = ${p.sigma.toFixed(4)} (per-upload ε)`),
+    `- Throughput: ${fed.clientRoundsPerSecond.toFixed(1)} client-rounds/s (${fed.clientRounds} uploads computed in the no-DP run, browser gradient code on tfjs-${report.backend})`,
+    '',
+    '| Model | Recall@10 | Recall@50 | NDCG@10 | MRR | HR@10 | AUC | NDCG@10 vs centralized |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...MODELS.map(([key, label]) =>
+      metricsRow(
+        key === 'federatedDp' ? `${label} (${p.mode}, ε=${p.epsilon})` : label,
+        report.results[key],
+        key === 'centralized' ? 1 : report.ndcgRatioToCentralized[key],
+      ),
+    ),
+    '',
+  ];
+  if (report.curve.length > 0) {
+    lines.push(
+      '## Privacy–utility curve',
+      '',
+      '| ε | noise | NDCG@10 | vs centralized |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const c of report.curve) {
+      lines.push(
+        `| ${c.epsilon} | ${c.noiseMultiplier.toFixed(4)} | ${f4(c.ndcgAt10)} | ${(100 * c.ratioToCentralized).toFixed(1)}% |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(
+    'Plots: `ndcg-per-round.svg`' + (report.curve.length > 0 ? ', `privacy-utility.svg`' : ''),
+    '',
+    'Timings (s): ' +
+      Object.entries(report.seconds)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', '),
+    '',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * The report's plots.
+ * @param report - the report
+ * @returns file name → SVG
+ */
+export function renderPlots(report: SimReport): Record<string, string> {
+  const perRound = (
+    name: string,
+    history: SimReport['federatedRuns']['federated']['history'],
+  ): PlotSeries => ({
+    name,
+    points: history.flatMap((h) => (h.metrics ? [[h.round, h.metrics.ndcgAt10] as const] : [])),
+  });
+  const reference = (name: string, m: RankingMetrics): PlotSeries => ({
+    name,
+    reference: true,
+    points: [
+      [1, m.ndcgAt10],
+      [report.rounds, m.ndcgAt10],
+    ],
+  });
+  const runs = report.federatedRuns;
+  const series: PlotSeries[] = [perRound('federated, no DP', runs.federated.history)];
+  if (runs.federatedDp)
+    series.push(
+      perRound(
+        `federated, ${report.privacy.mode} ε=${report.privacy.epsilon}`,
+        runs.federatedDp.history,
+      ),
+    );
+  series.push(
+    reference('centralized', report.results.centralized),
+    reference('content-only', report.results.contentOnly),
+    reference('popularity', report.results.popularity),
+  );
+  const plots: Record<string, string> = {
+    'ndcg-per-round.svg': renderLineChart({
+      title: `NDCG@10 per round (evaluation subset) — ${report.dataset}, ${report.users} users`,
+      xLabel: 'round',
+      yLabel: 'NDCG@10',
+      series,
+    }),
+  };
+  if (report.curve.length > 0) {
+    const eps = report.curve.map((c) => c.epsilon);
+    const flat = (name: string, y: number): PlotSeries => ({
+      name,
+      reference: true,
+      points: [
+        [Math.min(...eps), y],
+        [Math.max(...eps), y],
+      ],
+    });
+    plots['privacy-utility.svg'] = renderLineChart({
+      title: `Privacy–utility (${report.privacy.mode} DP, δ=${report.privacy.delta.toExponential(1)}) — ${report.users} users`,
+      xLabel: 'ε (log scale)',
+      yLabel: 'NDCG@10',
+      logX: true,
+      series: [
+        {
+          name: `federated + DP`,
+          points: report.curve.map((c) => [c.epsilon, c.ndcgAt10] as const),
+        },
+        flat('federated, no DP', report.results.federated.ndcgAt10),
+        flat('centralized', report.results.centralized.ndcgAt10),
+        flat('content-only', report.results.contentOnly.ndcgAt10),
+      ],
+    });
+  }
+  return plots;
+}
+
+/**
+ * Writes report.json, report.md and the plots.
+ * @param dir - output directory (created)
+ * @param report - the report
+ * @returns the paths written
+ */
+export async function writeReport(dir: string, report: SimReport): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: Record<string, string> = {
+    'report.json': `${JSON.stringify(report, null, 2)}\n`,
+    'report.md': renderMarkdown(report),
+    ...renderPlots(report),
+  };
+  const written: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    written.push(path);
+  }
+  return written;
+}

@@ -1,0 +1,247 @@
+/**
+ * The `privads-sim` command line as a function of argv (testable in-process): parses options,
+ * loads the population, runs the experiment, writes the report and prints a one-line summary.
+ * `cli.ts` is the only file that touches `process`.
+ */
+import { parseArgs } from 'node:util';
+import { datasetPopulation } from './datasets/population.js';
+import { loadMind } from './datasets/mind.js';
+import { loadMovieLens } from './datasets/movielens.js';
+import type { Population } from './population.js';
+import { createSyntheticPopulation } from './synthetic/population.js';
+import { type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
+import { runExperiment } from './federated/experiment.js';
+import type { PrivacyMode } from './federated/privacy.js';
+import { createServerAggregator } from './federated/server-aggregator.js';
+import { createProgressBar, type ProgressSink } from './progress.js';
+import { buildReport, summaryLine, writeReport, type SimReport } from './report/report.js';
+
+/** Where the CLI writes. */
+export interface SimCliIo {
+  /** One line of result output (the summary). */
+  stdout(line: string): void;
+  /** Progress and diagnostics. */
+  readonly stderr: ProgressSink;
+}
+
+/** Usage text of `privads-sim --help`. */
+export const SIM_CLI_USAGE = `Usage: privads-sim run --dataset synthetic|movielens:DIR|mind:DIR --out DIR [options]
+
+Runs popularity, content-only, centralized, federated and federated-with-DP training on one
+population and writes DIR/report.json, DIR/report.md and SVG plots; prints a one-line summary.
+
+Options (defaults in brackets):
+  --users N            users (synthetic: generated; datasets: a seeded subset) [synthetic 1000; datasets all]
+  --items N            synthetic catalog size [1000]
+  --rounds R           federated rounds [50]
+  --cohort M           expected uploads per round; sampling probability M/users [5% of users, ≥ 10]
+  --mode M             privacy of the DP run: central | local | none (skip it) [central]
+  --epsilon E          central: ε over the whole training; local: ε per upload [2]
+  --delta D            δ [1/users]
+  --seed S             seed of data, sampling and simulated noise [1]
+  --clip C             clip norm [1]
+  --server-lr η        FedAvg server learning rate [1]
+  --momentum β         FedAvg server momentum [0.9]
+  --dropout P          share of sampled uploads lost in transit [0]
+  --curve E1,E2,…      extra ε values for the privacy–utility curve (one DP run each) []
+  --eval-users N       users in the per-round evaluation subset [1000]
+  --aggregator A       server (in-process @privads/server) | http (same server over loopback HTTP) [server]
+  --centralized-epochs N, --centralized-steps N, --centralized-lr η, --centralized-batch N  [4, 40, 0.01, 20000]
+  --encoder-spec FILE  content encoder spec [the project's default encoder]
+  --on-malformed skip|fail   dataset lines that do not parse [skip]
+
+Exit codes: 0 success, 2 bad arguments, 1 failure.`;
+
+class UsageError extends Error {}
+
+/** A numeric option's rule: the check and how the usage error names it. */
+interface NumberRule {
+  readonly check: (x: number) => boolean;
+  readonly expected: string;
+}
+const POSITIVE_INTEGER: NumberRule = {
+  check: (x) => Number.isSafeInteger(x) && x > 0,
+  expected: 'a positive integer',
+};
+const POSITIVE: NumberRule = {
+  check: (x) => Number.isFinite(x) && x > 0,
+  expected: 'a number > 0',
+};
+const RATE: NumberRule = { check: (x) => x >= 0 && x < 1, expected: 'a number in [0, 1)' };
+const INTEGER: NumberRule = { check: Number.isSafeInteger, expected: 'an integer' };
+
+function number(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  rule: NumberRule,
+): number {
+  if (value === undefined) return fallback;
+  const x = Number(value);
+  if (value.trim() === '' || !rule.check(x)) {
+    throw new UsageError(`--${name} must be ${rule.expected}, got ${JSON.stringify(value)}`);
+  }
+  return x;
+}
+
+async function loadPopulation(
+  dataset: string,
+  users: number | undefined,
+  items: number | undefined,
+  seed: number,
+  onMalformed: 'skip' | 'fail',
+  io: SimCliIo,
+): Promise<Population> {
+  if (dataset === 'synthetic') {
+    return createSyntheticPopulation({
+      seed,
+      users: users ?? 1000,
+      ...(items === undefined ? {} : { ads: items }),
+    });
+  }
+  const match = /^(movielens|mind):(.+)$/.exec(dataset);
+  if (!match)
+    throw new UsageError(
+      `--dataset must be synthetic, movielens:DIR or mind:DIR, got ${JSON.stringify(dataset)}`,
+    );
+  const load = match[1] === 'movielens' ? loadMovieLens : loadMind;
+  const { dataset: data, problems } = await load(match[2]!, { onMalformed });
+  for (const p of problems.slice(0, 10))
+    io.stderr.write(`skipped ${p.file}:${p.line}: ${p.message}\n`);
+  if (problems.length > 10) io.stderr.write(`… and ${problems.length - 10} more malformed lines\n`);
+  // A catalog smaller than the default slate (e.g. a test fixture) gets slates of the whole catalog.
+  const slateSize = Math.min(10, data.items.length);
+  return datasetPopulation(data, { seed, slateSize, ...(users === undefined ? {} : { users }) });
+}
+
+/**
+ * Runs `privads-sim` with the given arguments.
+ * @param argv - arguments after the program name
+ * @param io - output sinks
+ * @param now - clock of the report's timestamp
+ * @returns the exit code and, on success, the report
+ */
+export async function runSimCli(
+  argv: readonly string[],
+  io: SimCliIo,
+  now: () => Date = () => new Date(),
+): Promise<{ code: number; report?: SimReport }> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean' },
+        dataset: { type: 'string' },
+        out: { type: 'string' },
+        users: { type: 'string' },
+        items: { type: 'string' },
+        rounds: { type: 'string' },
+        cohort: { type: 'string' },
+        mode: { type: 'string' },
+        epsilon: { type: 'string' },
+        delta: { type: 'string' },
+        seed: { type: 'string' },
+        clip: { type: 'string' },
+        'server-lr': { type: 'string' },
+        momentum: { type: 'string' },
+        dropout: { type: 'string' },
+        curve: { type: 'string' },
+        'eval-users': { type: 'string' },
+        aggregator: { type: 'string' },
+        'centralized-epochs': { type: 'string' },
+        'centralized-steps': { type: 'string' },
+        'centralized-lr': { type: 'string' },
+        'centralized-batch': { type: 'string' },
+        'encoder-spec': { type: 'string' },
+        'on-malformed': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n${SIM_CLI_USAGE}\n`);
+    return { code: 2 };
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout(SIM_CLI_USAGE);
+    return { code: 0 };
+  }
+  try {
+    if (positionals[0] !== 'run' || positionals.length !== 1)
+      throw new UsageError(
+        `expected the command "run", got ${JSON.stringify(positionals.join(' '))}`,
+      );
+    if (v.dataset === undefined) throw new UsageError('--dataset is required');
+    if (v.out === undefined) throw new UsageError('--out is required');
+    const mode = (v.mode ?? 'central') as PrivacyMode;
+    if (!['none', 'central', 'local'].includes(mode))
+      throw new UsageError(`--mode must be none, central or local, got ${JSON.stringify(v.mode)}`);
+    const aggregatorKind = v.aggregator ?? 'server';
+    if (!['server', 'http'].includes(aggregatorKind))
+      throw new UsageError(
+        `--aggregator must be server or http, got ${JSON.stringify(v.aggregator)}`,
+      );
+    const onMalformed = v['on-malformed'] ?? 'skip';
+    if (onMalformed !== 'skip' && onMalformed !== 'fail')
+      throw new UsageError(
+        `--on-malformed must be skip or fail, got ${JSON.stringify(onMalformed)}`,
+      );
+    const seed = number('seed', v.seed, 1, INTEGER);
+    const users = v.users === undefined ? undefined : number('users', v.users, 0, POSITIVE_INTEGER);
+    const items = v.items === undefined ? undefined : number('items', v.items, 0, POSITIVE_INTEGER);
+    const curve = (v.curve ?? '')
+      .split(',')
+      .filter((s) => s.trim() !== '')
+      .map((s) => number('curve', s.trim(), 0, POSITIVE));
+    const population = await loadPopulation(v.dataset, users, items, seed, onMalformed, io);
+    const cohort = number(
+      'cohort',
+      v.cohort,
+      Math.max(10, Math.round(population.userCount * 0.05)),
+      POSITIVE_INTEGER,
+    );
+    const delta = v.delta === undefined ? undefined : number('delta', v.delta, 0, RATE);
+    const factory = (settings: AggregatorSettings): Promise<Aggregator> =>
+      createServerAggregator(settings, aggregatorKind === 'http' ? 'http' : 'in-process');
+    const bar = createProgressBar(io.stderr);
+    const result = await runExperiment({
+      population,
+      rounds: number('rounds', v.rounds, 50, POSITIVE_INTEGER),
+      cohort,
+      mode,
+      epsilon: number('epsilon', v.epsilon, 2, POSITIVE),
+      ...(delta === undefined ? {} : { delta }),
+      seed,
+      clipNorm: number('clip', v.clip, 1, POSITIVE),
+      serverLearningRate: number('server-lr', v['server-lr'], 1, POSITIVE),
+      serverMomentum: number('momentum', v.momentum, 0.9, RATE),
+      dropout: number('dropout', v.dropout, 0, RATE),
+      curveEpsilons: curve,
+      evalUsers: number('eval-users', v['eval-users'], 1000, POSITIVE_INTEGER),
+      ...(v['encoder-spec'] === undefined ? {} : { encoderSpec: v['encoder-spec'] }),
+      aggregatorFactory: factory,
+      centralized: {
+        epochs: number('centralized-epochs', v['centralized-epochs'], 4, POSITIVE_INTEGER),
+        stepsPerEpoch: number('centralized-steps', v['centralized-steps'], 40, POSITIVE_INTEGER),
+        learningRate: number('centralized-lr', v['centralized-lr'], 0.01, POSITIVE),
+        batchSize: number('centralized-batch', v['centralized-batch'], 20000, POSITIVE_INTEGER),
+      },
+      onProgress: bar.update,
+    });
+    bar.done();
+    const report = buildReport(result, `privads-sim ${argv.join(' ')}`, now());
+    await writeReport(v.out, report);
+    io.stdout(summaryLine(report));
+    return { code: 0, report };
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RangeError) {
+      io.stderr.write(`${error.message}\n`);
+      return { code: 2 };
+    }
+    io.stderr.write(
+      `privads-sim: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return { code: 1 };
+  }
+}
