@@ -2,9 +2,8 @@
 /**
  * Simulated readers for `npm start`: a population of synthetic readers that browse the demo
  * catalog, learn their profile with the same `@privads/model` user update the browser runs, and
- * join every round over HTTP with the same pipeline as `@privads/client` (round gradient with u
- * frozen → `@privads/dp` clipping → local noise when the round asks for it → `@privads/protocol`
- * update encoding). They keep rounds closing while a person clicks on the site.
+ * join every round over HTTP with the same upload path as `@privads/client` (round gradient with u
+ * frozen → `privatizeRoundUpdate`: clipping, local noise when the round asks for it, encoding). They keep rounds closing while a person clicks on the site.
  *
  * Kept small on purpose: `@privads/sim` has no HTTP federation driver yet. Each reader has one
  * hidden favourite category; a slate is the reader's top-6 ads (plus one random ad), and the
@@ -12,19 +11,14 @@
  * After each round the population's precision@6 (share of its top-6 slots in its favourite
  * category) and click-through rate go to the dashboard's quality curve.
  */
-import { addGaussianNoise, clipByL2Norm } from '@privads/dp';
 import {
   DEFAULT_TEMPERATURE,
   decodeProjectorFile,
   referenceRoundGradient,
   userGradientStep,
 } from '@privads/model';
-import {
-  decodeCatalogBundle,
-  dequantizeRowsInt8,
-  encodeUpdate,
-  parseRoundConfig,
-} from '@privads/protocol';
+import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import { decodeCatalogBundle, dequantizeRowsInt8, parseRoundConfig } from '@privads/protocol';
 
 const SLATE = 6;
 const CLICK_FAVOURITE = 0.35;
@@ -159,15 +153,8 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     const gradient = Float32Array.from(
       referenceRoundGradient(spec, parameters, events, DEFAULT_TEMPERATURE),
     );
-    // A hair under C, so f16 rounding cannot push the decoded norm over the server's bound.
-    const clipped = clipByL2Norm(gradient, config.clipNorm * (1 - 2 ** -9)).values;
-    const vector =
-      config.privacy.mode === 'local' ? addGaussianNoise(clipped, config.privacy.sigma) : clipped;
     const encoding = config.acceptedEncodings.includes('f16') ? 'f16' : config.acceptedEncodings[0];
-    return encodeUpdate(
-      { roundId: config.roundId, projectorVersion: config.projectorVersion, vector },
-      { encoding },
-    );
+    return privatizeRoundUpdate(config, gradient, { encoding }).body;
   }
 
   async function upload(config, body) {
