@@ -54,9 +54,9 @@ function settings(): AggregatorSettings {
   };
 }
 
-describe('federated simulation against the real server (in process)', () => {
+describe('federated simulation against the real server over loopback HTTP', () => {
   it('learns a projector whose NDCG@10 beats content-only and popularity', async () => {
-    const aggregator = await createServerAggregator(settings(), 'in-process');
+    const aggregator = await createServerAggregator(settings(), 'http');
     let run;
     try {
       run = await runFederation({
