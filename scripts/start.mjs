@@ -188,7 +188,7 @@ async function main() {
     say('building the operator dashboard…');
     await run([vite, 'build', '--config', 'packages/server/dashboard/vite.config.ts']);
   }
-  say('preparing the site (article embeddings, ad copy) and building it…');
+  say('preparing the site (encoder and wasm assets, ad copy) and building it…');
   await run(['examples/news-site/scripts/prepare-assets.mjs']);
   await run([vite, 'build', '--config', 'examples/news-site/vite.config.ts'], {
     VITE_PRIVADS_SERVER: server,

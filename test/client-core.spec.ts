@@ -272,3 +272,60 @@ test('without a loadable worker script the page ranks in-page, unpersonalised', 
   });
   await expectNoPageErrors(page);
 });
+
+const databaseNames = (page: Page): Promise<string[]> =>
+  page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ''));
+
+test('forget() deletes the IndexedDB database itself; the instance keeps working and re-creates it', async ({
+  page,
+}) => {
+  const site = scope();
+  const name = `privads:${site}`;
+  await openHarness(page, { server: server.url, site });
+  const slate = await showSlate(page);
+  await page.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
+  expect(await databaseNames(page)).toContain(name);
+
+  await page.evaluate(() => window.privads!.forget());
+  expect(await databaseNames(page)).not.toContain(name);
+  // Reads answer empty without re-creating it.
+  expect(await profileOf(page)).toBeUndefined();
+  expect((await page.evaluate(() => window.privads!.privacyReport())).uploads).toEqual([]);
+  expect(await databaseNames(page)).not.toContain(name);
+
+  // The next interaction persists again, in a new database.
+  const again = await showSlate(page);
+  await page.evaluate((id) => window.privads!.recordClick(id), again[1] as string);
+  expect(await databaseNames(page)).toContain(name);
+  expect(await page.evaluate(() => window.privads!.diagnostics())).toMatchObject({
+    storage: 'indexeddb',
+  });
+  await page.reload();
+  await page.waitForFunction(() => window.privads !== undefined);
+  expect((await profileOf(page))?.updates).toBe(1);
+  expect((await events(page)).filter((e) => e.type === 'error')).toEqual([]);
+  await expectNoPageErrors(page);
+});
+
+test('forget() in one tab is not blocked by another tab, which carries on with an empty profile', async ({
+  context,
+}) => {
+  const site = scope();
+  const name = `privads:${site}`;
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  for (const tab of [a, b]) await openHarness(tab, { server: server.url, site });
+  const slate = await showSlate(b);
+  await b.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
+
+  await a.evaluate(() => window.privads!.forget());
+  expect(await databaseNames(a)).not.toContain(name);
+  expect((await events(a)).filter((e) => e.type === 'error')).toEqual([]);
+  await expect.poll(() => profileOf(b)).toBeUndefined();
+  // Tab b neither fell back to memory nor lost its ability to persist.
+  expect((await events(b)).filter((e) => e.type === 'fallback')).toEqual([]);
+  const next = await showSlate(b);
+  await b.evaluate((id) => window.privads!.recordClick(id), next[0] as string);
+  expect((await profileOf(b))?.updates).toBe(1);
+  expect(await databaseNames(b)).toContain(name);
+  for (const tab of [a, b]) await expectNoPageErrors(tab);
+});

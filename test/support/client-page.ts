@@ -14,6 +14,10 @@ export interface HarnessOptions {
   readonly policy?: Record<string, unknown>;
   readonly debug?: boolean;
   readonly workerUrl?: string;
+  /** Content encoder set-up (see test/pages/client/main.ts). */
+  readonly encoder?: 'repo' | 'broken' | 'off';
+  /** `repo`: serve tfjs' wasm backend binaries from this repository (`assets.tfjsWasmPath`). */
+  readonly tfjsWasm?: 'repo';
   /** Load the page without creating the instance; the spec calls `window.startPrivAds()` itself. */
   readonly manual?: boolean;
 }
@@ -32,6 +36,8 @@ export async function openHarness(page: Page, options: HarnessOptions): Promise<
   if (options.policy) params.set('policy', JSON.stringify(options.policy));
   if (options.workerUrl) params.set('workerUrl', options.workerUrl);
   if (options.debug) params.set('debug', '1');
+  if (options.encoder) params.set('encoder', options.encoder);
+  if (options.tfjsWasm) params.set('tfjsWasm', options.tfjsWasm);
   if (options.manual) params.set('manual', '1');
   await page.goto(`/client/index.html?${params}`);
   if (options.manual) await page.waitForFunction(() => typeof window.startPrivAds === 'function');

@@ -2,26 +2,21 @@
 /**
  * Writes the publisher-side assets of the demo into `public/`:
  * - `ad-copy.json`: ad id → body text, for display (the catalog bundle carries titles, not copy);
- * - `assets/tfjs-backend-wasm*.wasm`: the WebAssembly of tfjs' wasm backend, which the PrivAds
- *   worker loads next to its bundled script (served from the site's own origin, never a CDN);
- * - `article-embeddings.json`: embeds every demo article with the project's content encoder (the same model the server uses
- * for the catalog) and writes `public/article-embeddings.json`: what `recordRead` and the page
- * context of `rank` receive. A publisher would do this in its CMS when an article is published;
- * the reader's browser then never has to download or run the encoder.
+ * - `assets/tfjs-backend-wasm*.wasm`: the WebAssembly of tfjs' wasm backend (learning);
+ * - `assets/ort-wasm-simd-threaded.wasm`: onnxruntime-web's WebAssembly (the content encoder);
+ * - `assets/encoder/`: the project's default content encoder (`encoder.json`, `model.onnx`), the
+ *   same model the server encodes the catalog with. Pages pass their text to `rank` and
+ *   `recordRead`; the PrivAds worker encodes it on the reader's device.
+ * `assets/` is where Vite emits the PrivAds worker, and the client looks for these files next to its
+ * worker script by default (`assets.baseUrl`), all on the site's own origin, never a CDN.
  *
  * Usage: node examples/news-site/scripts/prepare-assets.mjs   (needs `npx tsc -b` first)
  */
-import { Buffer } from 'node:buffer';
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createNodeEncoder } from '@privads/encoder/node';
 
 const root = new URL('../', import.meta.url);
-const articles = JSON.parse(await readFile(new URL('content/articles.json', root), 'utf8'));
-// Same text as `articleText` in src/content.ts: what the reader reads is what is learned from.
-const texts = articles.map((a) => [a.title, a.dek, ...a.body].join('\n\n'));
-
 const adLines = (await readFile(new URL('content/ads.jsonl', root), 'utf8'))
   .split('\n')
   .filter(Boolean);
@@ -41,27 +36,23 @@ for (const name of (await readdir(wasmDir)).filter((file) => file.endsWith('.was
   await copyFile(join(wasmDir, name), new URL(`public/assets/${name}`, root));
 }
 
-const encoder = await createNodeEncoder();
-try {
-  const matrix = await encoder.encode(texts);
-  const vectors = {};
-  articles.forEach((article, i) => {
-    const row = matrix.slice(i * encoder.dim, (i + 1) * encoder.dim);
-    vectors[article.slug] = Buffer.from(row.buffer).toString('base64');
-  });
-  const out = new URL('public/article-embeddings.json', root);
-  await writeFile(
-    out,
-    // Indented like Prettier would write it, so `prettier --check .` passes on generated files.
-    JSON.stringify(
-      { encoder: encoder.id, dim: encoder.dim, encoding: 'f32-base64', vectors },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log(
-    `${adLines.length} ad texts; embedded ${articles.length} articles with ${encoder.id} → ${out.pathname}`,
-  );
-} finally {
-  await encoder.dispose();
+// Resolved through @privads/encoder, whose dependency onnxruntime-web is.
+const requireFromEncoder = createRequire(
+  createRequire(import.meta.url).resolve('@privads/encoder/package.json'),
+);
+await copyFile(
+  requireFromEncoder.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'),
+  new URL('public/assets/ort-wasm-simd-threaded.wasm', root),
+);
+const encoderDir = dirname(
+  requireFromEncoder.resolve('@privads/encoder/models/default/encoder.json'),
+);
+await mkdir(new URL('public/assets/encoder/', root), { recursive: true });
+for (const name of ['encoder.json', 'model.onnx']) {
+  await copyFile(join(encoderDir, name), new URL(`public/assets/encoder/${name}`, root));
 }
+// Written by earlier versions of this script (precomputed article embeddings), no longer used.
+await rm(new URL('public/article-embeddings.json', root), { force: true });
+console.log(
+  `${adLines.length} ad texts; tfjs and onnxruntime-web wasm and the content encoder copied to public/assets/`,
+);

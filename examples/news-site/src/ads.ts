@@ -2,7 +2,7 @@
  * Ad slots: every slot on a page is filled from one `rank()` slate (a slate is what was shown
  * together, which is what click learning compares against), then the impression is recorded.
  */
-import type { PrivAds, RankedAd, RankResult } from '@privads/client';
+import type { PrivAds, RankContext, RankedAd, RankResult } from '@privads/client';
 import { h } from './dom.js';
 import { titleCase } from './content.js';
 
@@ -108,20 +108,18 @@ export async function fillSlots(
  * Ranks for every slot of the page, renders, and records the impression.
  * @param privads - the page's client
  * @param slots - slot containers
- * @param context - the page's content embedding, if any
+ * @param context - what the page is about (its text), if anything
  * @param handlers - click and hide actions
  * @returns the shown slate
  */
 export async function rankInto(
   privads: PrivAds,
   slots: readonly HTMLElement[],
-  context: Float32Array | undefined,
+  context: RankContext | undefined,
   handlers: AdHandlers,
 ): Promise<RankResult> {
   const total = slots.reduce((sum, slot) => sum + Number(slot.dataset['count'] ?? 1), 0);
-  const result = await privads.rank(
-    context ? { slots: total, context: { embedding: context } } : { slots: total },
-  );
+  const result = await privads.rank(context ? { slots: total, context } : { slots: total });
   await fillSlots(slots, result, handlers);
   void privads.recordImpression(result);
   return result;

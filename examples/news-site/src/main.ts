@@ -3,18 +3,12 @@
  * `@privads/client`. Reading an article feeds `recordRead`, clicking an ad `recordClick`; the
  * device joins training rounds with `flush`, and the privacy panel shows and controls all of it.
  */
-import { createPrivAds, type PrivAds, type RankedAd } from '@privads/client';
+import { createPrivAds, type PrivAds, type RankContext, type RankedAd } from '@privads/client';
 import { adSlot, rankInto, type AdHandlers } from './ads.js';
-import { articles, findArticle, titleCase } from './content.js';
+import { articles, articleText, findArticle, titleCase } from './content.js';
 import { h } from './dom.js';
 import { PrivacyPanel } from './privacy-panel.js';
-import {
-  articleEmbeddings,
-  centroid,
-  DATABASE_NAME,
-  demoOptions,
-  startPrivAds,
-} from './privads.js';
+import { demoOptions, startPrivAds } from './privads.js';
 import { articleView, homeView, renderNavigation, sectionView } from './views.js';
 
 const main = document.querySelector<HTMLElement>('#content') as HTMLElement;
@@ -48,10 +42,10 @@ const panel = new PrivacyPanel(panelRoot, privads, {
   },
   nearest: (slots) => profileViewer().rank({ slots }),
   remove: async () => {
+    // forget() deletes the IndexedDB database itself.
     await privads.forget();
     await Promise.all([privads.close(), viewer?.close()]);
     viewer = undefined;
-    await deleteDatabase(DATABASE_NAME);
     // The rest of this visit keeps working, in memory only: nothing is stored or sent.
     storage = 'memory';
     privads = createPrivAds({ ...demoOptions(), storage });
@@ -63,13 +57,6 @@ const panel = new PrivacyPanel(panelRoot, privads, {
     await render();
   },
 });
-
-function deleteDatabase(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    const request = indexedDB.deleteDatabase(name);
-    request.onsuccess = request.onerror = request.onblocked = () => resolve();
-  });
-}
 
 const refreshPanel = (): void => {
   if (panel.open) void panel.refresh();
@@ -110,10 +97,10 @@ const handlers: AdHandlers = {
 async function finishReading(): Promise<void> {
   const current = reading;
   reading = undefined;
-  if (current === undefined) return;
-  const embedding = (await articleEmbeddings()).get(current.slug);
-  if (embedding === undefined) return;
-  await privads.recordRead(embedding, performance.now() - current.since);
+  const article = current === undefined ? undefined : findArticle(current.slug);
+  if (current === undefined || article === undefined) return;
+  // The text itself: the client's worker encodes it (nothing is sent anywhere).
+  await privads.recordRead(articleText(article), performance.now() - current.since);
   scheduleFlush();
 }
 
@@ -154,14 +141,14 @@ async function render(): Promise<void> {
   const slug = decodeURIComponent(param);
   const slots: HTMLElement[] = [sidebar];
   let view: HTMLElement;
-  let context: Promise<Float32Array | undefined> = Promise.resolve(undefined);
+  let context: RankContext | undefined;
   const article = kind === 'article' ? findArticle(slug) : undefined;
   if (article !== undefined) {
     const inArticle = adSlot('in-article', 2);
     slots.unshift(inArticle);
     view = articleView(article, inArticle);
     reading = { slug: article.slug, since: performance.now() };
-    context = articleEmbeddings().then((vectors) => vectors.get(article.slug));
+    context = { text: articleText(article) };
     document.title = `${article.title} — The Meridian Ledger`;
   } else if (kind === 'landing') {
     view = landingView(slug);
@@ -172,10 +159,9 @@ async function render(): Promise<void> {
     slots.unshift(inFeed);
     view.querySelector('.lead-story')?.after(inFeed);
     if (section !== undefined) {
-      const slugs = articles.filter((a) => a.category === section).map((a) => a.slug);
-      context = articleEmbeddings().then((vectors) =>
-        centroid(slugs.flatMap((s) => vectors.get(s) ?? [])),
-      );
+      // A section front is about its articles: their titles and standfirsts.
+      const fronts = articles.filter((a) => a.category === section);
+      context = { text: fronts.map((a) => `${a.title}\n${a.dek}`).join('\n\n') };
     }
     document.title =
       section === undefined ? 'The Meridian Ledger' : `${titleCase(section)} — The Meridian Ledger`;
@@ -183,7 +169,7 @@ async function render(): Promise<void> {
   renderNavigation(nav, article?.category ?? (kind === 'section' ? slug : undefined));
   main.replaceChildren(view);
   window.scrollTo(0, 0);
-  const result = await rankInto(privads, slots, await context, handlers);
+  const result = await rankInto(privads, slots, context, handlers);
   if (id !== renderId) return;
   for (const ad of result.ads) shown.set(ad.id, ad);
   document.body.dataset['adsReady'] = String(id);

@@ -1,7 +1,7 @@
 import { proxy, transfer, wrap } from 'comlink';
 import { Emitter, type Listener } from './events.js';
 import { resolveOptions } from './options.js';
-import type { WorkerApi, WorkerConfig, WorkerEvent } from './protocol.js';
+import type { WireContext, WorkerApi, WorkerConfig, WorkerEvent } from './protocol.js';
 import type {
   Diagnostics,
   FlushResult,
@@ -9,7 +9,9 @@ import type {
   PrivAdsEventType,
   PrivAdsOptions,
   ProfileExport,
+  RankContext,
   RankRequest,
+  ReadContext,
   RankResult,
   Slate,
 } from './types.js';
@@ -18,7 +20,7 @@ import type {
 export interface PrivAds {
   /**
    * Ranks the catalog for this reader.
-   * @param request - number of slots, optional page context embedding
+   * @param request - number of slots, optional page context (text or embedding)
    * @returns ranked ads with scores and "why this ad"; the `fallbackAds` when nothing else works
    */
   rank(request: RankRequest): Promise<RankResult>;
@@ -33,10 +35,11 @@ export interface PrivAds {
   recordHide(adId: string): Promise<void>;
   /**
    * Records that the reader read an article.
-   * @param context - the article's embedding (content space, or user space)
-   * @param dwellMs - reading time; under 3 s nothing is learned
+   * @param context - the article's text (encoded in the worker), or its embedding (content space,
+   *   or user space)
+   * @param dwellMs - reading time; under 3 s nothing is learned (and no text is encoded)
    */
-  recordRead(context: Float32Array | readonly number[], dwellMs: number): Promise<void>;
+  recordRead(context: ReadContext, dwellMs: number): Promise<void>;
   /**
    * Joins the current training round if every rule allows it: computes the round's update,
    * clips, noises, encodes and uploads it once; otherwise says why not.
@@ -49,7 +52,11 @@ export interface PrivAds {
   resume(): Promise<void>;
   /** @returns everything stored about the reader, as a JSON-serialisable document */
   exportProfile(): Promise<ProfileExport>;
-  /** Deletes everything PrivAds stored for this site scope on this device (profile, events, ledger, queue, caches). */
+  /**
+   * Deletes everything PrivAds stored for this site scope on this device (profile, events, ledger,
+   * queue, caches), the IndexedDB database included. The instance keeps working: the database is
+   * re-created, empty, when it next has something to store.
+   */
   forget(): Promise<void>;
   /** @returns ε spent per mode, participations, and each upload's round, size and time (never content) */
   privacyReport(): Promise<PrivacyReport>;
@@ -76,9 +83,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function toFloat32(values: Float32Array | readonly number[]): Float32Array {
-  // Always a copy: its buffer is transferred to the worker.
-  return Float32Array.from(values);
+/**
+ * A page context as it crosses to the worker: text as it is, embeddings as a fresh `Float32Array`
+ * (always a copy: its buffer is transferred).
+ * @throws TypeError for anything else
+ */
+function toWire(context: ReadContext): { value: Float32Array | string; transfers: Transferable[] } {
+  if (typeof context === 'string') return { value: context, transfers: [] };
+  if (!(context instanceof Float32Array || Array.isArray(context))) {
+    throw new TypeError(`context must be text or an embedding, got ${typeof context}`);
+  }
+  const vector = Float32Array.from(context);
+  return { value: vector, transfers: [vector.buffer] };
 }
 
 /**
@@ -119,15 +135,15 @@ class PrivAdsClient implements PrivAds {
       );
     }
     return this.#call('rank', fallback, async (api) => {
-      const embedding = request.context?.embedding;
+      const context: RankContext | undefined = request.context;
       let result: RankResult;
-      if (embedding === undefined) {
+      if (context === undefined) {
         result = await api.rank({ slots });
       } else {
-        const vector = toFloat32(embedding);
-        result = await api.rank(
-          transfer({ slots, context: { embedding: vector } }, [vector.buffer]),
-        );
+        const { value, transfers } = toWire(context.text ?? context.embedding);
+        const wire: WireContext =
+          typeof value === 'string' ? { text: value } : { embedding: value };
+        result = await api.rank(transfer({ slots, context: wire }, transfers));
       }
       // No catalog could be loaded: the publisher's house ads, if any.
       return result.source === 'fallback' ? fallback() : result;
@@ -156,7 +172,7 @@ class PrivAdsClient implements PrivAds {
     return this.#learning('recordHide', (api) => api.recordHide(String(adId)));
   }
 
-  recordRead(context: Float32Array | readonly number[], dwellMs: number): Promise<void> {
+  recordRead(context: ReadContext, dwellMs: number): Promise<void> {
     if (!(typeof dwellMs === 'number' && dwellMs >= 0)) {
       return this.#fail(
         'recordRead',
@@ -165,8 +181,12 @@ class PrivAdsClient implements PrivAds {
       );
     }
     return this.#learning('recordRead', (api) => {
-      const embedding = toFloat32(context);
-      return api.recordRead(transfer(embedding, [embedding.buffer]), dwellMs);
+      const { value, transfers } = toWire(context);
+      // comlink keys transfers by object: a string is passed as it is.
+      return api.recordRead(
+        typeof value === 'string' ? value : transfer(value, transfers),
+        dwellMs,
+      );
     });
   }
 
@@ -275,7 +295,8 @@ class PrivAdsClient implements PrivAds {
     try {
       const { PrivAdsCore } = await import('./worker/core.js');
       const core = new PrivAdsCore();
-      await core.init({ ...this.#config, storage: 'memory' }, this.#onEvent);
+      // No encoder in the page: onnxruntime-web would run on the main thread.
+      await core.init({ ...this.#config, storage: 'memory', encoder: false }, this.#onEvent);
       return { api: core, runtime: 'main-thread' };
     } catch (error) {
       this.#events.emit('error', {
@@ -371,5 +392,6 @@ class PrivAdsClient implements PrivAds {
  */
 export function createPrivAds(options: PrivAdsOptions): PrivAds {
   const host = typeof location === 'undefined' ? 'default' : location.host || 'default';
-  return new PrivAdsClient(options, resolveOptions(options, host));
+  const base = typeof document === 'undefined' ? globalThis.location?.href : document.baseURI;
+  return new PrivAdsClient(options, resolveOptions(options, host, base));
 }

@@ -14,8 +14,10 @@ export type {
 } from './policy/options.js';
 export type {
   AdInfo,
+  AssetOptions,
   DebugEvent,
   Diagnostics,
+  EncoderOptions,
   EngineDecisionInfo,
   EnginePreference,
   ExportedEvent,
@@ -33,6 +35,7 @@ export type {
   RankedAd,
   RankRequest,
   RankResult,
+  ReadContext,
   ResolvedPrivacyFloor,
   Slate,
   UploadRecord,

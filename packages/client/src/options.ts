@@ -12,6 +12,22 @@ export const DEFAULT_PRIVACY_FLOOR: ResolvedPrivacyFloor = Object.freeze({
 const MODES: readonly PrivacyMode[] = ['none', 'central', 'distributed', 'local'];
 const ENGINES = ['auto', 'webgpu', 'cpu'] as const;
 
+/**
+ * @param name - option name, for the message
+ * @param value - a URL, possibly relative
+ * @param base - what relative URLs resolve against
+ * @returns the absolute URL, or `undefined` when unset
+ * @throws TypeError when it is not a URL
+ */
+function absoluteUrl(name: string, value: unknown, base: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value instanceof URL ? value.href : value;
+  if (typeof text !== 'string' || text === '' || !URL.canParse(text, base)) {
+    throw new TypeError(`${name} must be a URL, got ${JSON.stringify(text)}`);
+  }
+  return new URL(text, base).href;
+}
+
 function positive(name: string, value: number): number {
   if (!(value > 0)) throw new RangeError(`${name} must be > 0 (Infinity allowed), got ${value}`);
   return value;
@@ -21,11 +37,12 @@ function positive(name: string, value: number): number {
  * Validates the publisher's options and fills in defaults.
  * @param options - what `createPrivAds` received
  * @param host - default site scope (the page's host)
+ * @param base - what relative asset and encoder URLs resolve against (the page's base URL)
  * @returns the configuration sent to the worker
- * @throws TypeError for a missing or non-absolute `server`, an unknown engine, storage or mode;
- *   RangeError for a non-positive ε bound or an invalid policy value
+ * @throws TypeError for a missing or non-absolute `server`, an unknown engine, storage or mode,
+ *   an invalid asset or encoder URL; RangeError for a non-positive ε bound or an invalid policy value
  */
-export function resolveOptions(options: PrivAdsOptions, host: string): WorkerConfig {
+export function resolveOptions(options: PrivAdsOptions, host: string, base?: string): WorkerConfig {
   if (typeof options?.server !== 'string' || !URL.canParse(options.server)) {
     throw new TypeError(`server must be an absolute URL, got ${JSON.stringify(options?.server)}`);
   }
@@ -48,6 +65,8 @@ export function resolveOptions(options: PrivAdsOptions, host: string): WorkerCon
     throw new TypeError(`storage must be indexeddb or memory, got ${JSON.stringify(storage)}`);
   }
   resolvePolicy(options.policy);
+  const assets = options.assets ?? {};
+  const encoder = options.encoder ?? {};
   const site = options.site ?? host;
   if (site === '') throw new TypeError('site must be a non-empty string, got ""');
   return {
@@ -58,5 +77,17 @@ export function resolveOptions(options: PrivAdsOptions, host: string): WorkerCon
     policy: options.policy,
     storage,
     debug: options.debug ?? false,
+    assets: {
+      baseUrl: absoluteUrl('assets.baseUrl', assets.baseUrl, base),
+      tfjsWasmPath: absoluteUrl('assets.tfjsWasmPath', assets.tfjsWasmPath, base),
+      ortWasmPath: absoluteUrl('assets.ortWasmPath', assets.ortWasmPath, base),
+    },
+    encoder:
+      encoder === false
+        ? false
+        : {
+            specUrl: absoluteUrl('encoder.specUrl', encoder.specUrl, base),
+            modelUrl: absoluteUrl('encoder.modelUrl', encoder.modelUrl, base),
+          },
   };
 }

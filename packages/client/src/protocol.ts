@@ -26,6 +26,14 @@ export interface WorkerConfig {
   readonly policy: RankingPolicyOptions | undefined;
   readonly storage: 'indexeddb' | 'memory';
   readonly debug: boolean;
+  /** Asset locations as absolute URLs; unset ones default in the worker (see `AssetOptions`). */
+  readonly assets: {
+    readonly baseUrl?: string;
+    readonly tfjsWasmPath?: string;
+    readonly ortWasmPath?: string;
+  };
+  /** Encoder locations as absolute URLs, or `false` (text is never encoded). */
+  readonly encoder: { readonly specUrl?: string; readonly modelUrl?: string } | false;
 }
 
 /** One event from the worker: a type and its payload. */
@@ -33,10 +41,13 @@ export type WorkerEvent = {
   [K in PrivAdsEventType]: { readonly type: K; readonly detail: PrivAdsEventMap[K] };
 }[PrivAdsEventType];
 
-/** Ranking request as it crosses the boundary (embeddings as `Float32Array`). */
+/** Page context as it crosses the boundary: text, or an embedding as `Float32Array`. */
+export type WireContext = { readonly embedding: Float32Array } | { readonly text: string };
+
+/** Ranking request as it crosses the boundary. */
 export interface WireRankRequest {
   readonly slots: number;
-  readonly context?: { readonly embedding: Float32Array };
+  readonly context?: WireContext;
 }
 
 /** What the worker exposes. Methods report failures by rejecting; the main thread turns rejections into events and fallbacks. */
@@ -51,7 +62,7 @@ export interface WorkerApi {
   recordImpression(adIds: readonly string[]): Promise<void>;
   recordClick(adId: string): Promise<void>;
   recordHide(adId: string): Promise<void>;
-  recordRead(embedding: Float32Array, dwellMs: number): Promise<void>;
+  recordRead(context: Float32Array | string, dwellMs: number): Promise<void>;
   flush(): Promise<FlushResult>;
   pause(): Promise<void>;
   resume(): Promise<void>;

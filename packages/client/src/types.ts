@@ -58,6 +58,18 @@ export interface PrivAdsOptions {
    */
   readonly fallbackAds?: readonly AdInfo[];
   /**
+   * Where the binary files the worker loads are served: tfjs' and onnxruntime-web's WebAssembly
+   * (see `docs/api.md`, "Serving the assets").
+   */
+  readonly assets?: AssetOptions;
+  /**
+   * The content encoder that turns page text (`rank({ context: { text } })`,
+   * `recordRead(text, …)`) into context vectors, in the worker, loaded on the first text.
+   * `false`: text is never encoded (text contexts are ignored with a `fallback` event).
+   * @defaultValue `{ specUrl: <assets.baseUrl>/encoder/encoder.json }`
+   */
+  readonly encoder?: EncoderOptions | false;
+  /**
    * Where the worker script is, for setups whose bundler cannot follow
    * `new URL('./privads.worker.js', import.meta.url)`.
    */
@@ -68,6 +80,48 @@ export interface PrivAdsOptions {
    * @defaultValue false
    */
   readonly debug?: boolean;
+}
+
+/**
+ * Where the worker finds its binary assets, on the publisher's own origin (nothing is loaded from a
+ * CDN). Relative URLs resolve against the page's `document.baseURI`.
+ */
+export interface AssetOptions {
+  /**
+   * Base URL of the defaults below.
+   * @defaultValue the directory of the worker script (where a bundler emits the worker and its chunks)
+   */
+  readonly baseUrl?: string | URL;
+  /**
+   * Directory (ending in `/`) holding tfjs' WebAssembly backend binaries `tfjs-backend-wasm.wasm`,
+   * `tfjs-backend-wasm-simd.wasm` and `tfjs-backend-wasm-threaded-simd.wasm`. When they cannot be
+   * loaded, learning runs on tfjs' plain CPU backend (slower, same results).
+   * @defaultValue `baseUrl`
+   */
+  readonly tfjsWasmPath?: string | URL;
+  /**
+   * URL of onnxruntime-web's `ort-wasm-simd-threaded.wasm` (used only by the content encoder), or a
+   * directory ending in `/` from which both `ort-wasm-simd-threaded.wasm` and
+   * `ort-wasm-simd-threaded.mjs` are loaded.
+   * @defaultValue `baseUrl` + `ort-wasm-simd-threaded.wasm`
+   */
+  readonly ortWasmPath?: string | URL;
+}
+
+/**
+ * The content encoder run in the worker for page text (`@privads/encoder/web`). It must be the
+ * encoder the catalog was built with (same id): otherwise text contexts are ignored with a
+ * `fallback` event.
+ */
+export interface EncoderOptions {
+  /**
+   * URL of the encoder's spec file (`encoder.json`); its model (and tokenizer) resolve against it.
+   * The project's default encoder is `node_modules/@privads/encoder/models/default/`.
+   * @defaultValue `assets.baseUrl` + `encoder/encoder.json`
+   */
+  readonly specUrl?: string | URL;
+  /** URL of the ONNX model, overriding the spec's `model.file`. */
+  readonly modelUrl?: string | URL;
 }
 
 /** Ad metadata as shipped in the catalog. */
@@ -81,10 +135,17 @@ export interface AdInfo {
   readonly imageUrl?: string;
 }
 
-/** Page context for ranking: the current article's content embedding (encoder space, 384-d by default), or an embedding already in user space. */
-export interface RankContext {
-  readonly embedding: Float32Array | readonly number[];
-}
+/**
+ * Page context for ranking: the current article's text (encoded in the worker by the content
+ * encoder), its content embedding (encoder space, 384-d by default), or an embedding already in
+ * user space.
+ */
+export type RankContext =
+  | { readonly embedding: Float32Array | readonly number[]; readonly text?: undefined }
+  | { readonly text: string; readonly embedding?: undefined };
+
+/** What the reader read: the article's text, or its embedding (content or user space). */
+export type ReadContext = string | Float32Array | readonly number[];
 
 /** Arguments of `rank`. */
 export interface RankRequest {
@@ -253,7 +314,7 @@ export interface PrivAdsEventMap {
   error: { readonly code: string; readonly message: string; readonly operation: string };
   /** A degraded mode was entered. */
   fallback: {
-    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context';
+    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context' | 'encoder';
     readonly reason: string;
   };
   /** An upload attempt finished. */

@@ -93,6 +93,8 @@ async function start(
     policy: options.policy,
     storage: 'indexeddb',
     debug: options.debug ?? false,
+    assets: {},
+    encoder: false,
   };
   await core.init(config, (e) => events.push(e));
   return { core, handler, events, store };
@@ -139,6 +141,18 @@ describe('ranking', () => {
       code: 'context',
       text: 'Related to what you are reading',
     });
+  });
+
+  it('ignores page text, with one fallback event, when the encoder is off', async () => {
+    const { core, events } = await start();
+    const result = await core.rank({ slots: 3, context: { text: 'Cheap flights to Lisbon' } });
+    expect(result.source).toBe('prior');
+    await core.recordRead('Cheap flights to Lisbon', 10_000);
+    expect((await core.exportProfile()).profile).toBeUndefined();
+    const fallbacks = events.filter((e) => e.type === 'fallback').map((e) => e.detail);
+    expect(fallbacks).toEqual([
+      { what: 'encoder', reason: expect.stringMatching(/content encoder is off/) },
+    ]);
   });
 
   it('caps impressions per ad: an ad shown maxImpressions times is left out', async () => {

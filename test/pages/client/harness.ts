@@ -14,6 +14,8 @@ declare global {
     privadsEvents: RecordedEvent[];
     /** Creates `privads` from the query string (called at load unless `manual=1`). */
     startPrivAds: () => void;
+    /** Absolute URLs of the default encoder's spec and onnxruntime-web's wasm, as the harness serves them. */
+    encoderAssets: { readonly specUrl: string; readonly ortWasmPath: string };
     /** Errors that reached the page (must stay empty: PrivAds never throws into the page). */
     pageErrors: string[];
   }

@@ -35,6 +35,11 @@ export interface IdbStoreOptions {
    * terminates the connection); the caller should fall back to memory.
    */
   readonly onLost?: (reason: string) => void;
+  /**
+   * Called when another tab deletes the database (`forget()` there): this connection is closed
+   * at once so that the deletion is not blocked; the caller should stop using this store.
+   */
+  readonly onDeleted?: () => void;
 }
 
 /**
@@ -82,8 +87,16 @@ export async function openIdbStore(name: string, options: IdbStoreOptions = {}):
   let store: IdbStore | undefined;
   const opening = openDB<PrivAdsSchema>(name, SCHEMA_VERSION, {
     upgrade: (db, oldVersion, _newVersion, tx) => migrate(db, oldVersion, tx),
-    // A newer PrivAds in another tab wants to upgrade: step aside rather than block it.
-    blocking: () => store?.lose('a newer schema version was opened in another tab'),
+    // Another tab deletes the database (its reader chose "forget"), or a newer PrivAds there
+    // wants to upgrade: step aside rather than block it.
+    blocking: (_current, next) => {
+      if (next === null) {
+        store?.lose('the database was deleted in another tab', false);
+        options.onDeleted?.();
+      } else {
+        store?.lose('a newer schema version was opened in another tab');
+      }
+    },
     terminated: () => store?.lose('the browser closed the database connection'),
   });
   try {
@@ -97,6 +110,26 @@ export async function openIdbStore(name: string, options: IdbStoreOptions = {}):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Deletes a database. Other tabs' PrivAds connections close when asked (see `onDeleted`); a
+ * connection that does not (an old page) delays the deletion until it closes.
+ * @param name - database name
+ * @param timeoutMs - how long to wait for the deletion to complete
+ * @returns whether it completed within the timeout (`true` without IndexedDB: nothing to delete)
+ */
+export function deleteIdbDatabase(name: string, timeoutMs: number): Promise<boolean> {
+  const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (idb === undefined) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const request = idb.deleteDatabase(name);
+    request.onsuccess = request.onerror = () => {
+      clearTimeout(timer);
+      resolve(request.error === null);
+    };
+  });
 }
 
 /** The durable store: IndexedDB through `idb`. */
@@ -123,12 +156,13 @@ export class IdbStore implements ClientStore {
   /**
    * Marks the connection unusable and closes it.
    * @param reason - why, passed to `onLost`
+   * @param report - whether to call `onLost` @defaultValue true
    */
-  lose(reason: string): void {
+  lose(reason: string, report = true): void {
     if (this.#lost !== undefined) return;
     this.#lost = reason;
     this.#db.close();
-    this.#onLost?.(reason);
+    if (report) this.#onLost?.(reason);
   }
 
   async getProfile(): Promise<ProfileRecord | undefined> {

@@ -99,9 +99,9 @@ export class PrivAdsCore implements WorkerApi {
     return (this.#learner as Learner).hide(adId);
   }
 
-  recordRead(embedding: Float32Array, dwellMs: number): Promise<void> {
+  recordRead(context: Float32Array | string, dwellMs: number): Promise<void> {
     this.#live();
-    return (this.#learner as Learner).read(embedding, dwellMs);
+    return (this.#learner as Learner).read(context, dwellMs);
   }
 
   flush(): Promise<FlushResult> {
@@ -160,11 +160,20 @@ export class PrivAdsCore implements WorkerApi {
   async forget(): Promise<void> {
     const runtime = this.#live();
     await runtime.ready();
-    await runtime.store.clear();
     runtime.profile = undefined;
     runtime.history.clear();
     (this.#learner as Learner).lastQuery = undefined;
+    // The database itself goes; the next write re-creates it, empty (ResilientStore.destroy).
+    const deleted = await runtime.store.destroy();
     runtime.broadcast({ type: 'forget' });
+    if (!deleted) {
+      runtime.emit('error', {
+        code: 'STORAGE_BLOCKED',
+        message:
+          'everything was erased, but another connection still holds the database open: it is deleted when that closes',
+        operation: 'forget',
+      });
+    }
     // The catalog cache went with everything else; keep serving the one in memory.
     runtime.emit('profile', { revision: 0, updates: 0 });
   }

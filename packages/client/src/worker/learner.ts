@@ -78,16 +78,16 @@ export class Learner {
 
   /**
    * Learns from reading an article.
-   * @param embedding - the article's context embedding (content or user space)
+   * @param context - the article's text, or its embedding (content or user space)
    * @param dwellMs - time spent reading
    */
-  async read(embedding: Float32Array, dwellMs: number): Promise<void> {
+  async read(context: Float32Array | string, dwellMs: number): Promise<void> {
     const { runtime } = this;
     if (runtime.paused || !(dwellMs >= MIN_READ_MS)) return;
     await runtime.ready();
     const catalog = runtime.catalog;
     if (catalog === undefined) return;
-    const target = await contextVector(runtime, catalog, embedding);
+    const target = await contextVector(runtime, catalog, context);
     if (target === undefined) return;
     const weight = Math.min(1, dwellMs / FULL_READ_MS);
     await this.#apply(

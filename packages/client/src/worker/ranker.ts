@@ -17,26 +17,46 @@ export interface Query {
 }
 
 /**
- * Maps a page-context embedding to user space: user-space vectors are used as they are, content
- * vectors go through the projector of the catalog's version.
+ * Maps a page context to user space: text is encoded by the content encoder first; user-space
+ * vectors are used as they are; content vectors go through the projector of the catalog's version.
  * @param runtime - the worker runtime
- * @param catalog - the catalog in use (dims and projector version)
- * @param embedding - the context embedding
+ * @param catalog - the catalog in use (encoder id, dims and projector version)
+ * @param context - the page's text, or its embedding
  * @returns a unit vector in user space, or `undefined` (with a `fallback` event) when it cannot be mapped
  */
 export async function contextVector(
   runtime: Runtime,
   catalog: LoadedCatalog,
-  embedding: Float32Array,
+  context: Float32Array | string,
 ): Promise<Float32Array | undefined> {
-  if (embedding.length === catalog.userDim) return normalize(embedding);
-  if (embedding.length !== catalog.contentDim) {
+  if (typeof context === 'string') {
+    if (!runtime.networkAllowed) {
+      runtime.emit('fallback', {
+        what: 'context',
+        reason: 'paused: the page text is not encoded, the context is ignored',
+      });
+      return undefined;
+    }
+    const content = await runtime.contextEncoder.encode(context, catalog);
+    return content === undefined ? undefined : projectContent(runtime, catalog, content);
+  }
+  if (context.length === catalog.userDim) return normalize(context);
+  if (context.length !== catalog.contentDim) {
     runtime.emit('fallback', {
       what: 'context',
-      reason: `context embedding has ${embedding.length} values; expected ${catalog.contentDim} (content) or ${catalog.userDim} (user space)`,
+      reason: `context embedding has ${context.length} values; expected ${catalog.contentDim} (content) or ${catalog.userDim} (user space)`,
     });
     return undefined;
   }
+  return projectContent(runtime, catalog, context);
+}
+
+/** Projects a content vector with the catalog's projector (downloaded on first use). */
+async function projectContent(
+  runtime: Runtime,
+  catalog: LoadedCatalog,
+  embedding: Float32Array,
+): Promise<Float32Array | undefined> {
   try {
     const projector = runtime.networkAllowed
       ? await runtime.projectors.get(catalog.projectorVersion)
@@ -73,7 +93,11 @@ export async function chooseQuery(
   const context =
     request.context === undefined
       ? undefined
-      : await contextVector(runtime, catalog, request.context.embedding);
+      : await contextVector(
+          runtime,
+          catalog,
+          'text' in request.context ? request.context.text : request.context.embedding,
+        );
   const profile = runtime.profile;
   if (profile !== undefined && profile.updates > 0 && profile.vector.length === catalog.userDim) {
     if (context === undefined) return { vector: profile.vector, source: 'profile' };

@@ -12,6 +12,7 @@ import {
 import type { Diagnostics, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
 import { Uploader, type UploadReport } from '../uploader.js';
 import { CatalogSource, type LoadedCatalog } from './catalog.js';
+import { assetBase, ContextEncoder, contextEncoderSettings } from './context-encoder.js';
 import { ImpressionHistory } from './history.js';
 import type { FetchLike } from './http.js';
 import { ProjectorRuntime } from './model-runtime.js';
@@ -25,7 +26,7 @@ export interface RuntimeDeps {
   readonly random: () => number;
   readonly registry: EngineRegistry;
   readonly emit: (event: WorkerEvent) => void;
-  /** Where the tfjs WASM binaries are served. */
+  /** Where the tfjs WASM binaries are served (overrides `assets.tfjsWasmPath`). */
   readonly wasmPaths?: string;
   /** Retry policy of the uploader (tests shorten it). */
   readonly uploadRetry?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
@@ -45,6 +46,8 @@ export class Runtime {
   readonly deps: RuntimeDeps;
   readonly policy: ResolvedPolicy;
   readonly history: ImpressionHistory;
+  /** Page text → content vectors, loaded on the first text. */
+  readonly contextEncoder: ContextEncoder;
   store!: ResilientStore;
   projectors!: ProjectorRuntime;
   uploader!: Uploader;
@@ -68,6 +71,13 @@ export class Runtime {
     this.policy = resolvePolicy(config.policy);
     const cap = this.policy.frequencyCap;
     this.history = new ImpressionHistory(cap === false ? DEFAULT_HISTORY_MS : cap.windowMs);
+    this.contextEncoder = new ContextEncoder(contextEncoderSettings(config), {
+      fallback: (reason) => this.emit('fallback', { what: 'encoder', reason }),
+      error: (error) => this.reportError('context', error),
+      log: (message) => {
+        if (config.debug) this.emit('debug', { kind: 'log', message });
+      },
+    });
   }
 
   /** Name prefix of this scope's Web Locks. */
@@ -170,6 +180,7 @@ export class Runtime {
     this.#tabs?.close();
     this.engine?.dispose();
     this.projectors?.dispose();
+    this.contextEncoder.dispose();
     this.store?.close();
   }
 
@@ -214,11 +225,12 @@ export class Runtime {
     this.paused = (await this.store.getSetting('paused')) ?? false;
     this.profile = await this.store.getProfile();
     this.history.load(await this.store.events());
+    const tfjsWasm = deps.wasmPaths ?? config.assets.tfjsWasmPath ?? assetBase(config);
     this.projectors = new ProjectorRuntime({
       server: config.server,
       store: this.store,
       fetch: deps.fetch,
-      ...(deps.wasmPaths === undefined ? {} : { wasmPaths: deps.wasmPaths }),
+      ...(tfjsWasm === undefined ? {} : { wasmPaths: tfjsWasm }),
       onBackend: (report) => this.emit('debug', { kind: 'log', message: report }),
     });
     this.uploader = new Uploader({

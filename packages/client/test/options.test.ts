@@ -1,0 +1,49 @@
+/** `resolveOptions`: asset and encoder URLs resolve against the page and are checked. */
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../src/options.js';
+
+const BASE = 'https://news.test/section/page.html';
+const resolve = (extra: object) =>
+  resolveOptions({ server: 'https://ads.test', ...extra }, 'news.test', BASE);
+
+describe('resolveOptions: assets and encoder', () => {
+  it('leaves unset locations to the worker (defaults next to its script)', () => {
+    const config = resolve({});
+    expect(config.assets).toEqual({
+      baseUrl: undefined,
+      tfjsWasmPath: undefined,
+      ortWasmPath: undefined,
+    });
+    expect(config.encoder).toEqual({ specUrl: undefined, modelUrl: undefined });
+  });
+
+  it('resolves relative URLs against the page', () => {
+    const config = resolve({
+      assets: {
+        baseUrl: '/static/privads/',
+        tfjsWasmPath: 'tfjs/',
+        ortWasmPath: new URL('https://news.test/o.wasm'),
+      },
+      encoder: { specUrl: '../models/encoder.json' },
+    });
+    expect(config.assets).toEqual({
+      baseUrl: 'https://news.test/static/privads/',
+      tfjsWasmPath: 'https://news.test/section/tfjs/',
+      ortWasmPath: 'https://news.test/o.wasm',
+    });
+    expect(config.encoder).toMatchObject({ specUrl: 'https://news.test/models/encoder.json' });
+    expect(resolve({ encoder: false }).encoder).toBe(false);
+  });
+
+  it('rejects what is not a URL, quoting it', () => {
+    expect(() => resolve({ assets: { baseUrl: '' } })).toThrow(
+      new TypeError('assets.baseUrl must be a URL, got ""'),
+    );
+    expect(() => resolve({ encoder: { specUrl: 42 } })).toThrow(
+      /encoder.specUrl must be a URL, got 42/,
+    );
+    expect(() =>
+      resolveOptions({ server: 'https://ads.test', assets: { baseUrl: 'rel/' } }, 'h', undefined),
+    ).toThrow(TypeError);
+  });
+});
