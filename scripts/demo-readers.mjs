@@ -11,6 +11,7 @@
  * After each round the population's precision@6 (share of its top-6 slots in its favourite
  * category) and click-through rate go to the dashboard's quality curve.
  */
+import { createSeededRandomSource, uniform53 } from '@privads/dp';
 import {
   DEFAULT_TEMPERATURE,
   decodeProjectorFile,
@@ -25,18 +26,6 @@ const CLICK_FAVOURITE = 0.35;
 const CLICK_OTHER = 0.03;
 const SLATES_PER_ROUND = 3;
 const CONCURRENT_UPLOADS = 8;
-
-/** Seeded PRNG (mulberry32): the population is the same on every start. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normalise(v) {
   let s = 0;
@@ -91,7 +80,9 @@ async function loadModelState(server) {
  * @returns {{ stop: () => Promise<void>, stats: () => { rounds: number, uploads: number, rejected: number } }}
  */
 export function startSimulatedReaders({ server, token, count, seed = 7, log = () => {} }) {
-  const random = seeded(seed);
+  // Seeded: the population is the same on every start.
+  const source = createSeededRandomSource(seed);
+  const random = () => uniform53(source);
   let state;
   let readers = [];
   let lastRound = -1;
