@@ -48,13 +48,18 @@ export type {
   FederationResult,
   FederatedRoundRecord,
 } from './federated/federation.js';
+export { replayUsers, trainCentralized } from './federated/centralized.js';
+export type {
+  CentralizedCandidate,
+  CentralizedOptions,
+  CentralizedResult,
+} from './federated/centralized.js';
 export {
   linearCatalogGradient,
-  replayUsers,
-  trainCentralized,
+  projectLinear,
   trainingEvents,
-} from './federated/centralized.js';
-export type { CentralizedOptions, CentralizedResult, EventTable } from './federated/centralized.js';
+} from './federated/linear-gradient.js';
+export type { EventTable } from './federated/linear-gradient.js';
 export { runExperiment } from './federated/experiment.js';
 export type {
   CurvePoint,

@@ -46,7 +46,8 @@ Options (defaults in brackets):
   --curve E1,E2,…      extra ε values for the privacy–utility curve (one DP run each) []
   --eval-users N       users in the per-round evaluation subset [1000]
   --aggregator A       server (in-process @privads/server) | http (same server over loopback HTTP) [server]
-  --centralized-epochs N, --centralized-steps N, --centralized-lr η, --centralized-batch N  [4, 40, 0.01, 20000]
+  --centralized-lr η1,η2,…  centralized baseline: Adam step sizes tried, chosen on validation [0.003,0.01,0.03]
+  --centralized-steps N      centralized baseline: most full-batch steps per step size (early-stopped) [200]
   --encoder-spec FILE  content encoder spec [the project's default encoder]
   --on-malformed skip|fail   dataset lines that do not parse [skip]
 
@@ -150,10 +151,8 @@ export async function runSimCli(
         curve: { type: 'string' },
         'eval-users': { type: 'string' },
         aggregator: { type: 'string' },
-        'centralized-epochs': { type: 'string' },
         'centralized-steps': { type: 'string' },
         'centralized-lr': { type: 'string' },
-        'centralized-batch': { type: 'string' },
         'encoder-spec': { type: 'string' },
         'on-malformed': { type: 'string' },
       },
@@ -194,6 +193,10 @@ export async function runSimCli(
       .split(',')
       .filter((s) => s.trim() !== '')
       .map((s) => number('curve', s.trim(), 0, POSITIVE));
+    const centralizedRates = (v['centralized-lr'] ?? '')
+      .split(',')
+      .filter((s) => s.trim() !== '')
+      .map((s) => number('centralized-lr', s.trim(), 0, POSITIVE));
     const population = await loadPopulation(v.dataset, users, items, seed, onMalformed, io);
     const cohort = number(
       'cohort',
@@ -222,10 +225,8 @@ export async function runSimCli(
       ...(v['encoder-spec'] === undefined ? {} : { encoderSpec: v['encoder-spec'] }),
       aggregatorFactory: factory,
       centralized: {
-        epochs: number('centralized-epochs', v['centralized-epochs'], 4, POSITIVE_INTEGER),
-        stepsPerEpoch: number('centralized-steps', v['centralized-steps'], 40, POSITIVE_INTEGER),
-        learningRate: number('centralized-lr', v['centralized-lr'], 0.01, POSITIVE),
-        batchSize: number('centralized-batch', v['centralized-batch'], 20000, POSITIVE_INTEGER),
+        maxSteps: number('centralized-steps', v['centralized-steps'], 200, POSITIVE_INTEGER),
+        ...(centralizedRates.length === 0 ? {} : { learningRates: centralizedRates }),
       },
       onProgress: bar.update,
     });

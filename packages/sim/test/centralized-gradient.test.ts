@@ -55,6 +55,39 @@ describe('linearCatalogGradient', () => {
     );
   });
 
+  it("adds each event's ∂L/∂u to its user's row (finite differences)", () => {
+    const spec = { kind: 'linear', contentDim: 5, userDim: 3 } as const;
+    const params = initialParameters(spec, 2);
+    const content: CatalogContent = {
+      encoderId: 'test',
+      dim: 5,
+      count: 4,
+      vectors: seededUniforms(4 * 5, 4),
+    };
+    const events: EventTable = {
+      count: 3,
+      user: Int32Array.of(0, 1, 0),
+      start: Int32Array.of(0, 3, 5, 8),
+      items: Int32Array.of(3, 1, 2, 0, 3, 1, 2, 0),
+      clicked: Int32Array.of(2, 1, 0),
+    };
+    const users = Float32Array.from(seededUniforms(2 * 3, 8), (x) => x + 0.5);
+    const analytic = new Float64Array(users.length);
+    linearCatalogGradient(spec, params, content, events, [0, 1, 2], users, 0.1, analytic);
+    const lossAt = (u: Float32Array): number =>
+      linearCatalogGradient(spec, params, content, events, [0, 1, 2], u, 0.1).loss;
+    const h = 1e-3;
+    expect(Math.max(...analytic.map(Math.abs))).toBeGreaterThan(0.01);
+    analytic.forEach((g, i) => {
+      const plus = users.slice();
+      const minus = users.slice();
+      plus[i]! += h;
+      minus[i]! -= h;
+      const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
+      expect(Math.abs(g - numeric)).toBeLessThan(2e-3 * Math.max(1, Math.abs(numeric)));
+    });
+  });
+
   it('refuses an MLP projector', () => {
     const spec = { kind: 'mlp', contentDim: 6, userDim: 4, hiddenDim: 3 } as const;
     const content: CatalogContent = {

@@ -26,7 +26,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string[]; st
 }
 
 // Small and fast: few rounds, a short centralized schedule (the real server, in process).
-const QUICK = ['--rounds', '3', '--centralized-epochs', '1', '--centralized-steps', '3'];
+const QUICK = ['--rounds', '3', '--centralized-lr', '0.01,0.03', '--centralized-steps', '3'];
 
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -169,8 +169,6 @@ describe('privads-sim run', () => {
       out,
       '--rounds',
       '2',
-      '--centralized-epochs',
-      '1',
       '--centralized-steps',
       '2',
       '--aggregator',
@@ -205,6 +203,10 @@ describe('privads-sim run', () => {
     expect((await run(['run', '--dataset', 'synthetic', '--out', out, '--rounds', '0'])).code).toBe(
       2,
     );
+    expect(
+      (await run(['run', '--dataset', 'synthetic', '--out', out, '--centralized-lr', '0.01,-1']))
+        .code,
+    ).toBe(2);
     expect((await run(['--help'])).code).toBe(0);
   });
 });

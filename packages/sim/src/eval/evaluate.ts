@@ -91,3 +91,14 @@ export function dotScores(user: Float32Array, rows: Float32Array, dim: number): 
   }
   return out;
 }
+
+/**
+ * An evenly spaced subset, in order (evaluation subsets that cover the whole user range).
+ * @param list - the full list
+ * @param k - the most entries to keep
+ * @returns `list` itself when it has at most `k` entries, else `k` entries spread over it
+ */
+export function evenlySpaced<T>(list: readonly T[], k: number): T[] {
+  if (list.length <= k) return [...list];
+  return Array.from({ length: k }, (_, i) => list[Math.floor((i * list.length) / k)]!);
+}

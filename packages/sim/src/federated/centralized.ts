@@ -1,179 +1,25 @@
 /**
  * The centralized, non-private baseline: the same linear projector and the same per-user
- * embeddings, trained with every user's clicks in one place. Training alternates (1) per-user
- * embeddings, replayed from the cold-start prior over each user's whole training history with the
- * on-device rule under the current projector, and (2) Adam steps on θ over minibatches of all click
- * events with the embeddings frozen — the loss the devices' round gradients differentiate.
- *
- * The θ gradient is computed per catalog item rather than per event, which is what makes
- * full-data training affordable: with `y_i = z_i W + b`, `p_i = y_i/‖y_i‖`, every event adds
- * `a_j û` to `A_{i(j)}` (`a_j = (π_j − [j = c])/τ`), then `∂L/∂y_i = (A_i − (p_i·A_i) p_i)/‖y_i‖`,
- * `∂L/∂W = Σ_i z_i (∂L/∂y_i)ᵀ`, `∂L/∂b = Σ_i ∂L/∂y_i`. A test checks it against
- * `referenceRoundGradient` of `@privads/model`.
+ * embeddings, trained with every user's clicks in one place. θ and every user vector `u` are
+ * optimised jointly on the slate softmax loss the devices differentiate (same τ), with full-batch
+ * Adam (deterministic: no sampling). Hyper-parameters are chosen on a validation split carved from
+ * each user's TRAINING slates (their last clicked ones, as the test split is carved from the
+ * whole timeline) — never on the test slates: for each candidate learning rate, training stops
+ * early when validation NDCG@10 stops improving, and the best (learning rate, step count) is
+ * kept. The user vectors for scoring are either the jointly optimised ones or the on-device rule
+ * replayed under the learned θ (recency-weighted), whichever validates better. The model is then
+ * refit on all training slates with the chosen settings.
  */
-import {
-  DEFAULT_TEMPERATURE,
-  MIN_PROJECTION_NORM,
-  resolveProjectorSpec,
-  type ProjectorSpec,
-} from '@privads/model';
-import { createSeededRandom } from '../seeded-random.js';
-import type { UserTimeline } from '../population.js';
+import { DEFAULT_TEMPERATURE, resolveProjectorSpec, type ProjectorSpec } from '@privads/model';
+import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
+import { splitTimeline, type UserTimeline } from '../population.js';
 import type { CatalogContent } from './catalog.js';
 import { catalogPrior } from './catalog.js';
 import { DeviceFleet } from './devices.js';
+import { linearCatalogGradient, projectLinear, trainingEvents } from './linear-gradient.js';
 
-/** Click events of all users in flat arrays. */
-export interface EventTable {
-  readonly count: number;
-  readonly user: Int32Array;
-  /** Offsets into `items` (length count + 1). */
-  readonly start: Int32Array;
-  readonly items: Int32Array;
-  readonly clicked: Int32Array;
-}
-
-/**
- * Flattens every training click (on slates of two or more items) of every user.
- * @param timelines - all users' timelines
- * @returns the events
- */
-export function trainingEvents(timelines: readonly UserTimeline[]): EventTable {
-  const user: number[] = [];
-  const start: number[] = [0];
-  const items: number[] = [];
-  const clicked: number[] = [];
-  timelines.forEach((timeline, u) => {
-    for (const slate of timeline.train) {
-      if (slate.items.length < 2) continue;
-      slate.clicked.forEach((c, k) => {
-        if (c !== 1) return;
-        user.push(u);
-        clicked.push(k);
-        for (const item of slate.items) items.push(item);
-        start.push(items.length);
-      });
-    }
-  });
-  return {
-    count: user.length,
-    user: Int32Array.from(user),
-    start: Int32Array.from(start),
-    items: Int32Array.from(items),
-    clicked: Int32Array.from(clicked),
-  };
-}
-
-/** `y = zW + b` for every catalog row (unnormalised) and the rows' norms. */
-function forward(
-  params: Float32Array,
-  content: CatalogContent,
-  userDim: number,
-): { p: Float64Array; norms: Float64Array } {
-  const { dim, count, vectors } = content;
-  const bOffset = dim * userDim;
-  const p = new Float64Array(count * userDim);
-  const norms = new Float64Array(count);
-  for (let r = 0; r < count; r++) {
-    const y = p.subarray(r * userDim, (r + 1) * userDim);
-    for (let k = 0; k < userDim; k++) y[k] = params[bOffset + k]!;
-    for (let i = 0; i < dim; i++) {
-      const z = vectors[r * dim + i]!;
-      if (z === 0) continue;
-      const row = i * userDim;
-      for (let k = 0; k < userDim; k++) y[k]! += z * params[row + k]!;
-    }
-    let sq = 0;
-    for (let k = 0; k < userDim; k++) sq += y[k]! * y[k]!;
-    const n = Math.sqrt(sq);
-    norms[r] = n >= MIN_PROJECTION_NORM ? n : Infinity;
-    for (let k = 0; k < userDim; k++) y[k]! /= norms[r]!;
-  }
-  return { p, norms };
-}
-
-/**
- * `Σ_events ∇θ L` of a linear projector for the given events, user vectors frozen (normalised).
- * @param spec - a linear projector spec
- * @param params - flat parameters (weight `[contentDim, userDim]` then bias)
- * @param content - catalog content vectors
- * @param events - the click events
- * @param selection - indices into `events` to include
- * @param users - user vectors, `users × userDim`
- * @param temperature - τ
- * @returns the flat gradient (f64) and the summed loss
- * @throws RangeError for a non-linear spec
- */
-export function linearCatalogGradient(
-  spec: ProjectorSpec,
-  params: Float32Array,
-  content: CatalogContent,
-  events: EventTable,
-  selection: ArrayLike<number>,
-  users: Float32Array,
-  temperature: number = DEFAULT_TEMPERATURE,
-): { gradient: Float64Array; loss: number } {
-  const s = resolveProjectorSpec(spec);
-  if (s.kind !== 'linear')
-    throw new RangeError(`the centralized baseline needs a linear projector, got ${s.kind}`);
-  const d = s.userDim;
-  const { p, norms } = forward(params, content, d);
-  const A = new Float64Array(content.count * d);
-  const uhat = new Float64Array(d);
-  let loss = 0;
-  const logits: number[] = [];
-  for (let e = 0; e < selection.length; e++) {
-    const ev = selection[e]!;
-    const uBase = events.user[ev]! * d;
-    let un = 0;
-    for (let k = 0; k < d; k++) un += users[uBase + k]! * users[uBase + k]!;
-    un = Math.sqrt(un);
-    for (let k = 0; k < d; k++) uhat[k] = users[uBase + k]! / un;
-    const from = events.start[ev]!;
-    const to = events.start[ev + 1]!;
-    logits.length = 0;
-    let max = -Infinity;
-    for (let j = from; j < to; j++) {
-      const base = events.items[j]! * d;
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += uhat[k]! * p[base + k]!;
-      logits.push(dot / temperature);
-      max = Math.max(max, dot / temperature);
-    }
-    let total = 0;
-    for (const l of logits) total += Math.exp(l - max);
-    const c = events.clicked[ev]!;
-    loss += max + Math.log(total) - logits[c]!;
-    for (let j = from; j < to; j++) {
-      const a =
-        (Math.exp(logits[j - from]! - max) / total - (j - from === c ? 1 : 0)) / temperature;
-      const base = events.items[j]! * d;
-      for (let k = 0; k < d; k++) A[base + k]! += a * uhat[k]!;
-    }
-  }
-  const gradient = new Float64Array(content.dim * d + d);
-  const bOffset = content.dim * d;
-  const g = new Float64Array(d);
-  for (let r = 0; r < content.count; r++) {
-    const base = r * d;
-    let pa = 0;
-    let any = false;
-    for (let k = 0; k < d; k++) {
-      pa += p[base + k]! * A[base + k]!;
-      if (A[base + k] !== 0) any = true;
-    }
-    if (!any || norms[r] === Infinity) continue;
-    for (let k = 0; k < d; k++) g[k] = (A[base + k]! - pa * p[base + k]!) / norms[r]!;
-    for (let k = 0; k < d; k++) gradient[bOffset + k]! += g[k]!;
-    for (let i = 0; i < content.dim; i++) {
-      const z = content.vectors[r * content.dim + i]!;
-      if (z === 0) continue;
-      const row = i * d;
-      for (let k = 0; k < d; k++) gradient[row + k]! += z * g[k]!;
-    }
-  }
-  return { gradient, loss };
-}
+/** Share of each user's clicked training slates held out for validation. */
+const VALIDATION_FRACTION = 0.2;
 
 /** Options of {@link trainCentralized}. */
 export interface CentralizedOptions {
@@ -181,25 +27,42 @@ export interface CentralizedOptions {
   readonly initialParameters: Float32Array;
   readonly content: CatalogContent;
   readonly timelines: readonly UserTimeline[];
-  readonly seed: number;
-  /** Alternations of embedding replay and projector steps. @defaultValue 4 */
-  readonly epochs?: number;
-  /** Adam steps per alternation. @defaultValue 40 */
-  readonly stepsPerEpoch?: number;
-  /** Events per Adam step. @defaultValue 20000 */
-  readonly batchSize?: number;
-  /** Adam step size. @defaultValue 0.01 */
-  readonly learningRate?: number;
-  readonly onStep?: () => void;
+  /** Candidate Adam step sizes, each tried on the validation split. @defaultValue [0.003, 0.01, 0.03] */
+  readonly learningRates?: readonly number[];
+  /** Most full-batch Adam steps per candidate. @defaultValue 200 */
+  readonly maxSteps?: number;
+  /** Steps between validation checks. @defaultValue 10 */
+  readonly evalEvery?: number;
+  /** Validation checks without improvement before a candidate stops. @defaultValue 3 */
+  readonly patience?: number;
+  /** Most users whose validation clicks are scored. @defaultValue 3000 */
+  readonly validationUsers?: number;
+  /** Progress, 0…1 (an upper bound on the remaining work: early stopping may jump ahead). */
+  readonly onProgress?: (fraction: number) => void;
 }
 
-/** The trained baseline: final parameters and user vectors (replayed under them). */
+/** How one candidate learning rate did on the validation split. */
+export interface CentralizedCandidate {
+  readonly learningRate: number;
+  readonly bestStep: number;
+  readonly bestNdcgAt10: number;
+  readonly stepsRun: number;
+}
+
+/** The trained baseline and how its settings were chosen. */
 export interface CentralizedResult {
   readonly parameters: Float32Array;
   readonly fleet: DeviceFleet;
   readonly projected: Float32Array;
   readonly seconds: number;
   readonly events: number;
+  readonly learningRate: number;
+  readonly steps: number;
+  /** `joint`: the optimised user vectors; `replay`: the device rule replayed under θ. */
+  readonly userVectors: 'joint' | 'replay';
+  /** Validation NDCG@10 of the chosen settings (model fit without the validation slates). */
+  readonly validationNdcgAt10: number;
+  readonly candidates: readonly CentralizedCandidate[];
 }
 
 /**
@@ -219,63 +82,200 @@ export function replayUsers(
   return fleet;
 }
 
+/** Adam state of one flat parameter vector. */
+class Adam {
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  private t = 0;
+
+  constructor(size: number) {
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
+  }
+
+  /** One step `x ← x − lr·m̂/(√v̂ + ε)` with gradient `scale · gradient`. */
+  step(x: Float32Array, gradient: Float64Array, scale: number, lr: number): void {
+    this.t++;
+    const c1 = 1 - 0.9 ** this.t;
+    const c2 = 1 - 0.999 ** this.t;
+    for (let i = 0; i < x.length; i++) {
+      const g = gradient[i]! * scale;
+      this.m[i] = 0.9 * this.m[i]! + 0.1 * g;
+      this.v[i] = 0.999 * this.v[i]! + 0.001 * g * g;
+      x[i] = x[i]! - (lr * (this.m[i]! / c1)) / (Math.sqrt(this.v[i]! / c2) + 1e-8);
+    }
+  }
+}
+
+/** Rescales every non-zero row to unit length (scores are cosines: only directions matter). */
+function normaliseRows(x: Float32Array, dim: number): void {
+  for (let r = 0; r < x.length; r += dim) {
+    let sq = 0;
+    for (let k = 0; k < dim; k++) sq += x[r + k]! * x[r + k]!;
+    if (sq === 0) continue;
+    const n = Math.sqrt(sq);
+    for (let k = 0; k < dim; k++) x[r + k]! /= n;
+  }
+}
+
+/** NDCG@10 over the full catalog of user vectors `users` under θ, on held-out clicks. */
+function ndcgOf(
+  params: Float32Array,
+  users: Float32Array,
+  content: CatalogContent,
+  userDim: number,
+  heldOut: readonly HeldOut[],
+): number {
+  const { p } = projectLinear(params, content, userDim);
+  const scores = new Float64Array(content.count);
+  return evaluateScorer(
+    heldOut,
+    (user) => {
+      const base = user * userDim;
+      for (let r = 0; r < content.count; r++) {
+        let s = 0;
+        for (let k = 0; k < userDim; k++) s += users[base + k]! * p[r * userDim + k]!;
+        scores[r] = s;
+      }
+      return scores;
+    },
+    false,
+  ).ndcgAt10;
+}
+
+/** The state of a joint fit. */
+interface JointFit {
+  params: Float32Array;
+  users: Float32Array;
+  step: number;
+  ndcg: number;
+}
+
 /**
- * Trains the centralized baseline.
- * @param options - model, data, schedule
- * @param project - projects the catalog under given parameters (the projector code the server runs)
- * @returns the trained model
+ * Full-batch Adam on θ and the user vectors, from the content-only start (bootstrap θ, user
+ * vectors replayed under it). With `validation`, keeps the best checkpoint and stops after
+ * `patience` checks without improvement; without, runs exactly `steps` steps.
+ */
+function fitJoint(
+  options: CentralizedOptions,
+  timelines: readonly UserTimeline[],
+  lr: number,
+  steps: number,
+  onStep: () => void,
+  validation?: readonly HeldOut[],
+): JointFit & { stepsRun: number } {
+  const { spec, content } = options;
+  const userDim = resolveProjectorSpec(spec).userDim;
+  const evalEvery = options.evalEvery ?? 10;
+  const patience = options.patience ?? 3;
+  const events = trainingEvents(timelines);
+  const selection = Int32Array.from({ length: events.count }, (_, i) => i);
+  const params = Float32Array.from(options.initialParameters);
+  const start = projectLinear(params, content, userDim).p;
+  const users = replayUsers(timelines, Float32Array.from(start), userDim).vectors;
+  const score = (): number =>
+    validation === undefined ? 0 : ndcgOf(params, users, content, userDim, validation);
+  let best: JointFit = { params: params.slice(), users: users.slice(), step: 0, ndcg: score() };
+  const adamTheta = new Adam(params.length);
+  const adamUsers = new Adam(users.length);
+  const userGradient = new Float64Array(users.length);
+  let stale = 0;
+  let step = 0;
+  while (step < steps && events.count > 0) {
+    userGradient.fill(0);
+    const { gradient } = linearCatalogGradient(
+      spec,
+      params,
+      content,
+      events,
+      selection,
+      users,
+      DEFAULT_TEMPERATURE,
+      userGradient,
+    );
+    adamTheta.step(params, gradient, 1 / events.count, lr);
+    adamUsers.step(users, userGradient, 1 / events.count, lr);
+    normaliseRows(users, userDim);
+    step++;
+    onStep();
+    if (validation === undefined || (step % evalEvery !== 0 && step !== steps)) continue;
+    const ndcg = score();
+    if (ndcg > best.ndcg) {
+      best = { params: params.slice(), users: users.slice(), step, ndcg };
+      stale = 0;
+    } else if (++stale >= patience) break;
+  }
+  return validation === undefined
+    ? { params, users, step, ndcg: 0, stepsRun: step }
+    : { ...best, stepsRun: step };
+}
+
+/**
+ * Trains the centralized baseline (validation-selected learning rate, step count and user
+ * vectors, then a refit on all training slates).
+ * @param options - model, data, search space
+ * @param project - projects the catalog under given parameters (the projector code the server
+ *   runs): the final catalog is scored exactly as the federated runs' catalogs are
+ * @returns the trained model and the selection
+ * @throws RangeError for an empty or non-positive learning-rate list or a non-linear projector
  */
 export function trainCentralized(
   options: CentralizedOptions,
   project: (parameters: Float32Array) => Float32Array,
 ): CentralizedResult {
   const started = performance.now();
-  const { spec, content, timelines } = options;
+  const { spec, timelines } = options;
   const userDim = resolveProjectorSpec(spec).userDim;
-  const epochs = options.epochs ?? 4;
-  const steps = options.stepsPerEpoch ?? 40;
-  const lr = options.learningRate ?? 0.01;
-  const events = trainingEvents(timelines);
-  const batch = Math.min(options.batchSize ?? 20000, events.count);
-  const random = createSeededRandom(options.seed ^ 0xce47);
-  const params = Float32Array.from(options.initialParameters);
-  const m = new Float64Array(params.length);
-  const v = new Float64Array(params.length);
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-  let t = 0;
-  const selection = new Int32Array(batch);
-  for (let epoch = 0; epoch < epochs && events.count > 0; epoch++) {
-    const fleet = replayUsers(timelines, project(params), userDim);
-    for (let step = 0; step < steps; step++) {
-      for (let i = 0; i < batch; i++)
-        selection[i] = batch === events.count ? i : random.nextInt(events.count);
-      const { gradient } = linearCatalogGradient(
-        spec,
-        params,
-        content,
-        events,
-        selection,
-        fleet.vectors,
-      );
-      t++;
-      for (let i = 0; i < params.length; i++) {
-        const g = gradient[i]! / batch;
-        m[i] = beta1 * m[i]! + (1 - beta1) * g;
-        v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
-        const mh = m[i]! / (1 - beta1 ** t);
-        const vh = v[i]! / (1 - beta2 ** t);
-        params[i] = params[i]! - (lr * mh) / (Math.sqrt(vh) + 1e-8);
-      }
-      options.onStep?.();
-    }
+  const learningRates = options.learningRates ?? [0.003, 0.01, 0.03];
+  if (learningRates.length === 0 || learningRates.some((lr) => !(lr > 0)))
+    throw new RangeError(`learning rates must be > 0, got [${learningRates.join(', ')}]`);
+  const maxSteps = options.maxSteps ?? 200;
+  const budget = (learningRates.length + 1) * maxSteps;
+  let done = 0;
+  const onStep = (): void => options.onProgress?.(Math.min(1, ++done / budget));
+
+  const inner = timelines.map((t) => splitTimeline(t.train, VALIDATION_FRACTION));
+  const validation = evenlySpaced(
+    inner.map((t, u) => heldOutOf(u, t)).filter((h): h is HeldOut => h !== undefined),
+    options.validationUsers ?? 3000,
+  );
+  let chosen: { lr: number; fit: JointFit } | undefined;
+  const candidates: CentralizedCandidate[] = [];
+  for (const lr of learningRates) {
+    const fit = fitJoint(options, inner, lr, maxSteps, onStep, validation);
+    candidates.push({
+      learningRate: lr,
+      bestStep: fit.step,
+      bestNdcgAt10: fit.ndcg,
+      stepsRun: fit.stepsRun,
+    });
+    if (chosen === undefined || fit.ndcg > chosen.fit.ndcg) chosen = { lr, fit };
+    done = candidates.length * maxSteps;
   }
-  const projected = project(params);
+  const best = chosen!;
+  const replayed = replayUsers(inner, project(best.fit.params), userDim).vectors;
+  const replayNdcg = ndcgOf(best.fit.params, replayed, options.content, userDim, validation);
+  const userVectors = replayNdcg > best.fit.ndcg ? 'replay' : 'joint';
+
+  const final = fitJoint(options, timelines, best.lr, best.fit.step, onStep);
+  const projected = project(final.params);
+  let fleet: DeviceFleet;
+  if (userVectors === 'replay') fleet = replayUsers(timelines, projected, userDim);
+  else {
+    fleet = new DeviceFleet(timelines.length, catalogPrior(projected, userDim));
+    fleet.vectors.set(final.users);
+  }
+  options.onProgress?.(1);
   return {
-    parameters: params,
-    fleet: replayUsers(timelines, projected, userDim),
+    parameters: final.params,
+    fleet,
     projected,
     seconds: (performance.now() - started) / 1000,
-    events: events.count,
+    events: trainingEvents(timelines).count,
+    learningRate: best.lr,
+    steps: best.fit.step,
+    userVectors,
+    validationNdcgAt10: Math.max(replayNdcg, best.fit.ndcg),
+    candidates,
   };
 }

@@ -7,7 +7,7 @@ import { createSeededRandomSource } from '@privads/dp';
 import { createProjector, initialParameters, type ProjectorSpec } from '@privads/model';
 import type { RoundPrivacy } from '@privads/protocol';
 import type { Population, UserTimeline } from '../population.js';
-import { evaluateScorer, heldOutOf, type HeldOut } from '../eval/evaluate.js';
+import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
 import { type Aggregator, type AggregatorSettings } from './aggregator.js';
 import {
@@ -16,7 +16,7 @@ import {
   useFastestNodeBackend,
   type CatalogContent,
 } from './catalog.js';
-import { replayUsers, trainCentralized } from './centralized.js';
+import { replayUsers, trainCentralized, type CentralizedResult } from './centralized.js';
 import { createServerAggregator } from './server-aggregator.js';
 import { privacyFor, spentEpsilon, type PrivacyMode, type PrivacySummary } from './privacy.js';
 import {
@@ -55,12 +55,10 @@ export interface ExperimentOptions {
   readonly encoderSpec?: string;
   /** Makes the aggregator of each federated run; default: `@privads/server` in process. */
   readonly aggregatorFactory?: (settings: AggregatorSettings) => Promise<Aggregator>;
-  /** Centralized baseline schedule. */
+  /** Centralized baseline search: candidate learning rates and the most steps per candidate. */
   readonly centralized?: {
-    epochs?: number;
-    stepsPerEpoch?: number;
-    batchSize?: number;
-    learningRate?: number;
+    learningRates?: readonly number[];
+    maxSteps?: number;
   };
   /** Progress: what is running and how far (0…1). */
   readonly onProgress?: (stage: string, fraction: number) => void;
@@ -114,12 +112,6 @@ export interface ExperimentResult {
 
 const DEFAULT_PROJECTOR_SEED = 0x5eed;
 
-/** Evenly spaced subset of at most `k` entries. */
-function spread<T>(list: readonly T[], k: number): T[] {
-  if (list.length <= k) return [...list];
-  return Array.from({ length: k }, (_, i) => list[Math.floor((i * list.length) / k)]!);
-}
-
 /**
  * Runs every baseline and the federated runs on one population.
  * @param options - population, schedule, privacy, hyper-parameters
@@ -159,7 +151,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const heldOut = timelines
     .map((t, u) => heldOutOf(u, t))
     .filter((h): h is HeldOut => h !== undefined);
-  const evalSubset = spread(heldOut, options.evalUsers ?? 1000);
+  const evalSubset = evenlySpaced(heldOut, options.evalUsers ?? 1000);
   const withAuc = population.hasImpressions;
   const spec: ProjectorSpec = { kind: 'linear', contentDim: content.dim, userDim: 128 };
   const initial = initialParameters(spec, DEFAULT_PROJECTOR_SEED);
@@ -191,9 +183,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   const c = options.centralized ?? {};
-  const epochs = c.epochs ?? 4;
-  const steps = c.stepsPerEpoch ?? 40;
-  let done = 0;
+  let selected: CentralizedResult | undefined;
   const centralized = await timed('centralized', () => {
     const trained = trainCentralized(
       {
@@ -201,15 +191,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         initialParameters: initial,
         content,
         timelines,
-        seed,
-        epochs,
-        stepsPerEpoch: steps,
-        ...(c.batchSize === undefined ? {} : { batchSize: c.batchSize }),
-        ...(c.learningRate === undefined ? {} : { learningRate: c.learningRate }),
-        onStep: () => progress('centralized', ++done / (epochs * steps)),
+        ...(c.learningRates === undefined ? {} : { learningRates: c.learningRates }),
+        ...(c.maxSteps === undefined ? {} : { maxSteps: c.maxSteps }),
+        onProgress: (fraction) => progress('centralized', fraction),
       },
       project,
     );
+    selected = trained;
     return evaluateDevices(trained.fleet, trained.projected, heldOut, withAuc);
   });
 
@@ -316,8 +304,16 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       serverMomentum: options.serverMomentum ?? 0.9,
       dropout,
       seed,
-      centralizedEpochs: epochs,
-      centralizedStepsPerEpoch: steps,
+      centralizedLearningRate: selected!.learningRate,
+      centralizedSteps: selected!.steps,
+      centralizedUserVectors: selected!.userVectors,
+      centralizedValidationNdcgAt10: selected!.validationNdcgAt10,
+      centralizedCandidates: selected!.candidates
+        .map(
+          (k) =>
+            `lr ${k.learningRate}: best step ${k.bestStep}/${k.stepsRun}, NDCG@10 ${k.bestNdcgAt10.toFixed(4)}`,
+        )
+        .join('; '),
       projector: `${spec.kind} ${spec.contentDim}->${spec.userDim}`,
     },
     results: {

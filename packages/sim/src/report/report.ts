@@ -85,6 +85,7 @@ export function renderMarkdown(report: SimReport): string {
     '',
     `- Dataset: **${report.dataset}**, ${report.users} users (${report.heldOutUsers} with held-out clicks), ${report.items} items, encoder \`${report.encoderId}\`, tfjs backend \`${report.backend}\``,
     `- Federation: ${report.rounds} rounds, sampling probability ${report.settings.samplingProbability} (expected cohort ${report.settings.cohort}), clip norm ${report.settings.clipNorm}, FedAvg lr ${report.settings.serverLearningRate} momentum ${report.settings.serverMomentum}, dropout ${report.settings.dropout}`,
+    `- Centralized baseline: θ and user vectors optimised jointly (full-batch Adam), chosen on a validation split of the training slates: lr ${report.settings.centralizedLearningRate}, ${report.settings.centralizedSteps} steps, ${report.settings.centralizedUserVectors} user vectors (validation NDCG@10 ${report.settings.centralizedValidationNdcgAt10}; tried: ${report.settings.centralizedCandidates})`,
     `- Privacy of the DP run: mode **${p.mode}**, ε = ${p.epsilon}, δ = ${p.delta.toExponential(2)}` +
       (p.noiseMultiplier === undefined
         ? ''
