@@ -13,7 +13,7 @@ import type { FlushReason, FlushResult } from '../types.js';
 import type { LoadedCatalog } from './catalog.js';
 import { apiUrl, privateGet } from './http.js';
 import { loadModel } from './model-runtime.js';
-import { budgetExhausted, decideParticipation } from './participation.js';
+import { budgetExhausted, decideParticipation, queuedLedgerEntry } from './participation.js';
 import type { Runtime } from './runtime.js';
 
 /** Encodings in order of preference: half precision halves the upload at no cost worth noting next to DP noise. */
@@ -126,19 +126,9 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   }
   const body = await roundUpload(runtime, config, catalog, clicks, encoding);
   if (typeof body === 'string') return skip('model-mismatch', body);
-  const { charge } = decision;
-  const ledgerId = await store.addLedgerEntry({
-    roundId: config.roundId,
-    projectorVersion: config.projectorVersion,
-    mode: charge.mode,
-    epsilon: charge.epsilon,
-    delta: charge.delta,
-    ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
-    bytes: body.byteLength,
-    at: now,
-    status: 'queued',
-    statusAt: now,
-  });
+  const ledgerId = await store.addLedgerEntry(
+    queuedLedgerEntry(config, decision.charge, body.byteLength, now),
+  );
   await store.setSetting('lastParticipationAt', now);
   await store.putOutbox({
     roundId: config.roundId,

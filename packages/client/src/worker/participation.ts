@@ -28,6 +28,35 @@ const DECLARED_EPSILON_SLACK = 1e-6;
 const refuse = (reason: FlushReason, message: string): Refusal => ({ ok: false, reason, message });
 
 /**
+ * The ledger entry of an upload queued for a round: what the budget check prices and what the
+ * flusher records, from one place.
+ * @param config - the round
+ * @param charge - its cost under the declared mode
+ * @param bytes - the upload's size (0 while only pricing it)
+ * @param now - epoch ms
+ * @returns the entry, without its store id
+ */
+export function queuedLedgerEntry(
+  config: RoundConfig,
+  charge: RoundCharge,
+  bytes: number,
+  now: number,
+): Omit<LedgerEntry, 'id'> {
+  return {
+    roundId: config.roundId,
+    projectorVersion: config.projectorVersion,
+    mode: charge.mode,
+    epsilon: charge.epsilon,
+    delta: charge.delta,
+    ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
+    bytes,
+    at: now,
+    status: 'queued',
+    statusAt: now,
+  };
+}
+
+/**
  * What a round config costs. For local mode the client does not take the server's word: it
  * recomputes ε from σ / 2C and refuses a config whose σ gives less privacy than it declares.
  * @param config - a validated round config
@@ -150,18 +179,7 @@ export function decideParticipation(
       `this device already joined ${ledger.length} rounds (limit ${max})`,
     );
   }
-  const candidate: LedgerEntry = {
-    roundId: config.roundId,
-    projectorVersion: config.projectorVersion,
-    mode: charge.mode,
-    epsilon: charge.epsilon,
-    delta: charge.delta,
-    ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
-    bytes: 0,
-    at: now,
-    status: 'queued',
-    statusAt: now,
-  };
+  const candidate = queuedLedgerEntry(config, charge, 0, now);
   const after = spendOf([...ledger, candidate]).totalEpsilon;
   if (after > floor.lifetimeEpsilon) {
     return refuse(
