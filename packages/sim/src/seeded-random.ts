@@ -28,8 +28,11 @@ export interface SeededRandom {
  */
 export function createSeededRandom(seed: number): SeededRandom {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
-  // Fold the high bits in too, so seeds differing only above bit 32 differ.
-  return fromSource(createSeededRandomSource((seed ^ Math.floor(seed / 2 ** 32)) >>> 0));
+  // Fold the high bits in too, so seeds differing only above bit 32 differ. XOR-ing the raw high
+  // word collided s with −s−1 (high word −1 flips every bit); scaling it by an odd constant keeps
+  // every seed in [0, 2³²) unchanged and makes all int32 seeds distinct.
+  const high = Math.floor(seed / 2 ** 32);
+  return fromSource(createSeededRandomSource((seed ^ Math.imul(high, 0x9e3779b1)) >>> 0));
 }
 
 /**

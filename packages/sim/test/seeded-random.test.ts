@@ -19,6 +19,12 @@ describe('createSeededRandom', () => {
     expect(streamA).toEqual(streamB);
   });
 
+  it('a negative seed and its bitwise complement give different streams', () => {
+    const a = createSeededRandom(-2147483646);
+    const b = createSeededRandom(2147483645);
+    expect(a.next()).not.toBe(b.next());
+  });
+
   it('different seeds give different streams', () => {
     fc.assert(
       fc.property(fc.integer(), fc.integer(), (s1, s2) => {
