@@ -190,7 +190,6 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
       const round = browse(reader);
       clicks += round.events.length;
       impressions += round.impressions;
-      if (round.events.length < Math.max(1, config.participation.minEventsPerRound)) continue;
       if (random() >= config.participation.samplingProbability) continue;
       bodies.push(update(config, round.events));
     }

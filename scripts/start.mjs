@@ -137,7 +137,7 @@ const demoConfig = () => ({
     kMin: Math.max(1, Math.min(20, Math.floor(simulatedUsers / 10))),
     clipNorm: 1,
     privacy: { mode: 'central', noiseMultiplier: 2, delta: 1e-6 },
-    participation: { minEventsPerRound: 1, samplingProbability: 1 },
+    participation: { maxParticipationsPerDevice: 1000, minRoundGap: 1, samplingProbability: 1 },
   },
   // A small server step: with demo-sized cohorts the central noise (σ = zC on the sum) is large
   // next to the signal, and a full step would scramble the projector every round.

@@ -6,6 +6,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { createProjector, seededUniforms, type ProjectorSpec } from '@privads/model';
 import {
+  ROUND_CONFIG_FORMAT_VERSION,
   encodeCatalogBundle,
   type AdMetadata,
   type RoundConfig,
@@ -146,7 +147,7 @@ export const TEST_PRIVACY: Readonly<Record<'local' | 'central' | 'none', RoundPr
 export function roundConfig(fixture: Fixture, overrides: Partial<RoundConfig> = {}): RoundConfig {
   const { spec } = fixture;
   return {
-    formatVersion: 1,
+    formatVersion: ROUND_CONFIG_FORMAT_VERSION,
     roundId: 1,
     projectorVersion: fixture.projectorVersion,
     model: {
@@ -160,7 +161,7 @@ export function roundConfig(fixture: Fixture, overrides: Partial<RoundConfig> = 
     privacy: TEST_PRIVACY.central,
     kMin: 2,
     deadline: new Date(Date.now() + 3_600_000).toISOString(),
-    participation: { minEventsPerRound: 1, samplingProbability: 1 },
+    participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: 1 },
     acceptedEncodings: ['f32', 'f16', 'int8'],
     maxUploadBytes: 8 * 1024 * 1024,
     ...overrides,

@@ -11,6 +11,7 @@ import { assertFinite } from './finite.js';
 import { checkIsoDateTime } from './iso-time.js';
 import { FieldReader, parseJsonStrict } from './json.js';
 import { type DecodeLimits } from './limits.js';
+import { PRIVACY_MODES, type PrivacyMode } from './round-config.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /** `format` metadata value of an aggregate release. */
@@ -39,7 +40,7 @@ export interface AggregateReleaseMetadata {
   /** L2 clip norm C of each update (> 0). */
   clipNorm: number;
   /** Privacy mode of the round. */
-  mode: 'none' | 'central' | 'local';
+  mode: PrivacyMode;
   /** Noise multiplier z: noise std on the sum divided by C (≥ 0; 0 for `none`). */
   noiseMultiplier: number;
   /** Per-coordinate noise standard deviation on the sum, z·C for `central`, σ per upload for `local` (≥ 0). */
@@ -93,7 +94,7 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
   const projectorVersion = r.integer('projectorVersion', { min: 0 });
   const cohortSize = r.integer('cohortSize', { min: 1 });
   const clipNorm = r.number('clipNorm', { above: 0 });
-  const mode = r.literal('mode', ['none', 'central', 'local'] as const);
+  const mode = r.literal('mode', PRIVACY_MODES);
   const noiseMultiplier = r.number('noiseMultiplier', { min: 0 });
   const sigma = r.number('sigma', { min: 0 });
   const epsilon = nullable(r, 'epsilon', () => r.number('epsilon', { above: 0 }));

@@ -102,7 +102,9 @@ export type {
 
 // Round config
 export {
+  MAX_SECURE_SUM_BITS,
   MAX_UPLOAD_BYTES_LIMIT,
+  MIN_SECURE_SUM_BITS,
   PRIVACY_MODES,
   PROJECTOR_KINDS,
   ROUND_CONFIG_FORMAT_VERSION,
@@ -112,6 +114,7 @@ export {
 } from './round-config.js';
 export type {
   CentralPrivacy,
+  DistributedPrivacy,
   LocalPrivacy,
   NoPrivacy,
   ParticipationRules,
@@ -128,7 +131,10 @@ export {
   UPDATE_ENCODINGS,
   UPDATE_FORMAT_VERSION,
   UPDATE_MAGIC,
+  UPLOAD_ENCODINGS,
+  decodeMaskedUpdate,
   decodeUpdate,
+  encodeMaskedUpdate,
   encodeUpdate,
   maxUpdateBytes,
 } from './update-upload.js';
@@ -136,9 +142,11 @@ export type {
   DecodeUpdateOptions,
   DecodedUpdate,
   EncodeUpdateOptions,
+  MaskedUpdate,
   ModelUpdate,
   UpdateEncoding,
   UpdateHeader,
+  UploadEncoding,
 } from './update-upload.js';
 
 // Aggregate release

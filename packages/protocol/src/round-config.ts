@@ -7,10 +7,19 @@ import { ProtocolError } from './errors.js';
 import { FieldReader } from './json.js';
 import { checkIsoDateTime } from './iso-time.js';
 import { UPDATE_DEFAULT_LIMITS } from './limits.js';
-import { UPDATE_ENCODINGS, type UpdateEncoding } from './update-upload.js';
+import { NONCE_PATTERN } from './nonce.js';
+import { UPLOAD_ENCODINGS, type UploadEncoding } from './update-upload.js';
 
-/** Current round config format version. */
-export const ROUND_CONFIG_FORMAT_VERSION = 1;
+/**
+ * Current round config format version. Version 2 added the `distributed` mode and the
+ * data-independent participation rules (`minRoundGap`, a required lifetime cap, no event minimum).
+ */
+export const ROUND_CONFIG_FORMAT_VERSION = 2;
+
+/** Widest modulus of the distributed mode: 2^20 keeps every modular sum exact in the server's accumulator. */
+export const MAX_SECURE_SUM_BITS = 20;
+/** Narrowest modulus of the distributed mode. */
+export const MIN_SECURE_SUM_BITS = 8;
 
 /** Largest `maxUploadBytes` a round config may ask for (1 GiB). */
 export const MAX_UPLOAD_BYTES_LIMIT = 2 ** 30;
@@ -35,8 +44,9 @@ export interface ProjectorShape {
 }
 
 /**
- * Privacy modes, weakest first. `distributed` (secure aggregation) is reserved: it has a strength
- * but format version 1 does not carry its parameters yet.
+ * Privacy modes, weakest first: what the server could learn of one device's update. `none` and
+ * `central` show it the clipped update; `distributed` shows it only a noised sum of at least
+ * `kMin` updates (secure aggregation); `local` noises each update on its own.
  */
 export const PRIVACY_MODES = ['none', 'central', 'distributed', 'local'] as const;
 /** A privacy mode name. */
@@ -66,6 +76,38 @@ export interface CentralPrivacy {
   targetEpsilon?: number;
 }
 
+/**
+ * Distributed DP (secure aggregation): each device clips, rotates, quantizes its update to integers
+ * mod 2^bits, adds its share of discrete Gaussian noise and masks it (SecAgg+); the server learns
+ * only the modular sum of at least `kMin` devices. See docs/secure-aggregation.md.
+ */
+export interface DistributedPrivacy {
+  /** Discriminant. */
+  mode: 'distributed';
+  /** Noise multiplier z of the sum of `kMin` noise shares, in units of the clip norm (> 0). */
+  noiseMultiplier: number;
+  /** δ of the accounting (0 < δ < 1). */
+  delta: number;
+  /** Modulus 2^bits of the secure sum (integer, 8 ‥ 20). */
+  bits: number;
+  /** γ: the real value of one integer step (> 0). */
+  granularity: number;
+  /** Standard deviation of each device's discrete Gaussian, in integer steps (> 0). */
+  deviceSigma: number;
+  /** D: the update is zero-padded to this power of two before the rotation (≥ parameterCount). */
+  paddedDimension: number;
+  /** Public seed of the randomized Hadamard rotation: base64url of 16 bytes, fresh per round. */
+  rotationSeed: string;
+  /** β of conditional randomized rounding, in [0, 1). */
+  beta: number;
+  /** Shamir threshold t: shares of a device's secrets needed to unmask it (2 ≤ t ≤ degree). */
+  threshold: number;
+  /** Degree k of the masking graph: neighbours of each device (even, ≥ 2). */
+  degree: number;
+  /** Most devices one round admits (≥ kMin). */
+  maxCohort: number;
+}
+
 /** No DP noise (clipping only): for tests and non-private baselines. */
 export interface NoPrivacy {
   /** Discriminant. */
@@ -73,15 +115,23 @@ export interface NoPrivacy {
 }
 
 /** Privacy parameters of a round, discriminated by `mode`. */
-export type RoundPrivacy = LocalPrivacy | CentralPrivacy | NoPrivacy;
+export type RoundPrivacy = LocalPrivacy | CentralPrivacy | DistributedPrivacy | NoPrivacy;
 
-/** Who takes part in a round. */
+/**
+ * Who takes part in a round: the unit of privacy. A device enforces these itself, and whether it
+ * joins never depends on its data (a sampled device with nothing to learn from uploads a zero
+ * update with its noise).
+ */
 export interface ParticipationRules {
-  /** A device uploads only after at least this many events this round (integer ≥ 0). */
-  minEventsPerRound: number;
-  /** Lifetime cap on rounds one device joins, used by privacy accounting (integer ≥ 1). */
-  maxParticipationsPerDevice?: number;
-  /** Probability that an eligible device takes part (0 < p ≤ 1; privacy amplification by sampling). */
+  /** Lifetime cap on rounds one device joins (integer ≥ 1): the accounting composes this many. */
+  maxParticipationsPerDevice: number;
+  /** A device joins at most one round in any `minRoundGap` consecutive rounds (integer ≥ 1). */
+  minRoundGap: number;
+  /**
+   * Probability that an eligible device takes part (0 < p ≤ 1). It spreads load; it is never
+   * counted as privacy amplification in a headline ε, since the server, the page and the network
+   * all see who took part.
+   */
   samplingProbability: number;
 }
 
@@ -105,14 +155,14 @@ export interface RoundConfig {
   deadline: string;
   /** Participation rules. */
   participation: ParticipationRules;
-  /** Update encodings the server accepts (non-empty, no duplicates). */
-  acceptedEncodings: UpdateEncoding[];
+  /** Update encodings the server accepts (non-empty, no duplicates; exactly `["masked"]` in distributed mode). */
+  acceptedEncodings: UploadEncoding[];
   /** Largest upload the server accepts, in bytes (integer, 1 ‥ 2³⁰). */
   maxUploadBytes: number;
 }
 
 /**
- * Orders privacy modes by the protection they give a device: none 0 < central 1 <
+ * Orders privacy modes by the protection they give a device against the server: none 0 < central 1 <
  * distributed 2 < local 3. A client with floor `f` refuses a round whose mode `m` has
  * `privacyModeStrength(m) < privacyModeStrength(f)`.
  * @param mode - a privacy mode
@@ -139,9 +189,11 @@ export function meetsPrivacyFloor(mode: PrivacyMode, floor: PrivacyMode): boolea
 const readDelta = (r: FieldReader): number => r.number('delta', { above: 0, below: 1 });
 
 function readPrivacy(r: FieldReader): RoundPrivacy {
-  const mode = r.literal('mode', ['none', 'central', 'local'] as const);
+  const mode = r.literal('mode', PRIVACY_MODES);
   let privacy: RoundPrivacy;
-  if (mode === 'local') {
+  if (mode === 'distributed') {
+    privacy = readDistributed(r);
+  } else if (mode === 'local') {
     privacy = {
       mode,
       epsilon: r.number('epsilon', { above: 0 }),
@@ -162,6 +214,30 @@ function readPrivacy(r: FieldReader): RoundPrivacy {
     privacy = { mode };
   }
   r.done();
+  return privacy;
+}
+
+function readDistributed(r: FieldReader): DistributedPrivacy {
+  const privacy: DistributedPrivacy = {
+    mode: 'distributed',
+    noiseMultiplier: r.number('noiseMultiplier', { above: 0 }),
+    delta: readDelta(r),
+    bits: r.integer('bits', { min: MIN_SECURE_SUM_BITS, max: MAX_SECURE_SUM_BITS }),
+    granularity: r.number('granularity', { above: 0 }),
+    deviceSigma: r.number('deviceSigma', { above: 0 }),
+    paddedDimension: r.integer('paddedDimension', { min: 1, max: UPDATE_DEFAULT_LIMITS.maxDim }),
+    rotationSeed: r.string('rotationSeed', { pattern: NONCE_PATTERN }),
+    beta: r.number('beta', { min: 0, below: 1 }),
+    threshold: r.integer('threshold', { min: 2 }),
+    degree: r.integer('degree', { min: 2 }),
+    maxCohort: r.integer('maxCohort', { min: 2 }),
+  };
+  const d = privacy.paddedDimension;
+  if ((d & (d - 1)) !== 0) r.fail('paddedDimension', 'a power of two', d);
+  if (privacy.degree % 2 !== 0) r.fail('degree', 'an even number', privacy.degree);
+  if (privacy.threshold > privacy.degree) {
+    r.fail('threshold', `at most degree (${privacy.degree})`, privacy.threshold);
+  }
   return privacy;
 }
 
@@ -189,27 +265,23 @@ function readModel(r: FieldReader): ProjectorShape {
 }
 
 function readParticipation(r: FieldReader): ParticipationRules {
-  const minEventsPerRound = r.integer('minEventsPerRound', { min: 0 });
-  const maxParticipationsPerDevice = r.optional('maxParticipationsPerDevice', (k) =>
-    r.integer(k, { min: 1 }),
-  );
-  const samplingProbability = r.number('samplingProbability', { above: 0, max: 1 });
-  r.done();
-  return {
-    minEventsPerRound,
-    ...(maxParticipationsPerDevice === undefined ? {} : { maxParticipationsPerDevice }),
-    samplingProbability,
+  const participation = {
+    maxParticipationsPerDevice: r.integer('maxParticipationsPerDevice', { min: 1 }),
+    minRoundGap: r.integer('minRoundGap', { min: 1 }),
+    samplingProbability: r.number('samplingProbability', { above: 0, max: 1 }),
   };
+  r.done();
+  return participation;
 }
 
-function readEncodings(item: unknown, path: string): UpdateEncoding {
-  if (typeof item !== 'string' || !(UPDATE_ENCODINGS as readonly string[]).includes(item)) {
+function readEncodings(item: unknown, path: string): UploadEncoding {
+  if (typeof item !== 'string' || !(UPLOAD_ENCODINGS as readonly string[]).includes(item)) {
     throw new ProtocolError(
       'BAD_HEADER',
-      `${path} must be one of ${UPDATE_ENCODINGS.join(', ')}, got ${JSON.stringify(item)}`,
+      `${path} must be one of ${UPLOAD_ENCODINGS.join(', ')}, got ${JSON.stringify(item)}`,
     );
   }
-  return item as UpdateEncoding;
+  return item as UploadEncoding;
 }
 
 /**
@@ -217,9 +289,9 @@ function readEncodings(item: unknown, path: string): UpdateEncoding {
  * only the documented fields.
  * @param json - the parsed JSON document
  * @returns the validated config
- * @throws ProtocolError `UNSUPPORTED_VERSION` when `formatVersion` is not 1, `BAD_HEADER` for a
- *   missing, unknown or mistyped field (including `privacy.mode: "distributed"`, reserved), and
- *   `OUT_OF_RANGE` for a value outside its bounds
+ * @throws ProtocolError `UNSUPPORTED_VERSION` when `formatVersion` is not 2, `BAD_HEADER` for a
+ *   missing, unknown or mistyped field (or encodings that do not fit the mode: `masked` exactly in
+ *   distributed mode), and `OUT_OF_RANGE` for a value outside its bounds
  */
 export function parseRoundConfig(json: unknown): RoundConfig {
   const r = new FieldReader(json, 'round config');
@@ -240,7 +312,7 @@ export function parseRoundConfig(json: unknown): RoundConfig {
     kMin: r.integer('kMin', { min: 1 }),
     deadline: checkIsoDateTime('round config.deadline', r.string('deadline')),
     participation: r.object('participation', readParticipation),
-    acceptedEncodings: r.array('acceptedEncodings', readEncodings, UPDATE_ENCODINGS.length),
+    acceptedEncodings: r.array('acceptedEncodings', readEncodings, UPLOAD_ENCODINGS.length),
     maxUploadBytes: r.integer('maxUploadBytes', { min: 1, max: MAX_UPLOAD_BYTES_LIMIT }),
   };
   if (
@@ -248,6 +320,24 @@ export function parseRoundConfig(json: unknown): RoundConfig {
     new Set(config.acceptedEncodings).size !== config.acceptedEncodings.length
   ) {
     r.fail('acceptedEncodings', 'a non-empty list without duplicates', config.acceptedEncodings);
+  }
+  const distributed = config.privacy.mode === 'distributed';
+  if (distributed !== config.acceptedEncodings.includes('masked')) {
+    r.fail(
+      'acceptedEncodings',
+      distributed ? '["masked"] in distributed mode' : 'without "masked" outside distributed mode',
+      config.acceptedEncodings,
+    );
+  }
+  if (distributed && config.acceptedEncodings.length !== 1) {
+    r.fail('acceptedEncodings', '["masked"] in distributed mode', config.acceptedEncodings);
+  }
+  if (config.privacy.mode === 'distributed') {
+    const { paddedDimension, maxCohort } = config.privacy;
+    if (paddedDimension < config.model.parameterCount) {
+      r.fail('privacy.paddedDimension', `>= model.parameterCount`, paddedDimension);
+    }
+    if (maxCohort < config.kMin) r.fail('privacy.maxCohort', `>= kMin (${config.kMin})`, maxCohort);
   }
   r.done();
   return config;

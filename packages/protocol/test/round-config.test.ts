@@ -26,7 +26,7 @@ const schemaValidate = ajv.compile(roundConfigJsonSchema);
 type Draft = Record<string, any>;
 
 const base = (): Record<string, unknown> => ({
-  formatVersion: 1,
+  formatVersion: 2,
   roundId: 1,
   projectorVersion: 1,
   model: { kind: 'linear', contentDim: 384, userDim: 128, parameterCount: 49280 },
@@ -34,10 +34,34 @@ const base = (): Record<string, unknown> => ({
   privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
   kMin: 10,
   deadline: '2025-06-01T00:00:00Z',
-  participation: { minEventsPerRound: 1, samplingProbability: 0.5 },
+  participation: { maxParticipationsPerDevice: 50, minRoundGap: 1, samplingProbability: 0.5 },
   acceptedEncodings: ['f32'],
   maxUploadBytes: 300000,
 });
+
+const distributed = (): Record<string, unknown> => ({
+  mode: 'distributed',
+  noiseMultiplier: 1,
+  delta: 1e-6,
+  bits: 20,
+  granularity: 2e-5,
+  deviceSigma: 5000,
+  paddedDimension: 65536,
+  rotationSeed: 'AAECAwQFBgcICQoLDA0ODw',
+  beta: Math.exp(-0.5),
+  threshold: 4,
+  degree: 8,
+  maxCohort: 300,
+});
+
+/** A distributed-mode variant of the base config, further edited by `edit`. */
+const distributedVariant = (edit: (c: Draft) => void = () => undefined) =>
+  variant((c) => {
+    c.privacy = distributed();
+    c.acceptedEncodings = ['masked'];
+    c.maxUploadBytes = maxUpdateBytes(65536, 'masked');
+    edit(c);
+  });
 
 /** Applies `edit` to a deep copy of the base config. */
 function variant(edit: (c: Draft) => void): Record<string, unknown> {
@@ -90,6 +114,8 @@ describe('parseRoundConfig', () => {
           }),
       ),
       variant((c) => (c.participation.maxParticipationsPerDevice = 5)),
+      variant((c) => (c.participation.minRoundGap = 24)),
+      distributedVariant(),
       variant((c) => (c.deadline = '2025-12-31T23:59:59.999-05:30')),
       variant((c) => (c.participation.samplingProbability = 1)),
       variant((c) => (c.acceptedEncodings = ['int8', 'f16', 'f32'])),
@@ -102,11 +128,11 @@ describe('parseRoundConfig', () => {
 
   it('UNSUPPORTED_VERSION for another formatVersion, even with new fields', () => {
     expectCode(
-      () => parseRoundConfig(variant((c) => (c.formatVersion = 2))),
+      () => parseRoundConfig(variant((c) => (c.formatVersion = 1))),
       'UNSUPPORTED_VERSION',
     );
     expectCode(
-      () => parseRoundConfig(variant((c) => ((c.formatVersion = 2), (c.newField = 1)))),
+      () => parseRoundConfig(variant((c) => ((c.formatVersion = 3), (c.newField = 1)))),
       'UNSUPPORTED_VERSION',
     );
   });
@@ -120,9 +146,11 @@ describe('parseRoundConfig', () => {
     ['fractional kMin', (c) => (c.kMin = 1.5)],
     ['unknown mode', (c) => (c.privacy = { mode: 'strong' })],
     [
-      'distributed reserved',
+      'distributed without its parameters',
       (c) => (c.privacy = { mode: 'distributed', noiseMultiplier: 1, delta: 1e-6 }),
     ],
+    ['the v1 event minimum', (c) => (c.participation.minEventsPerRound = 1)],
+    ['no lifetime cap', (c) => delete c.participation.maxParticipationsPerDevice],
     ['local without sigma', (c) => (c.privacy = { mode: 'local', epsilon: 1, delta: 1e-5 })],
     ['mlp without hiddenDim', (c) => (c.model.kind = 'mlp')],
     ['linear with hiddenDim', (c) => (c.model.hiddenDim = 4)],
@@ -135,6 +163,39 @@ describe('parseRoundConfig', () => {
     ['unknown encoding', (c) => (c.acceptedEncodings = ['f64'])],
     ['participation not object', (c) => (c.participation = 1)],
   ];
+  const distributedRules: [string, (c: Draft) => void][] = [
+    ['float encodings', (c) => (c.acceptedEncodings = ['f32'])],
+    ['masked beside a float encoding', (c) => (c.acceptedEncodings = ['masked', 'f32'])],
+    ['padded dimension not a power of two', (c) => (c.privacy.paddedDimension = 65535)],
+    ['padded dimension below the parameter count', (c) => (c.privacy.paddedDimension = 32768)],
+    ['odd degree', (c) => (c.privacy.degree = 7)],
+    ['threshold above the degree', (c) => (c.privacy.threshold = 9)],
+    ['maxCohort below kMin', (c) => (c.privacy.maxCohort = 9)],
+  ];
+  it.each(distributedRules)('BAD_HEADER in distributed mode: %s', (_name, edit) => {
+    expectCode(() => parseRoundConfig(distributedVariant(edit)), 'BAD_HEADER');
+  });
+
+  it('BAD_HEADER for masked uploads outside distributed mode', () => {
+    expectCode(
+      () => parseRoundConfig(variant((c) => (c.acceptedEncodings = ['masked']))),
+      'BAD_HEADER',
+    );
+  });
+
+  it.each([
+    ['bits 7', (c: Draft) => (c.privacy.bits = 7)],
+    ['bits 21', (c: Draft) => (c.privacy.bits = 21)],
+    ['beta 1', (c: Draft) => (c.privacy.beta = 1)],
+    ['threshold 1', (c: Draft) => (c.privacy.threshold = 1)],
+    ['zero device sigma', (c: Draft) => (c.privacy.deviceSigma = 0)],
+    ['minRoundGap 0', (c: Draft) => (c.participation.minRoundGap = 0)],
+  ])('OUT_OF_RANGE in distributed mode: %s (and the schema agrees)', (_name, edit) => {
+    const c = distributedVariant(edit);
+    expectCode(() => parseRoundConfig(c), 'OUT_OF_RANGE');
+    expect(schemaValidate(c)).toBe(false);
+  });
+
   it.each(badHeader)('BAD_HEADER: %s (and the schema agrees)', (_name, edit) => {
     const c = variant(edit);
     expectCode(() => parseRoundConfig(c), 'BAD_HEADER');

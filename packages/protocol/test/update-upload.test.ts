@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   UPDATE_MAGIC,
+  decodeMaskedUpdate,
   decodeUpdate,
+  encodeMaskedUpdate,
   encodeUpdate,
   f16BitsToF32,
   f32ToF16Bits,
@@ -371,5 +373,44 @@ describe('update upload validation (one test per code)', () => {
       );
       expectEveryTruncationRejected(decodeUpdate, bytes, UPDATE_CODES);
     }
+  });
+});
+
+describe('masked upload (distributed mode)', () => {
+  const bits = 20;
+  const header = { roundId: 3, projectorVersion: 2, nonce: generateNonce() };
+
+  it('round-trips words below 2^bits exactly, for any length and content', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** bits - 1 }), { minLength: 1, maxLength: 300 }),
+        (values) => {
+          const words = Uint32Array.from(values);
+          const bytes = encodeMaskedUpdate({ ...header, words }, bits);
+          expect(bytes.byteLength).toBeLessThanOrEqual(maxUpdateBytes(words.length, 'masked'));
+          const decoded = decodeMaskedUpdate(bytes, { bits, expectedLength: words.length });
+          expect(decoded.words).toEqual(words);
+          expect(decoded.header).toEqual({ ...header, encoding: 'masked', length: words.length });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('OUT_OF_RANGE for a word at or above the modulus, on both sides', () => {
+    const words = Uint32Array.from([1, 2 ** bits]);
+    expectCode(() => encodeMaskedUpdate({ ...header, words }, bits), 'OUT_OF_RANGE');
+    const wide = encodeMaskedUpdate({ ...header, words }, 32);
+    expectCode(() => decodeMaskedUpdate(wide, { bits }), 'OUT_OF_RANGE');
+  });
+
+  it('the float decoder refuses masked words, and the masked decoder float vectors', () => {
+    const masked = encodeMaskedUpdate({ ...header, words: new Uint32Array(4) }, bits);
+    expectCode(() => decodeUpdate(masked), 'BAD_HEADER');
+    const float = encodeUpdate(
+      { roundId: 3, projectorVersion: 2, vector: new Float32Array(4) },
+      { encoding: 'f32' },
+    );
+    expectCode(() => decodeMaskedUpdate(float, { bits }), 'BAD_HEADER');
   });
 });

@@ -103,8 +103,8 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
     clipNorm: 1,
     privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
     kMin: 100,
-    denominator: 'cohort',
-    participation: { minEventsPerRound: 1, samplingProbability: 0.01 },
+    denominator: 100,
+    participation: { maxParticipationsPerDevice: 30, minRoundGap: 24, samplingProbability: 0.05 },
     acceptedEncodings: ['f16', 'int8', 'f32'],
   },
   optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0.9 },
@@ -179,7 +179,12 @@ function checkRound(round: RoundSettings): void {
   if (round.denominator !== 'cohort') integer('round.denominator', round.denominator, 1);
   checkPrivacy(round.privacy, round.adaptiveClipping !== undefined);
   if (round.adaptiveClipping) checkAdaptiveClipConfig(round.adaptiveClipping);
-  integer('round.participation.minEventsPerRound', round.participation.minEventsPerRound, 0);
+  integer(
+    'round.participation.maxParticipationsPerDevice',
+    round.participation.maxParticipationsPerDevice,
+    1,
+  );
+  integer('round.participation.minRoundGap', round.participation.minRoundGap, 1);
   probability('round.participation.samplingProbability', round.participation.samplingProbability, {
     inclusive: true,
   });

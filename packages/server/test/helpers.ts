@@ -24,7 +24,7 @@ export const SMALL_CONFIG: ConfigOverrides = {
     privacy: { mode: 'none' },
     kMin: 2,
     denominator: 'cohort',
-    participation: { minEventsPerRound: 1, samplingProbability: 0.01 },
+    participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: 0.01 },
     acceptedEncodings: ['f32', 'f16', 'int8'],
   },
   optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0 },

@@ -146,7 +146,7 @@ export interface ParticipationInput {
 export function decideParticipation(
   input: ParticipationInput,
 ): { ok: true; charge: RoundCharge } | Refusal {
-  const { config, floor, ledger, clicks, now } = input;
+  const { config, floor, ledger, now } = input;
   const mode = config.privacy.mode;
   if (!meetsPrivacyFloor(mode, floor.minimumMode)) {
     return refuse(
@@ -185,13 +185,6 @@ export function decideParticipation(
     return refuse(
       'budget-exhausted',
       `joining round ${config.roundId} would bring the lifetime spend to ε=${after.toFixed(4)}, above the budget ${floor.lifetimeEpsilon}`,
-    );
-  }
-  const needed = Math.max(1, config.participation.minEventsPerRound);
-  if (clicks < needed) {
-    return refuse(
-      'not-enough-events',
-      `${clicks} click(s) since the last update; round ${config.roundId} needs ${needed}`,
     );
   }
   return { ok: true, charge };

@@ -13,7 +13,7 @@
  * an upper bound for a device that joined fewer.
  */
 import { RdpAccountant } from '@privads/dp';
-import type { RoundConfig } from '@privads/protocol';
+import { AggregationError, type RoundConfig } from '@privads/protocol';
 
 import type { LedgerEntry } from '../store/store.js';
 
@@ -55,6 +55,12 @@ export function ledgerEntryFor(
       epsilon: null,
       cumulativeEpsilon: null,
     };
+  }
+  if (privacy.mode === 'distributed') {
+    throw new AggregationError(
+      'AGGREGATION_TOO_FEW',
+      'distributed rounds are accounted by the secure-aggregation close, not this ledger step',
+    );
   }
   const entry: LedgerEntry =
     privacy.mode === 'central'

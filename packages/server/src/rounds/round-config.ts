@@ -5,6 +5,7 @@
 import { analyticGaussianSigma } from '@privads/dp';
 import { parameterCount, type ProjectorSpec } from '@privads/model';
 import {
+  ROUND_CONFIG_FORMAT_VERSION,
   maxUpdateBytes,
   parseRoundConfig,
   type RoundConfig,
@@ -72,7 +73,7 @@ export function buildRoundConfig(
     t.maxUploadBytes ??
     Math.max(...t.acceptedEncodings.map((encoding) => maxUpdateBytes(count, encoding)));
   return parseRoundConfig({
-    formatVersion: 1,
+    formatVersion: ROUND_CONFIG_FORMAT_VERSION,
     roundId: round.roundId,
     projectorVersion: round.projectorVersion,
     model: { ...spec, parameterCount: count },

@@ -42,6 +42,10 @@ export interface AggregatorSettings {
   readonly privacy: RoundPrivacy;
   /** Poisson sampling probability announced to devices. */
   readonly samplingProbability: number;
+  /** Lifetime cap k of participations per device (the unit of privacy). */
+  readonly maxParticipationsPerDevice: number;
+  /** Fewest rounds between two participations of one device (b). */
+  readonly minRoundGap: number;
   /** Divisor of the sum: the expected cohort (fixed, as recommended with central DP). */
   readonly denominator: number;
   readonly kMin: number;

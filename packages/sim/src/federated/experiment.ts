@@ -211,6 +211,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       clipNorm,
       privacy,
       samplingProbability: sampleRate,
+      maxParticipationsPerDevice: rounds,
+      minRoundGap: 1,
       denominator: Math.max(1, Math.round(sampleRate * users * (1 - dropout))),
       kMin: 1,
       serverLearningRate: options.serverLearningRate ?? 1,

@@ -114,7 +114,6 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       const train = timelines[user]!.train;
       fleet.learnUntil(user, train, Math.ceil(((r + 1) * train.length) / rounds), projected);
       if (sampling.next() >= samplingProbability) continue;
-      if (fleet.pendingClicks(user, train) < config.participation.minEventsPerRound) continue;
       const t0 = performance.now();
       const upload = fleet.roundUpload(user, train, {
         config,

@@ -68,7 +68,11 @@ export async function createServerAggregator(
         privacy: privacySettings(settings),
         kMin: settings.kMin,
         denominator: settings.denominator,
-        participation: { minEventsPerRound: 1, samplingProbability: settings.samplingProbability },
+        participation: {
+          maxParticipationsPerDevice: settings.maxParticipationsPerDevice,
+          minRoundGap: settings.minRoundGap,
+          samplingProbability: settings.samplingProbability,
+        },
         acceptedEncodings: ['f16', 'f32'],
       },
       optimizer: {
