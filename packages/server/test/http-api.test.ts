@@ -119,9 +119,12 @@ describe('public endpoints', () => {
     expect((await call(server, '/v1/projector/abc')).status).toBe(404);
   });
 
-  it('GET /metrics is Prometheus text', async () => {
+  it('GET /metrics is Prometheus text for the operator only (live counts show who takes part)', async () => {
     await call(server, '/healthz');
-    const text = await (await call(server, '/metrics')).text();
+    const anonymous = await call(server, '/metrics');
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain('privads_uploads');
+    const text = await (await operator(server, '/metrics')).text();
     expect(text).toContain('# TYPE privads_uploads_accepted_total counter');
     expect(text).toContain('privads_http_requests_total{route="/healthz"');
   });

@@ -48,7 +48,7 @@ export type OperationId =
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/healthz', access: 'public', operationId: 'getHealth' },
   { method: 'GET', path: '/openapi.json', access: 'public', operationId: 'getOpenApi' },
-  { method: 'GET', path: '/metrics', access: 'public', operationId: 'getMetrics' },
+  { method: 'GET', path: '/metrics', access: 'operator', operationId: 'getMetrics' },
   { method: 'GET', path: '/v1/round', access: 'public', operationId: 'getRound' },
   { method: 'POST', path: '/v1/rounds/{id}/updates', access: 'public', operationId: 'postUpdate' },
   { method: 'GET', path: '/v1/catalog/latest', access: 'public', operationId: 'getLatestCatalog' },

@@ -8,6 +8,7 @@ import { parseAdsJsonl } from '../catalog/ads-jsonl.js';
 import { readCappedBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import { bytesResponse, jsonResponse } from '../http/responses.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { parseQualityPoints } from '../quality-log.js';
 import { ledgerEpsilon } from '../rounds/privacy-ledger.js';
 import { strongEtag } from '../store/etag.js';
@@ -141,6 +142,11 @@ export const OPERATOR_HANDLERS = {
     return jsonResponse(200, { projectors, catalogs });
   },
   getMetricsSummary: summary,
+  // Operator-only: exact live counts of uploads would tell anyone watching who takes part right now.
+  getMetrics: async (app) =>
+    new Response(app.metrics.render(), {
+      headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' },
+    }),
   closeRound: async (app) => {
     const result = await app.service.close('operator');
     if (result.outcome !== 'closed')

@@ -7,7 +7,6 @@ import { AggregationError, type RoundConfig } from '@privads/protocol';
 import { readCappedBody } from '../http/body.js';
 import { HttpError, toHttpError } from '../http/errors.js';
 import { asBody, bytesResponse, jsonResponse } from '../http/responses.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import type { VersionKind } from '../store/store.js';
 import type { AppContext, Handler, RequestContext } from './context.js';
 
@@ -134,10 +133,6 @@ export const PUBLIC_HANDLERS = {
       headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' },
     });
   },
-  getMetrics: async (app) =>
-    new Response(app.metrics.render(), {
-      headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' },
-    }),
   getRound: async (app, req) => {
     takeToken(app, req, 'reads');
     const open = await app.service.current();
