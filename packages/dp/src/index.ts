@@ -56,6 +56,10 @@ export type { RdpAccountantOptions, RdpAccountantState, RdpLedgerEntry } from '.
 export { findNoiseMultiplier } from './noise-search.js';
 export type { NoiseMultiplierQuery } from './noise-search.js';
 
+// Per-device accounting (no amplification)
+export { allowedParticipations, perDeviceEpsilon, worstCaseRho } from './device-accounting.js';
+export type { ParticipationLimits } from './device-accounting.js';
+
 // zCDP
 export {
   composeZcdp,

@@ -51,7 +51,7 @@ export type {
 } from './store/store.js';
 export { FRACTION_BITS, MAX_ABS_COORDINATE, RoundAccumulator } from './rounds/aggregator.js';
 export { finalizeRound, type FinalizeOptions } from './rounds/finalize-round.js';
-export { ledgerEntryFor, ledgerEpsilon } from './rounds/privacy-ledger.js';
+export { ledgerEntryFor, ledgerEpsilon, releaseCost } from './rounds/privacy-ledger.js';
 export {
   checkOptimizerConfig,
   decodeOptimizerState,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { RdpAccountant } from '@privads/dp';
+import { RdpAccountant, gaussianEpsilon, zcdpToEpsilon } from '@privads/dp';
 import { decodeProjectorFile, encodeProjectorFile, initialParameters } from '@privads/model';
-import { decodeAggregateRelease } from '@privads/protocol';
+import { decodeAggregateRelease, type RoundConfig } from '@privads/protocol';
 import {
   buildRoundConfig,
   finalizeRound,
@@ -172,35 +172,55 @@ describe('round close', () => {
 });
 
 describe('privacy ledger', () => {
-  it('accounts each central release and their composition with the RDP accountant of @privads/dp', async () => {
-    const config = resolveConfig({
-      ...SMALL_CONFIG,
-      round: {
-        ...SMALL_CONFIG.round,
-        privacy: { mode: 'central', noiseMultiplier: 1.1, delta: 1e-5 },
-      } as never,
-    });
-    const round = buildRoundConfig(config, {
-      roundId: 1,
-      projectorVersion: 1,
-      clipNorm: 1,
-      now: new Date(),
-    });
+  const centralRound = (participation: { maxParticipationsPerDevice: number; minRoundGap: number }) =>
+    buildRoundConfig(
+      resolveConfig({
+        ...SMALL_CONFIG,
+        round: {
+          ...SMALL_CONFIG.round,
+          privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
+          participation: { ...participation, samplingProbability: 0.01 },
+        } as never,
+      }),
+      { roundId: 1, projectorVersion: 1, clipNorm: 1, now: new Date() },
+    );
+
+  function releases(round: RoundConfig, count: number): LedgerEntry[] {
     const ledger: LedgerEntry[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < count; i++) {
+      const r = { ...round, roundId: i + 1 };
       ledger.push(
         ledgerEntryFor(
-          { ...round, roundId: i + 1 },
-          { cohortSize: 10, noiseMultiplier: 1.1, releasedAt: new Date().toISOString() },
+          r,
+          { cohortSize: 10, ...releaseCost(r), releasedAt: new Date().toISOString() },
           ledger,
         ),
       );
     }
-    const single = new RdpAccountant().step(1.1, 0.01).getEpsilon(1e-5).epsilon;
-    const three = new RdpAccountant().step(1.1, 0.01, 3).getEpsilon(1e-5).epsilon;
-    expect(ledger[0]?.epsilon).toBeCloseTo(single, 10);
-    expect(ledger[2]?.cumulativeEpsilon).toBeCloseTo(three, 10);
-    expect(three).toBeGreaterThan(single);
+    return ledger;
+  }
+
+  it('states ε per device without amplification, composed over the participations the rules allow', () => {
+    const ledger = releases(centralRound({ maxParticipationsPerDevice: 21, minRoundGap: 1 }), 30);
+    // One participation of the (discrete) Gaussian mechanism with z = 1 is ½-zCDP.
+    expect(ledger[0]?.epsilon).toBeCloseTo(zcdpToEpsilon(0.5, 1e-6), 10);
+    expect(ledger[0]?.epsilon).toBeGreaterThan(gaussianEpsilon(1, 1e-6)); // 4.8866: the continuous bound
+    // After 10 rounds a device can be in all 10; after 30, in at most k = 21.
+    expect(ledger[9]?.cumulativeEpsilon).toBeCloseTo(zcdpToEpsilon(5, 1e-6), 9);
+    expect(ledger[29]?.participationsAllowed).toBe(21);
+    expect(ledger[29]?.cumulativeEpsilon).toBeCloseTo(zcdpToEpsilon(10.5, 1e-6), 9);
+    // The amplified figure is kept, labelled, and far smaller: it needs participation hidden.
+    const amplified = new RdpAccountant().step(1, 0.01, 30).getEpsilon(1e-6).epsilon;
+    expect(ledger[29]?.epsilonIfParticipationHidden).toBeCloseTo(amplified, 10);
+    expect(amplified).toBeLessThan((ledger[29]?.cumulativeEpsilon ?? 0) / 10);
+  });
+
+  it('counts at most one participation in any minRoundGap rounds', () => {
+    const ledger = releases(centralRound({ maxParticipationsPerDevice: 30, minRoundGap: 24 }), 49);
+    expect(ledger.map((e) => e.participationsAllowed).filter((n, i, a) => a.indexOf(n) === i)).toEqual([
+      1, 2, 3,
+    ]);
+    expect(ledger[48]?.cumulativeEpsilon).toBeCloseTo(zcdpToEpsilon(1.5, 1e-6), 9);
   });
 
   it('serves ε of every release over the operator API', async () => {
@@ -225,7 +245,8 @@ describe('privacy ledger', () => {
         cumulativeEpsilon: number;
       };
       expect(ledger.entries.map((e) => e.roundId)).toEqual([1, 2]);
-      const expected = new RdpAccountant().step(1.5, 0.01, 2).getEpsilon(1e-6).epsilon;
+      // Two releases a device may both have joined (SMALL_CONFIG's minRoundGap is 1): 2ρ, ρ = 1/(2·1.5²).
+      const expected = zcdpToEpsilon(2 / (2 * 1.5 ** 2), 1e-6);
       expect(ledger.cumulativeEpsilon).toBeCloseTo(expected, 10);
       expect(ledger.entries[1]?.cumulativeEpsilon).toBeCloseTo(expected, 10);
     } finally {

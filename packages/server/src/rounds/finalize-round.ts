@@ -24,7 +24,7 @@ import type {
   VersionBytes,
 } from '../store/store.js';
 import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
-import { ledgerEntryFor } from './privacy-ledger.js';
+import { ledgerEntryFor, releaseCost } from './privacy-ledger.js';
 import { buildRoundConfig } from './round-config.js';
 import {
   decodeOptimizerState,
@@ -133,7 +133,7 @@ export async function finalizeRound(
 
   const ledgerEntry = ledgerEntryFor(
     round,
-    { cohortSize: n, noiseMultiplier: accountedZ, releasedAt: closedAt },
+    { cohortSize: n, ...releaseCost(round), releasedAt: closedAt },
     context.ledger,
   );
   const projectorFile = decodeProjectorFile(context.projector.bytes);

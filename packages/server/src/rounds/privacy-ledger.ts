@@ -1,41 +1,89 @@
 /**
- * The privacy ledger: ε(δ) of each release and of all releases so far, via the RDP accountant of
- * `@privads/dp`.
+ * The privacy ledger: what each release costs one device, and what all releases so far cost one
+ * device, without amplification by subsampling (the server, the publisher page and the network
+ * all see who uploads). Costs are zCDP ρ per participation, composed over the most expensive
+ * releases one device may have joined under the round's participation rules (at most one round in
+ * any `minRoundGap`, at most `maxParticipationsPerDevice` in a lifetime), and converted to ε(δ)
+ * with the tight conversion of `@privads/dp`.
  *
- * - `central`: each release is a Poisson-subsampled Gaussian mechanism with noise multiplier z and
- *   sampling rate q = the participation probability.
- * - `local`: each upload is the Gaussian mechanism with σ calibrated for sensitivity 2C, i.e.
- *   multiplier σ/(2C), without amplification (the server sees every upload). The release's ε is the
- *   configured per-upload ε (exact analytic calibration); the cumulative figure composes RDP.
+ * - `central`: the server adds exact discrete Gaussian noise of std z·C to a sum whose
+ *   L2 sensitivity is C: ρ = 1/(2z²).
+ * - `local`: each upload carries its own noise; two uploads of one device differ by up to 2C:
+ *   ρ = (2C)²/(2σ²).
+ * - `distributed`: the round's release ρ (distributed discrete Gaussian), computed by the caller.
  * - `none`: no guarantee (null).
  *
- * Cumulative ε composes every release in the ledger, as if one device took part in all of them:
- * an upper bound for a device that joined fewer.
+ * An amplified figure (`epsilonIfParticipationHidden`, RDP of the subsampled Gaussian) is kept
+ * beside it for central rounds, labelled with the assumption it needs.
  */
-import { RdpAccountant } from '@privads/dp';
-import { AggregationError, type RoundConfig } from '@privads/protocol';
+import {
+  RdpAccountant,
+  allowedParticipations,
+  gaussianZcdp,
+  perDeviceEpsilon,
+  zcdpToEpsilon,
+} from '@privads/dp';
+import type { RoundConfig } from '@privads/protocol';
 
 import type { LedgerEntry } from '../store/store.js';
 
-/** The accountant's view of one release. */
-function accountantStep(
-  entry: Pick<LedgerEntry, 'mode' | 'noiseMultiplier' | 'sampleRate'>,
-  accountant: RdpAccountant,
-): void {
-  if (entry.mode !== 'none' && entry.noiseMultiplier > 0)
-    accountant.step(entry.noiseMultiplier, entry.sampleRate);
+/** ρ of an entry, for ledgers written before entries carried it. */
+function rhoOf(entry: LedgerEntry): number | null {
+  if (entry.mode === 'none') return null;
+  return entry.rho ?? gaussianZcdp(entry.noiseMultiplier);
+}
+
+/** The figure that holds only if nobody could see who took part (central rounds only). */
+function amplifiedEpsilon(entries: readonly LedgerEntry[], delta: number): number | null {
+  const accountant = new RdpAccountant();
+  for (const e of entries) {
+    if (e.mode !== 'central' || !(e.noiseMultiplier > 0)) return null;
+    accountant.step(e.noiseMultiplier, e.sampleRate);
+  }
+  return accountant.history.length === 0 ? null : accountant.getEpsilon(delta).epsilon;
+}
+
+/**
+ * The accounted noise multiplier and ρ of one participation in a round's release.
+ * @param round - the released round's config
+ * @param distributedRho - ρ of the release in distributed mode (from its encoding and cohort)
+ * @returns z and ρ (null ρ without a guarantee)
+ */
+export function releaseCost(
+  round: RoundConfig,
+  distributedRho?: number,
+): { noiseMultiplier: number; rho: number | null } {
+  const privacy = round.privacy;
+  switch (privacy.mode) {
+    case 'central':
+      return {
+        noiseMultiplier: privacy.noiseMultiplier,
+        rho: gaussianZcdp(privacy.noiseMultiplier),
+      };
+    case 'local': {
+      const z = privacy.sigma / (2 * round.clipNorm);
+      return { noiseMultiplier: z, rho: gaussianZcdp(z) };
+    }
+    case 'distributed':
+      if (distributedRho === undefined) {
+        throw new RangeError(`round ${round.roundId} is distributed: its release ρ is required`);
+      }
+      return { noiseMultiplier: privacy.noiseMultiplier, rho: distributedRho };
+    default:
+      return { noiseMultiplier: 0, rho: null };
+  }
 }
 
 /**
  * The ledger entry of a release.
  * @param round - the released round's config
- * @param release - cohort size, accounted noise multiplier, time
+ * @param release - cohort size, accounted noise multiplier and ρ (see {@link releaseCost}), time
  * @param previous - the ledger before this release
- * @returns the entry with ε of this release and cumulative
+ * @returns the entry with ε of one participation and per device over every release so far
  */
 export function ledgerEntryFor(
   round: RoundConfig,
-  release: { cohortSize: number; noiseMultiplier: number; releasedAt: string },
+  release: { cohortSize: number; noiseMultiplier: number; rho: number | null; releasedAt: string },
   previous: readonly LedgerEntry[],
 ): LedgerEntry {
   const privacy = round.privacy;
@@ -44,65 +92,52 @@ export function ledgerEntryFor(
     releasedAt: release.releasedAt,
     cohortSize: release.cohortSize,
     clipNorm: round.clipNorm,
+    sampleRate: round.participation.samplingProbability,
   };
-  if (privacy.mode === 'none') {
+  if (privacy.mode === 'none' || release.rho === null) {
     return {
       ...base,
-      mode: 'none',
+      mode: privacy.mode,
       noiseMultiplier: 0,
-      sampleRate: 1,
+      rho: null,
       delta: null,
       epsilon: null,
       cumulativeEpsilon: null,
+      participationsAllowed: 0,
+      epsilonIfParticipationHidden: null,
     };
   }
-  if (privacy.mode === 'distributed') {
-    throw new AggregationError(
-      'AGGREGATION_TOO_FEW',
-      'distributed rounds are accounted by the secure-aggregation close, not this ledger step',
-    );
-  }
-  const entry: LedgerEntry =
-    privacy.mode === 'central'
-      ? {
-          ...base,
-          mode: 'central',
-          noiseMultiplier: release.noiseMultiplier,
-          sampleRate: round.participation.samplingProbability,
-          delta: privacy.delta,
-          epsilon: null,
-          cumulativeEpsilon: null,
-        }
-      : {
-          ...base,
-          mode: 'local',
-          noiseMultiplier: privacy.sigma / (2 * round.clipNorm),
-          sampleRate: 1,
-          delta: privacy.delta,
-          epsilon: privacy.epsilon,
-          cumulativeEpsilon: null,
-        };
-  const delta = privacy.delta;
-  if (entry.epsilon === null) {
-    const single = new RdpAccountant();
-    accountantStep(entry, single);
-    entry.epsilon = single.getEpsilon(delta).epsilon;
-  }
-  const all = new RdpAccountant();
-  for (const e of previous) accountantStep(e, all);
-  accountantStep(entry, all);
-  entry.cumulativeEpsilon = Math.max(all.getEpsilon(delta).epsilon, entry.epsilon);
+  const { delta } = privacy;
+  const entry: LedgerEntry = {
+    ...base,
+    mode: privacy.mode,
+    noiseMultiplier: release.noiseMultiplier,
+    rho: release.rho,
+    delta,
+    epsilon: zcdpToEpsilon(release.rho, delta),
+    cumulativeEpsilon: null,
+    participationsAllowed: Math.min(
+      allowedParticipations(round.participation, round.roundId),
+      previous.length + 1,
+    ),
+  };
+  const all = [...previous, entry];
+  entry.cumulativeEpsilon = ledgerEpsilon(all, delta);
+  entry.epsilonIfParticipationHidden = amplifiedEpsilon(all, delta);
   return entry;
 }
 
 /**
- * ε of the whole ledger at δ.
- * @param ledger - entries
+ * One device's ε over the whole ledger at δ, without amplification: the releases it may have
+ * joined under the newest entry's participation bound, most expensive first.
+ * @param ledger - entries, oldest first
  * @param delta - δ ∈ (0, 1)
  * @returns ε, or null when nothing with a guarantee was released
  */
 export function ledgerEpsilon(ledger: readonly LedgerEntry[], delta: number): number | null {
-  const all = new RdpAccountant();
-  for (const e of ledger) accountantStep(e, all);
-  return all.history.length === 0 ? null : all.getEpsilon(delta).epsilon;
+  const rhos = ledger.map(rhoOf).filter((rho): rho is number => rho !== null);
+  if (rhos.length === 0) return null;
+  const last = ledger[ledger.length - 1];
+  const allowed = Math.min(last?.participationsAllowed ?? rhos.length, rhos.length) || rhos.length;
+  return perDeviceEpsilon(rhos, allowed, delta);
 }

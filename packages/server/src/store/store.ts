@@ -11,7 +11,7 @@
  *   versions, the release, the ledger entry and the next round are committed together or not at all;
  * - versions are immutable and numbered 1, 2, 3, … per kind.
  */
-import type { RoundConfig } from '@privads/protocol';
+import type { PrivacyMode, RoundConfig } from '@privads/protocol';
 
 import type { RoundAccumulator } from '../rounds/aggregator.js';
 
@@ -99,21 +99,40 @@ export interface LedgerEntry {
   /** Release time (ISO 8601). */
   releasedAt: string;
   /** Privacy mode. */
-  mode: 'central' | 'local' | 'none';
+  mode: PrivacyMode;
   /** Updates in the release. */
   cohortSize: number;
   /** Clip norm C. */
   clipNorm: number;
-  /** Accounted noise multiplier z (central: server noise; local: σ / (2C) of each upload; none: 0). */
+  /**
+   * Accounted noise multiplier z (central: server noise; local: σ / (2C) of each upload;
+   * distributed: of the sum of k_min devices' noise shares; none: 0).
+   */
   noiseMultiplier: number;
-  /** Sampling rate q used by the accountant (the participation probability; 1 in local mode). */
+  /**
+   * zCDP cost ρ of one device's participation in this release (null for none). Absent in ledgers
+   * written before per-device accounting: then ρ = 1/(2z²).
+   */
+  rho?: number | null;
+  /** The participation probability the round announced (used only by the labelled amplified figure). */
   sampleRate: number;
   /** δ (null for none). */
   delta: number | null;
-  /** ε of this release (null for none). */
+  /** ε of one device's participation in this release, no amplification (null for none). */
   epsilon: number | null;
-  /** ε of all releases up to and including this one (null for none). */
+  /**
+   * ε of one device over every release so far, no amplification: the `participationsAllowed`
+   * most expensive releases composed (null for none).
+   */
   cumulativeEpsilon: number | null;
+  /** Most releases so far one device can have joined: min(k, ⌈rounds/b⌉, releases). */
+  participationsAllowed?: number;
+  /**
+   * ε over every release *assuming participation is hidden from the observer* (amplification by
+   * subsampling at `sampleRate`, RDP accountant). The server, the publisher page and the network
+   * can all see who uploads, so this never holds against them; null where it does not apply.
+   */
+  epsilonIfParticipationHidden?: number | null;
 }
 
 /** What one accepted upload adds to the round's sum. */
