@@ -29,6 +29,7 @@ export {
   addDiscreteGaussianNoise,
   addDiscreteGaussianNoiseBigInt,
   sampleDiscreteGaussian,
+  sampleDiscreteGaussianInto,
 } from './discrete-gaussian.js';
 export { floorSqrt, toRational } from './rational.js';
 export type { Rational, RationalLike } from './rational.js';
