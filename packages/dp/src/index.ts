@@ -22,6 +22,15 @@ export {
 export type { RandomSource } from './random-source.js';
 export { createSeededRandomSource, createXoshiro128Source } from './seeded-random-source.js';
 
+// Random rotation (distributed mode)
+export {
+  inverseRandomizedHadamard,
+  isPowerOfTwo,
+  randomizedHadamard,
+  rotationSigns,
+  walshHadamardInPlace,
+} from './hadamard.js';
+
 // Noise
 export { addGaussianNoise, sampleGaussian } from './gaussian.js';
 export type { NoiseOptions } from './gaussian.js';
