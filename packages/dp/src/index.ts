@@ -31,6 +31,22 @@ export {
   walshHadamardInPlace,
 } from './hadamard.js';
 
+// Secure-sum encoding (distributed mode)
+export {
+  DEFAULT_BETA,
+  nextPowerOfTwo,
+  planSecureSumEncoding,
+  roundedNormBound,
+  validateSecureSumEncoding,
+} from './secure-sum-encoding.js';
+export type { SecureSumEncoding, SecureSumPlanOptions } from './secure-sum-encoding.js';
+export {
+  deviceNoiseVariance,
+  dequantizeSecureSum,
+  quantizeForSecureSum,
+} from './secure-sum-quantize.js';
+export type { SecureSumInput } from './secure-sum-quantize.js';
+
 // Noise
 export { addGaussianNoise, sampleGaussian } from './gaussian.js';
 export type { NoiseOptions } from './gaussian.js';
