@@ -82,6 +82,20 @@ export type { RdpAccountantOptions, RdpAccountantState, RdpLedgerEntry } from '.
 export { findNoiseMultiplier } from './noise-search.js';
 export type { NoiseMultiplierQuery } from './noise-search.js';
 
+// Distributed discrete Gaussian accounting
+export {
+  distributedGaussianEpsilon,
+  distributedGaussianRho,
+  distributedGaussianTau,
+} from './distributed-gaussian.js';
+export type {
+  DistributedGaussianEpsilonQuery,
+  DistributedGaussianQuery,
+} from './distributed-gaussian.js';
+
+// Composition of Gaussian releases (GDP)
+export { composedNoiseMultiplier, gaussianEpsilon } from './gaussian-composition.js';
+
 // zCDP
 export {
   composeZcdp,
