@@ -6,7 +6,11 @@
  * output distribution is exactly N_Z(0, σ²): no floating point is involved anywhere.
  *
  * The running time is random (and depends on the output), so this is not a constant-time sampler.
+ * When σ² = n/d is small enough for plain `number` integers (see `discrete-gaussian-fast.ts`; e.g.
+ * every integer σ² up to ~2·10¹⁰) the same algorithm runs without bigints; the bigint code below
+ * serves the rest and the rare far-tail proposals of the fast path.
  */
+import { createFastDiscreteGaussian } from './discrete-gaussian-fast.js';
 import type { NoiseOptions } from './gaussian.js';
 import { defaultRandomSource, uniformBelow } from './random-source.js';
 import type { RandomSource } from './random-source.js';
@@ -71,20 +75,57 @@ function discreteLaplace(t: bigint, source: RandomSource): bigint {
  */
 function discreteGaussianExact(n: bigint, d: bigint, source: RandomSource): bigint {
   const t = floorSqrt(n / d) + 1n;
-  const acceptDenominator = 2n * n * d * t * t;
+  const accept = acceptance(n, d, source);
   for (;;) {
     const y = discreteLaplace(t, source);
-    const offset = (y < 0n ? -y : y) * d * t - n;
-    if (bernoulliExp(offset * offset, acceptDenominator, source)) return y;
+    if (accept(y < 0n ? -y : y)) return y;
   }
 }
 
-/** A sampler bound to one σ² and one source, so the conversion to a rational happens once. */
+/** The acceptance test of Algorithm 3 for a proposal of magnitude |y|, in bigints. */
+function acceptance(n: bigint, d: bigint, source: RandomSource): (absY: bigint) => boolean {
+  const t = floorSqrt(n / d) + 1n;
+  const acceptDenominator = 2n * n * d * t * t;
+  return (absY) => {
+    const offset = absY * d * t - n;
+    return bernoulliExp(offset * offset, acceptDenominator, source);
+  };
+}
+
+/**
+ * A sampler bound to one σ² and one source, so the conversion to a rational and the choice between
+ * the `number` and the bigint path happen once.
+ */
 function discreteGaussianSampler(sigma2: RationalLike, options: NoiseOptions): () => bigint {
   const { numerator, denominator } = toRational(sigma2);
   const source = options.source ?? defaultRandomSource();
   if (numerator === 0n) return () => 0n;
+  const fast = createFastDiscreteGaussian(
+    numerator,
+    denominator,
+    acceptance(numerator, denominator, source),
+    source,
+  );
+  if (fast !== undefined) return () => BigInt(fast());
   return () => discreteGaussianExact(numerator, denominator, source);
+}
+
+/**
+ * The same as {@link discreteGaussianSampler} returning `number`s. On the bigint path a sample
+ * beyond 2⁵³ (only possible for σ near 2⁵³) would be rounded, so callers check the range.
+ */
+function numberSampler(sigma2: RationalLike, options: NoiseOptions): () => number {
+  const { numerator, denominator } = toRational(sigma2);
+  const source = options.source ?? defaultRandomSource();
+  if (numerator === 0n) return () => 0;
+  const fast = createFastDiscreteGaussian(
+    numerator,
+    denominator,
+    acceptance(numerator, denominator, source),
+    source,
+  );
+  if (fast !== undefined) return fast;
+  return () => Number(discreteGaussianExact(numerator, denominator, source));
 }
 
 /**
@@ -99,8 +140,51 @@ export function sampleDiscreteGaussian(sigma2: RationalLike, options: NoiseOptio
   return discreteGaussianSampler(sigma2, options)();
 }
 
-const INT32_MIN = -(2n ** 31n);
-const INT32_MAX = 2n ** 31n - 1n;
+/**
+ * One draw by the bigint implementation only, whatever σ² is: the reference the fast path is
+ * benchmarked and cross-checked against. Not part of the package's public index.
+ * @param sigma2 - the variance parameter σ² ≥ 0, exactly (see {@link sampleDiscreteGaussian})
+ * @param options - `source`: randomness (default: the CSPRNG)
+ * @returns an integer sample
+ * @throws TypeError / RangeError when σ² is negative, non-finite or malformed
+ */
+export function sampleDiscreteGaussianBigIntPath(
+  sigma2: RationalLike,
+  options: NoiseOptions = {},
+): bigint {
+  const { numerator, denominator } = toRational(sigma2);
+  if (numerator === 0n) return 0n;
+  return discreteGaussianExact(numerator, denominator, options.source ?? defaultRandomSource());
+}
+
+/**
+ * Fills `out` with independent draws from N_Z(0, σ²): the bulk form for whole vectors, with no
+ * bigint per sample on the fast path (every σ² = n/d with 2·n·d·(⌊√(n/d)⌋ + 1) < 2⁵³, e.g. any
+ * integer σ² up to ~2·10¹⁰, or any double σ² with a small power-of-two denominator).
+ * @param out - the array to overwrite; an `Int32Array` or a `Float64Array` of integers
+ * @param sigma2 - the variance parameter σ², exactly (see {@link sampleDiscreteGaussian})
+ * @param options - `source`: randomness (default: the CSPRNG)
+ * @returns `out`
+ * @throws RangeError when a draw does not fit `out` exactly (beyond ±2³¹ for an `Int32Array`, beyond
+ *   ±2⁵³ for a `Float64Array`; nothing after that index is written), or σ² is invalid
+ * @throws TypeError when σ² is malformed
+ */
+export function sampleDiscreteGaussianInto<T extends Int32Array | Float64Array>(
+  out: T,
+  sigma2: RationalLike,
+  options: NoiseOptions = {},
+): T {
+  const sample = numberSampler(sigma2, options);
+  const limit = out instanceof Int32Array ? 2 ** 31 : 2 ** 53;
+  for (let i = 0; i < out.length; i++) {
+    const v = sample();
+    if (!(v < limit && v >= -limit)) {
+      throw new RangeError(`discrete Gaussian draw ${v} at index ${i} does not fit the output`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
 
 /**
  * Adds independent N_Z(0, σ²) noise to every coordinate of an int32 vector. The input is not
@@ -117,14 +201,15 @@ export function addDiscreteGaussianNoise(
   sigma2: RationalLike,
   options: NoiseOptions = {},
 ): Int32Array {
-  const noised = addDiscreteGaussianNoiseBigInt(Array.from(values, BigInt), sigma2, options);
+  const sample = numberSampler(sigma2, options);
   const out = new Int32Array(values.length);
-  noised.forEach((v, i) => {
-    if (v < INT32_MIN || v > INT32_MAX) {
+  for (let i = 0; i < values.length; i++) {
+    const v = (values[i] as number) + sample();
+    if (!(v >= -(2 ** 31) && v < 2 ** 31)) {
       throw new RangeError(`noised coordinate ${i} is ${v}, outside the int32 range`);
     }
-    out[i] = Number(v);
-  });
+    out[i] = v;
+  }
   return out;
 }
 

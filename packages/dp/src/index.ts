@@ -22,6 +22,31 @@ export {
 export type { RandomSource } from './random-source.js';
 export { createSeededRandomSource, createXoshiro128Source } from './seeded-random-source.js';
 
+// Random rotation (distributed mode)
+export {
+  inverseRandomizedHadamard,
+  isPowerOfTwo,
+  randomizedHadamard,
+  rotationSigns,
+  walshHadamardInPlace,
+} from './hadamard.js';
+
+// Secure-sum encoding (distributed mode)
+export {
+  DEFAULT_BETA,
+  nextPowerOfTwo,
+  planSecureSumEncoding,
+  roundedNormBound,
+  validateSecureSumEncoding,
+} from './secure-sum-encoding.js';
+export type { SecureSumEncoding, SecureSumPlanOptions } from './secure-sum-encoding.js';
+export {
+  deviceNoiseVariance,
+  dequantizeSecureSum,
+  quantizeForSecureSum,
+} from './secure-sum-quantize.js';
+export type { SecureSumInput } from './secure-sum-quantize.js';
+
 // Noise
 export { addGaussianNoise, sampleGaussian } from './gaussian.js';
 export type { NoiseOptions } from './gaussian.js';
@@ -29,6 +54,7 @@ export {
   addDiscreteGaussianNoise,
   addDiscreteGaussianNoiseBigInt,
   sampleDiscreteGaussian,
+  sampleDiscreteGaussianInto,
 } from './discrete-gaussian.js';
 export { floorSqrt, toRational } from './rational.js';
 export type { Rational, RationalLike } from './rational.js';
@@ -59,6 +85,20 @@ export type { NoiseMultiplierQuery } from './noise-search.js';
 // Per-device accounting (no amplification)
 export { allowedParticipations, perDeviceEpsilon, worstCaseRho } from './device-accounting.js';
 export type { ParticipationLimits } from './device-accounting.js';
+
+// Distributed discrete Gaussian accounting
+export {
+  distributedGaussianEpsilon,
+  distributedGaussianRho,
+  distributedGaussianTau,
+} from './distributed-gaussian.js';
+export type {
+  DistributedGaussianEpsilonQuery,
+  DistributedGaussianQuery,
+} from './distributed-gaussian.js';
+
+// Composition of Gaussian releases (GDP)
+export { composedNoiseMultiplier, gaussianEpsilon } from './gaussian-composition.js';
 
 // zCDP
 export {

@@ -6,9 +6,11 @@
 import { PrivacyParameterError } from '@privads/protocol';
 
 import { analyticGaussianSigma, classicGaussianSigma } from './calibrate.js';
+import { distributedGaussianEpsilon, distributedGaussianRho } from './distributed-gaussian.js';
 import { findNoiseMultiplier } from './noise-search.js';
 import { RdpAccountant } from './rdp-accountant.js';
 import type { RdpConversion } from './rdp-conversion.js';
+import { planSecureSumEncoding, roundedNormBound } from './secure-sum-encoding.js';
 import { zcdpToEpsilon, zcdpToEpsilonStandard } from './zcdp.js';
 
 /** Where the CLI writes; each call receives one line without its newline. */
@@ -35,6 +37,11 @@ Commands (each prints one JSON object on stdout):
   noise-multiplier  --epsilon E --delta D --sample-rate Q --steps T [--conversion improved|classic]
                     [--tolerance R]   smallest z with ε(z) ≤ E, up to relative tolerance R (1e-4)
                     → {"noiseMultiplier": …}
+  distributed       --clip C --dimension d --bits B --noise-multiplier Z --min-devices K
+                    --max-devices M --participations P --delta D [--beta β] [--tail-std-devs k]
+                    the secure-sum plan (distributed discrete Gaussian, Kairouz et al. 2021) and
+                    ε of P releases, each summing K to M devices (zCDP, tight conversion)
+                    → {"paddedDimension", "granularity", "deviceSigma", "roundedNormBound", "rho", "epsilon"}
 
 Exit codes: 0 success, 2 bad or missing arguments, 1 internal error.`;
 
@@ -69,7 +76,22 @@ const COMMANDS = {
     conversion: opt('conversion'),
     tolerance: opt('number'),
   },
+  distributed: {
+    clip: req('number'),
+    dimension: req('integer'),
+    bits: req('integer'),
+    'noise-multiplier': req('number'),
+    'min-devices': req('integer'),
+    'max-devices': req('integer'),
+    participations: req('integer'),
+    delta: req('number'),
+    beta: opt('number'),
+    'tail-std-devs': opt('number'),
+  },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
+
+/** The plan does not depend on the rotation seed; accounting uses this placeholder. */
+const ACCOUNTING_SEED = new Uint8Array(16).fill(1);
 
 /** A command name of `privads-dp`. */
 export type CliCommandName = keyof typeof COMMANDS;
@@ -173,6 +195,36 @@ function execute(command: CliCommandName, o: Readonly<Record<string, OptionValue
           ...(o.tolerance === undefined ? {} : { tolerance: o.tolerance as number }),
         }),
       };
+    case 'distributed': {
+      const encoding = planSecureSumEncoding({
+        clipNorm: num(o, 'clip'),
+        dimension: num(o, 'dimension'),
+        bits: num(o, 'bits'),
+        noiseMultiplier: num(o, 'noise-multiplier'),
+        minDevices: num(o, 'min-devices'),
+        maxDevices: num(o, 'max-devices'),
+        rotationSeed: ACCOUNTING_SEED,
+        ...(o.beta === undefined ? {} : { beta: o.beta as number }),
+        ...(o['tail-std-devs'] === undefined ? {} : { tailStdDevs: o['tail-std-devs'] as number }),
+      });
+      const query = {
+        encoding,
+        devices: num(o, 'min-devices'),
+        maxDevices: num(o, 'max-devices'),
+      };
+      return {
+        paddedDimension: encoding.paddedDimension,
+        granularity: encoding.granularity,
+        deviceSigma: encoding.deviceSigma,
+        roundedNormBound: roundedNormBound(encoding),
+        rho: distributedGaussianRho(query),
+        epsilon: distributedGaussianEpsilon({
+          ...query,
+          participations: num(o, 'participations'),
+          delta: num(o, 'delta'),
+        }),
+      };
+    }
   }
 }
 

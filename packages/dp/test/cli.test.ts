@@ -101,6 +101,59 @@ describe('privads-dp (in-process)', () => {
     expect(Math.abs((out.noiseMultiplier as number) - 1.5)).toBeLessThan(1.5e-3);
   });
 
+  it('distributed: the contract example (C = 1, d = 49 280, b = 20, z = 1, 100–300 devices, 21 participations)', () => {
+    const out = json(
+      'distributed',
+      '--clip',
+      '1',
+      '--dimension',
+      '49280',
+      '--bits',
+      '20',
+      '--noise-multiplier',
+      '1',
+      '--min-devices',
+      '100',
+      '--max-devices',
+      '300',
+      '--participations',
+      '21',
+      '--delta',
+      '1e-6',
+    );
+    expect(Object.keys(out).sort()).toEqual([
+      'deviceSigma',
+      'epsilon',
+      'granularity',
+      'paddedDimension',
+      'rho',
+      'roundedNormBound',
+    ]);
+    // Python reference values (see distributed-gaussian.test.ts).
+    expect(out.paddedDimension).toBe(65_536);
+    expect(out.granularity).toBeCloseTo(1.983686546809255e-5, 18);
+    expect(out.deviceSigma).toBeCloseTo(5041.119029659663, 8);
+    expect(out.roundedNormBound).toBeCloseTo(50411.85406538799, 7);
+    expect(out.rho).toBeCloseTo(0.5000131671789023, 10);
+    expect(out.epsilon).toBeCloseTo(33.28667627816516, 6);
+  });
+
+  it('distributed: a bad plan is a usage error quoting the value', () => {
+    const { code, stderr } = run(
+      'distributed',
+      '--clip=1',
+      '--dimension=10',
+      '--bits=32',
+      '--noise-multiplier=1',
+      '--min-devices=2',
+      '--max-devices=3',
+      '--participations=1',
+      '--delta=1e-6',
+    );
+    expect(code).toBe(2);
+    expect(stderr[0]).toMatch(/bits must be an integer in \[8, 20\], got 32/);
+  });
+
   it('--help prints the usage on stdout and exits 0', () => {
     const { code, stdout, stderr } = run('epsilon', '--help');
     expect(code).toBe(0);

@@ -8,6 +8,7 @@ import {
   finalizeRound,
   ledgerEntryFor,
   nextClipNorm,
+  releaseCost,
   resolveConfig,
   RoundAccumulator,
   serverOptimizerStep,
@@ -172,7 +173,10 @@ describe('round close', () => {
 });
 
 describe('privacy ledger', () => {
-  const centralRound = (participation: { maxParticipationsPerDevice: number; minRoundGap: number }) =>
+  const centralRound = (participation: {
+    maxParticipationsPerDevice: number;
+    minRoundGap: number;
+  }) =>
     buildRoundConfig(
       resolveConfig({
         ...SMALL_CONFIG,
@@ -217,9 +221,9 @@ describe('privacy ledger', () => {
 
   it('counts at most one participation in any minRoundGap rounds', () => {
     const ledger = releases(centralRound({ maxParticipationsPerDevice: 30, minRoundGap: 24 }), 49);
-    expect(ledger.map((e) => e.participationsAllowed).filter((n, i, a) => a.indexOf(n) === i)).toEqual([
-      1, 2, 3,
-    ]);
+    expect(
+      ledger.map((e) => e.participationsAllowed).filter((n, i, a) => a.indexOf(n) === i),
+    ).toEqual([1, 2, 3]);
     expect(ledger[48]?.cumulativeEpsilon).toBeCloseTo(zcdpToEpsilon(1.5, 1e-6), 9);
   });
 
