@@ -4,15 +4,16 @@
  *
  * - `central`: each release is a Poisson-subsampled Gaussian mechanism with noise multiplier z and
  *   sampling rate q = the participation probability.
- * - `local`: each upload is the Gaussian mechanism with σ calibrated for sensitivity 2C, i.e.
- *   multiplier σ/(2C), without amplification (the server sees every upload). The release's ε is the
+ * - `local`: each upload is the (discrete) Gaussian mechanism with σ calibrated for the sensitivity
+ *   Δ = 2(C + g√d) of `localSensitivity` (clip, then rounding to the grid g), i.e. multiplier σ/Δ,
+ *   without amplification (the server sees every upload). The release's ε is the
  *   configured per-upload ε (exact analytic calibration); the cumulative figure composes RDP.
  * - `none`: no guarantee (null).
  *
  * Cumulative ε composes every release in the ledger, as if one device took part in all of them:
  * an upper bound for a device that joined fewer.
  */
-import { RdpAccountant } from '@privads/dp';
+import { RdpAccountant, localSensitivity } from '@privads/dp';
 import type { RoundConfig } from '@privads/protocol';
 
 import type { LedgerEntry } from '../store/store.js';
@@ -70,7 +71,9 @@ export function ledgerEntryFor(
       : {
           ...base,
           mode: 'local',
-          noiseMultiplier: privacy.sigma / (2 * round.clipNorm),
+          noiseMultiplier:
+            privacy.sigma /
+            localSensitivity(round.clipNorm, privacy.sigma, round.model.parameterCount),
           sampleRate: 1,
           delta: privacy.delta,
           epsilon: privacy.epsilon,
