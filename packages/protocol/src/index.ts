@@ -153,4 +153,5 @@ export type {
   AggregateRelease,
   AggregateReleaseMetadata,
   ParameterLayoutEntry,
+  ReleaseNoise,
 } from './aggregate-release.js';
