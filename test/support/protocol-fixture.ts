@@ -132,7 +132,8 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
 
 /** Privacy parameters of the rounds tests open. */
 export const TEST_PRIVACY: Readonly<Record<'local' | 'central' | 'none', RoundPrivacy>> = {
-  // σ = 16 with C = 1 (sensitivity 2C) gives ε ≈ 0.63 at δ = 1e-6 (analytic Gaussian mechanism).
+  // σ = 16 with C = 1 (sensitivity 2(C + g√d) = 2.0068 for d = 49,280, g = σ·2^-20) gives ε ≈ 0.63
+  // at δ = 1e-6 (analytic Gaussian mechanism).
   local: { mode: 'local', epsilon: 1, delta: 1e-6, sigma: 16 },
   central: { mode: 'central', noiseMultiplier: 1.1, delta: 1e-6 },
   none: { mode: 'none' },

@@ -23,7 +23,10 @@ function standardNormalPair(source: RandomSource): [number, number] {
 }
 
 /**
- * One draw from the continuous Gaussian N(0, σ²), in floating point.
+ * One draw from the continuous Gaussian N(0, σ²), in floating point. For simulations and tests
+ * only: no release of real data uses it (central, local and adaptive-clipping noise are the exact
+ * discrete Gaussian, see `discrete-gaussian.ts`), because floating-point samplers leak through their
+ * low bits (Mironov 2012).
  * @param sigma - standard deviation σ > 0
  * @param options - `source`: randomness (default: the CSPRNG)
  * @returns the sample
@@ -35,7 +38,10 @@ export function sampleGaussian(sigma: number, options: NoiseOptions = {}): numbe
 }
 
 /**
- * Adds independent N(0, σ²) noise to every coordinate. The input is not modified; the result has
+ * Adds independent N(0, σ²) noise to every coordinate, by Box–Muller in floating point. For
+ * simulations and tests only (stand-in noise where no real data is protected): central and local
+ * mode use the exact discrete Gaussian (`randomizeLocally`, `addDiscreteGaussianNoiseBigInt`).
+ * The input is not modified; the result has
  * the input's type (a `Float32Array` result is rounded to single precision after the addition).
  * @param values - the (already clipped) vector
  * @param sigma - noise standard deviation σ > 0 (σ = z·C for noise multiplier z and clip norm C)

@@ -56,6 +56,15 @@ export {
   sampleDiscreteGaussian,
   sampleDiscreteGaussianInto,
 } from './discrete-gaussian.js';
+export { gridVariance } from './grid-variance.js';
+export {
+  LOCAL_GRID_BITS,
+  localGridStep,
+  localNoiseSigma,
+  localNormBound,
+  localSensitivity,
+  randomizeLocally,
+} from './local-randomizer.js';
 export { floorSqrt, toRational } from './rational.js';
 export type { Rational, RationalLike } from './rational.js';
 

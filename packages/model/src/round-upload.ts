@@ -1,12 +1,13 @@
 /**
  * What a device sends for a round, from its summed projector gradient: clip to the round's norm,
- * add the device's own noise in local mode, encode. One implementation serves the browser client
+ * in local mode round to the noise grid and add exact discrete Gaussian noise (`randomizeLocally`
+ * of `@privads/dp`, which also defines the norm bound the server checks), encode. One implementation serves the browser client
  * and the simulator, so a simulated upload is byte-for-byte the kind a browser makes.
  *
  * A separate entry point (`@privads/model/round-upload`) without tfjs, so the client's worker can
  * use it before (or without) loading the projector runtime.
  */
-import { addGaussianNoise, clipByL2Norm, uniform53 } from '@privads/dp';
+import { clipByL2Norm, randomizeLocally, uniform53 } from '@privads/dp';
 import type { RandomSource } from '@privads/dp';
 import { decodeUpdate, encodeUpdate } from '@privads/protocol';
 import type { RoundConfig, UpdateEncoding } from '@privads/protocol';
@@ -39,7 +40,10 @@ export interface RoundUpload {
   readonly preClipNorm: number;
   /** ‖clip(g, C)‖₂, before noise. */
   readonly clippedNorm: number;
-  /** σ of the noise the device added per coordinate (0 unless the round is in local mode). */
+  /**
+   * σ of the discrete Gaussian noise the device added per coordinate, on the grid σ·2^-20 (0 unless
+   * the round is in local mode).
+   */
   readonly sigma: number;
 }
 
@@ -50,8 +54,9 @@ function l2Norm(values: ArrayLike<number>): number {
 }
 
 /**
- * Clips the round gradient to `config.clipNorm`, adds N(0, σ²) per coordinate when the round is in
- * local mode (σ from the config), and encodes the upload. Without device noise, the decoded vector
+ * Clips the round gradient to `config.clipNorm`; when the round is in local mode (σ from the config)
+ * rounds it randomly to the grid σ·2^-20 and adds N_Z(0, 2^40) grid steps per coordinate (exact
+ * discrete Gaussian, variance ≈ σ²); encodes the upload. Without device noise, the decoded vector
  * must still satisfy ‖v‖ ≤ C — f16 or int8 rounding can push it over by a hair, which would break the
  * server's sensitivity bound — so such a vector is shrunk slightly and re-encoded.
  * @param config - the round the update answers
@@ -69,7 +74,10 @@ export function privatizeRoundUpdate(
   const clippedNorm = l2Norm(clipped.values);
   const sigma = config.privacy.mode === 'local' ? config.privacy.sigma : 0;
   const noiseOptions = options.source === undefined ? {} : { source: options.source };
-  const vector = sigma > 0 ? addGaussianNoise(clipped.values, sigma, noiseOptions) : clipped.values;
+  const vector =
+    sigma > 0
+      ? Float32Array.from(randomizeLocally(clipped.values, config.clipNorm, sigma, noiseOptions))
+      : clipped.values;
   const header = { roundId: config.roundId, projectorVersion: config.projectorVersion };
   const { source } = options;
   const encodeOptions = {

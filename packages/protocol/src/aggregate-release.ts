@@ -29,6 +29,13 @@ export interface ParameterLayoutEntry {
   shape: number[];
 }
 
+/**
+ * The distribution of the noise behind a release. `discrete-gaussian`: exact N_Z(0, (σ/g)²) on an
+ * integer grid g (central: the server's, on the 2^-32 grid of the exact sum; local: each device's, on
+ * the grid σ·2^-20 after randomized rounding).
+ */
+export type ReleaseNoise = 'discrete-gaussian';
+
 /** Privacy and provenance of one release. */
 export interface AggregateReleaseMetadata {
   /** Round that produced the release (integer ≥ 0). */
@@ -45,6 +52,8 @@ export interface AggregateReleaseMetadata {
   noiseMultiplier: number;
   /** Per-coordinate noise standard deviation on the sum, z·C for `central`, σ per upload for `local` (≥ 0). */
   sigma: number;
+  /** Noise distribution (absent for `none`, and in releases that predate the field). */
+  noise?: ReleaseNoise;
   /** ε of this release at `delta`; `null` when `mode` is `none`. */
   epsilon: number | null;
   /** δ; `null` when `mode` is `none`. */
@@ -97,6 +106,7 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
   const mode = r.literal('mode', PRIVACY_MODES);
   const noiseMultiplier = r.number('noiseMultiplier', { min: 0 });
   const sigma = r.number('sigma', { min: 0 });
+  const noise = r.optional('noise', (k) => r.literal(k, ['discrete-gaussian'] as const));
   const epsilon = nullable(r, 'epsilon', () => r.number('epsilon', { above: 0 }));
   const delta = nullable(r, 'delta', () => r.number('delta', { above: 0, below: 1 }));
   const cumulativeEpsilon = nullable(r, 'cumulativeEpsilon', () =>
@@ -132,6 +142,7 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
     mode,
     noiseMultiplier,
     sigma,
+    ...(noise === undefined ? {} : { noise }),
     epsilon,
     delta,
     cumulativeEpsilon,

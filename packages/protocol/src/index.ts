@@ -161,4 +161,5 @@ export type {
   AggregateRelease,
   AggregateReleaseMetadata,
   ParameterLayoutEntry,
+  ReleaseNoise,
 } from './aggregate-release.js';

@@ -38,7 +38,10 @@ export interface RoundSettings {
   acceptedEncodings: UpdateEncoding[];
   /** Upload cap in bytes; default: the size of an f32 upload of the model. */
   maxUploadBytes?: number;
-  /** Adaptive clipping (central and none modes only). */
+  /**
+   * Adaptive clipping (central and none modes only; needs a numeric `denominator`, the fixed
+   * expected cohort size the noised below-clip count is divided by).
+   */
   adaptiveClipping?: AdaptiveClipConfig;
 }
 
@@ -178,7 +181,15 @@ function checkRound(round: RoundSettings): void {
   integer('round.kMin', round.kMin, 1);
   if (round.denominator !== 'cohort') integer('round.denominator', round.denominator, 1);
   checkPrivacy(round.privacy, round.adaptiveClipping !== undefined);
-  if (round.adaptiveClipping) checkAdaptiveClipConfig(round.adaptiveClipping);
+  if (round.adaptiveClipping) {
+    checkAdaptiveClipConfig(round.adaptiveClipping);
+    // A data-dependent divisor (the real cohort size) would leak beyond the accounted count noise.
+    if (round.denominator === 'cohort') {
+      throw new RangeError(
+        'round.adaptiveClipping needs a fixed numeric round.denominator (the expected cohort size), got "cohort"',
+      );
+    }
+  }
   integer(
     'round.participation.maxParticipationsPerDevice',
     round.participation.maxParticipationsPerDevice,

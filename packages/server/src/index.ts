@@ -50,6 +50,7 @@ export type {
   VersionKind,
 } from './store/store.js';
 export { FRACTION_BITS, MAX_ABS_COORDINATE, RoundAccumulator } from './rounds/aggregator.js';
+export { CENTRAL_GRID_STEP, RELEASE_NOISE, addCentralNoise } from './rounds/central-noise.js';
 export { finalizeRound, type FinalizeOptions } from './rounds/finalize-round.js';
 export { ledgerEntryFor, ledgerEpsilon, releaseCost } from './rounds/privacy-ledger.js';
 export {

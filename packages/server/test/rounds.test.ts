@@ -262,7 +262,9 @@ describe('privacy ledger', () => {
 describe('adaptive clipping', () => {
   it('moves C geometrically toward the target quantile', () => {
     const config = { targetQuantile: 0.5, learningRate: 0.2, countNoiseStd: 0 };
-    expect(nextClipNorm(config, 1, 10, 10).clipNorm).toBeCloseTo(Math.exp(-0.2 * 0.5), 12);
-    expect(nextClipNorm(config, 1, 0, 10).clipNorm).toBeCloseTo(Math.exp(0.2 * 0.5), 12);
+    const all = { belowClip: 10, cohortSize: 10 };
+    const none = { belowClip: 0, cohortSize: 10 };
+    expect(nextClipNorm(config, 1, all, 10).clipNorm).toBeCloseTo(Math.exp(-0.2 * 0.5), 12);
+    expect(nextClipNorm(config, 1, none, 10).clipNorm).toBeCloseTo(Math.exp(0.2 * 0.5), 12);
   });
 });

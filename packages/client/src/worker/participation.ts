@@ -1,3 +1,4 @@
+import { localSensitivity } from '@privads/dp';
 import { meetsPrivacyFloor, type PrivacyMode, type RoundConfig } from '@privads/protocol';
 import type { LedgerEntry } from '../store/records.js';
 import type { FlushReason, ResolvedPrivacyFloor } from '../types.js';
@@ -9,7 +10,7 @@ export interface RoundCharge {
   /** ε of this participation alone. */
   readonly epsilon: number;
   readonly delta: number;
-  /** Noise multiplier of the Gaussian release (local: σ/C; central: z); absent for `none`. */
+  /** Noise multiplier of the Gaussian release (local: σ/Δ, Δ = 2(C + g√d); central: z); absent for `none`. */
   readonly noiseMultiplier?: number;
   /** Standard deviation of the noise the client itself adds (local mode), else 0. */
   readonly clientSigma: number;
@@ -58,16 +59,22 @@ export function queuedLedgerEntry(
 
 /**
  * What a round config costs. For local mode the client does not take the server's word: it
- * recomputes ε from σ / 2C and refuses a config whose σ gives less privacy than it declares.
+ * recomputes ε from σ / Δ (Δ from `localSensitivity`, the rule the server calibrates with) and
+ * refuses a config whose σ gives less privacy than it declares.
  * @param config - a validated round config
  * @returns the charge, or a refusal
  */
 export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge } | Refusal {
   const privacy = config.privacy;
   if (privacy.mode === 'local') {
-    // Local DP compares any two inputs of one device: both clipped to norm C, they differ by at
-    // most 2C, so the sensitivity is 2C (the server calibrates σ the same way).
-    const z = privacy.sigma / (2 * config.clipNorm);
+    // Local DP compares any two inputs of one device: both clipped to C and rounded to the noise
+    // grid, they differ by at most 2(C + g√d); the server calibrates σ with the same helper.
+    const sensitivity = localSensitivity(
+      config.clipNorm,
+      privacy.sigma,
+      config.model.parameterCount,
+    );
+    const z = privacy.sigma / sensitivity;
     const epsilon = gaussianEpsilon(z, privacy.delta);
     if (epsilon > privacy.epsilon * (1 + DECLARED_EPSILON_SLACK)) {
       return refuse(

@@ -115,6 +115,20 @@ export class RoundAccumulator {
   }
 
   /**
+   * The exact sum as integers on the grid 2^-{@link FRACTION_BITS}: `sum = gridSum / 2^32`. Central
+   * noise is added to these integers, before anything becomes floating point.
+   * @returns hi·2^32 + lo per coordinate
+   */
+  gridSum(): bigint[] {
+    this.#carry();
+    const out = new Array<bigint>(this.length);
+    for (let i = 0; i < this.length; i++) {
+      out[i] = (BigInt(this.#hi[i] as number) << 32n) + BigInt(this.#lo[i] as number);
+    }
+    return out;
+  }
+
+  /**
    * Whether both hold exactly the same count and sum.
    * @param other - another accumulator
    * @returns true when count, below-clip count and every integer coordinate agree

@@ -1,11 +1,12 @@
 /**
  * What happens when a round closes, given its exact totals: the k_min gate, the mean over the
- * declared denominator, central noise, the ledger entry, the aggregate release, the server
+ * declared denominator, central noise (exact discrete Gaussian on the sum's integer grid,
+ * `central-noise.ts`), the ledger entry, the aggregate release, the server
  * optimizer step (new projector version), the re-projected catalog and the next round's config.
  * Pure apart from the noise draws, so a failed commit can simply be retried (the noise of an
  * uncommitted attempt is never released).
  */
-import { addGaussianNoise, type RandomSource } from '@privads/dp';
+import type { RandomSource } from '@privads/dp';
 import { decodeProjectorFile, encodeProjectorFile, parameterLayout } from '@privads/model';
 import {
   decodeCatalogBundle,
@@ -24,6 +25,7 @@ import type {
   VersionBytes,
 } from '../store/store.js';
 import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
+import { RELEASE_NOISE, addCentralNoise } from './central-noise.js';
 import { ledgerEntryFor, releaseCost } from './privacy-ledger.js';
 import { buildRoundConfig } from './round-config.js';
 import {
@@ -115,19 +117,18 @@ export async function finalizeRound(
   let accountedZ = 0;
   let appliedZ = 0;
   let sigma = 0;
-  let sum = totals.sum();
+  let sum: Float64Array;
   if (privacy.mode === 'central') {
     accountedZ = privacy.noiseMultiplier;
     appliedZ = adaptive ? sumNoiseMultiplier(accountedZ, adaptive.countNoiseStd) : accountedZ;
     sigma = appliedZ * round.clipNorm;
-    sum = addGaussianNoise(
-      sum,
-      sigma,
-      options.source === undefined ? {} : { source: options.source },
-    );
-  } else if (privacy.mode === 'local') {
-    sigma = privacy.sigma;
+    // Noise goes onto the exact integers: nothing is floating point before it is added.
+    sum = addCentralNoise(totals.gridSum(), sigma, options.source);
+  } else {
+    sum = totals.sum();
+    if (privacy.mode === 'local') sigma = privacy.sigma;
   }
+  const noise = privacy.mode === 'none' ? {} : { noise: RELEASE_NOISE };
   const mean = new Float64Array(sum.length);
   for (let i = 0; i < sum.length; i++) mean[i] = (sum[i] as number) / denominator;
 
@@ -145,6 +146,7 @@ export async function finalizeRound(
     mode: privacy.mode,
     noiseMultiplier: appliedZ,
     sigma,
+    ...noise,
     epsilon: ledgerEntry.epsilon,
     delta: ledgerEntry.delta,
     cumulativeEpsilon: ledgerEntry.cumulativeEpsilon,
@@ -174,7 +176,13 @@ export async function finalizeRound(
 
   const clip =
     adaptive && privacy.mode !== 'local'
-      ? nextClipNorm(adaptive, round.clipNorm, totals.belowClip, denominator, options.source)
+      ? nextClipNorm(
+          adaptive,
+          round.clipNorm,
+          { belowClip: totals.belowClip, cohortSize: n },
+          denominator,
+          options.source,
+        )
       : undefined;
   const closed: ClosedRoundInfo = {
     ...closedBase,
@@ -182,6 +190,7 @@ export async function finalizeRound(
     denominator,
     noiseMultiplier: accountedZ,
     sigma,
+    ...noise,
     epsilon: ledgerEntry.epsilon,
     delta: ledgerEntry.delta,
     cumulativeEpsilon: ledgerEntry.cumulativeEpsilon,

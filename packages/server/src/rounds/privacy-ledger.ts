@@ -8,8 +8,8 @@
  *
  * - `central`: the server adds exact discrete Gaussian noise of std z·C to a sum whose
  *   L2 sensitivity is C: ρ = 1/(2z²).
- * - `local`: each upload carries its own noise; two uploads of one device differ by up to 2C:
- *   ρ = (2C)²/(2σ²).
+ * - `local`: each upload carries its own noise, σ calibrated for the sensitivity
+ *   Δ = 2(C + g√d) of `localSensitivity` (clip, then rounding to the grid g): ρ = Δ²/(2σ²).
  * - `distributed`: the round's release ρ (distributed discrete Gaussian), computed by the caller.
  * - `none`: no guarantee (null).
  *
@@ -20,6 +20,7 @@ import {
   RdpAccountant,
   allowedParticipations,
   gaussianZcdp,
+  localSensitivity,
   perDeviceEpsilon,
   zcdpToEpsilon,
 } from '@privads/dp';
@@ -61,7 +62,8 @@ export function releaseCost(
         rho: gaussianZcdp(privacy.noiseMultiplier),
       };
     case 'local': {
-      const z = privacy.sigma / (2 * round.clipNorm);
+      const z =
+        privacy.sigma / localSensitivity(round.clipNorm, privacy.sigma, round.model.parameterCount);
       return { noiseMultiplier: z, rho: gaussianZcdp(z) };
     }
     case 'distributed':

@@ -2,7 +2,7 @@
  * Builds the round config clients receive from the server's round template. The result is checked
  * with the protocol's own parser, so the server can never publish a config a client would refuse.
  */
-import { analyticGaussianSigma } from '@privads/dp';
+import { localNoiseSigma } from '@privads/dp';
 import { parameterCount, type ProjectorSpec } from '@privads/model';
 import {
   ROUND_CONFIG_FORMAT_VERSION,
@@ -28,8 +28,9 @@ export function projectorSpecOf(config: ServerConfig): ProjectorSpec {
 
 /**
  * The privacy block of a round. In `local` mode the server calibrates the clients' σ with the
- * analytic Gaussian mechanism for sensitivity 2C: local DP must hold between any two uploads of one
- * device, and two vectors of norm ≤ C differ by at most 2C.
+ * analytic Gaussian mechanism for the sensitivity `localSensitivity` of `@privads/dp`, 2(C + g√d):
+ * local DP must hold between any two uploads of one device, each clipped to C and then rounded to
+ * the noise grid g = σ·2^-20 (the client re-checks σ with the same helper).
  * @param config - server configuration
  * @param clipNorm - the round's C
  * @returns the round's privacy parameters
@@ -41,7 +42,7 @@ export function roundPrivacy(config: ServerConfig, clipNorm: number): RoundPriva
       mode: 'local',
       epsilon: p.epsilon,
       delta: p.delta,
-      sigma: analyticGaussianSigma(p.epsilon, p.delta, 2 * clipNorm),
+      sigma: localNoiseSigma(p.epsilon, p.delta, clipNorm, parameterCount(projectorSpecOf(config))),
     };
   }
   if (p.mode === 'central') {

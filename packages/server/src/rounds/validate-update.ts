@@ -1,16 +1,17 @@
 /**
  * Validation of one upload against its round, and the contribution it adds to the sum.
  *
- * Norm bound: an honest client clips to C (and in `local` mode adds N(0, σ²) per coordinate), then
- * encodes. The server accepts a norm up to what that can produce — C, plus the noise's
- * high-probability bound σ(√d + 10) in `local` mode, plus the worst-case encoding error (f16:
+ * Norm bound: an honest client clips to C (and in `local` mode rounds to the grid σ·2^-20 and adds
+ * discrete Gaussian noise of variance ≤ σ² per coordinate), then encodes. The server accepts a norm
+ * up to what that can produce — C (in `local` mode the rounded bound C + g√d of `localNormBound`,
+ * the same rule σ is calibrated with, plus the noise's high-probability bound σ(√d + 10)), plus the worst-case encoding error (f16:
  * relative 2⁻¹¹ and 2⁻²⁵ per subnormal coordinate; int8: one scale step per coordinate) — and
  * refuses anything above (422). Whatever it accepts it then clips again to exactly the bound that
  * the privacy analysis assumes (C for `central`), with `clipByL2Norm` of `@privads/dp`, so that
  * quantisation error can never raise a device's sensitivity. That re-clip is deterministic, which
  * makes a replay after a crash add exactly the same integers.
  */
-import { clipByL2Norm } from '@privads/dp';
+import { clipByL2Norm, localNormBound } from '@privads/dp';
 import {
   AggregationError,
   ProtocolError,
@@ -41,7 +42,9 @@ export function uploadNormBound(config: RoundConfig, header: UpdateHeader): numb
   const rootD = Math.sqrt(d);
   const privacy = config.privacy;
   const base =
-    config.clipNorm + (privacy.mode === 'local' ? privacy.sigma * (rootD + NOISE_TAIL) : 0);
+    privacy.mode === 'local'
+      ? localNormBound(config.clipNorm, privacy.sigma, d) + privacy.sigma * (rootD + NOISE_TAIL)
+      : config.clipNorm;
   let encodingError = 0;
   if (header.encoding === 'f16') encodingError = base * 2 ** -11 + rootD * 2 ** -25;
   else if (header.encoding === 'int8') encodingError = (header.scale ?? 0) * rootD;

@@ -55,6 +55,7 @@ export function roundSummary(record: RoundRecord): Record<string, unknown> {
     clipNorm: c.clipNorm,
     noiseMultiplier: closed?.noiseMultiplier ?? 0,
     sigma: closed?.sigma ?? 0,
+    noise: closed?.noise ?? null,
     epsilon: closed?.epsilon ?? null,
     delta: closed?.delta ?? null,
     cumulativeEpsilon: closed?.cumulativeEpsilon ?? null,

@@ -11,7 +11,7 @@
  *   versions, the release, the ledger entry and the next round are committed together or not at all;
  * - versions are immutable and numbered 1, 2, 3, … per kind.
  */
-import type { PrivacyMode, RoundConfig } from '@privads/protocol';
+import type { PrivacyMode, ReleaseNoise, RoundConfig } from '@privads/protocol';
 
 import type { RoundAccumulator } from '../rounds/aggregator.js';
 
@@ -53,6 +53,11 @@ export interface ClosedRoundInfo {
   noiseMultiplier: number;
   /** Per-coordinate noise std on the sum (central: z_Δ·C; local: the clients' σ; none: 0). */
   sigma: number;
+  /**
+   * Noise distribution of the release: exact discrete Gaussian on an integer grid (central: the
+   * server's, on the 2^-32 grid of the exact sum; local: the devices'). Absent without noise.
+   */
+  noise?: ReleaseNoise;
   /** ε of this release at `delta` (null without a guarantee). */
   epsilon: number | null;
   /** δ of the guarantee (null without one). */

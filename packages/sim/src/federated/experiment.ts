@@ -4,7 +4,12 @@
  * federated with DP, and optionally the DP run at several ε (the privacy–utility curve).
  */
 import { createSeededRandomSource } from '@privads/dp';
-import { createProjector, initialParameters, type ProjectorSpec } from '@privads/model';
+import {
+  createProjector,
+  initialParameters,
+  parameterCount,
+  type ProjectorSpec,
+} from '@privads/model';
 import type { RoundPrivacy } from '@privads/protocol';
 import type { Population, UserTimeline } from '../population.js';
 import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
@@ -250,7 +255,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   const federated = await timed('federated', () => federate({ mode: 'none' }, 'federated'));
-  const main = privacyFor(options.mode, options.epsilon, delta, clipNorm, sampleRate, rounds);
+  const main = privacyFor(
+    options.mode,
+    options.epsilon,
+    delta,
+    clipNorm,
+    parameterCount(spec),
+    sampleRate,
+    rounds,
+  );
   const federatedDp =
     options.mode === 'none'
       ? null
@@ -274,7 +287,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (options.mode !== 'none') {
     const extra = (options.curveEpsilons ?? []).filter((e) => e !== options.epsilon);
     for (const epsilon of [...new Set([...extra, options.epsilon])].sort((a, b) => a - b)) {
-      const point = privacyFor(options.mode, epsilon, delta, clipNorm, sampleRate, rounds);
+      const point = privacyFor(
+        options.mode,
+        epsilon,
+        delta,
+        clipNorm,
+        parameterCount(spec),
+        sampleRate,
+        rounds,
+      );
       const metrics =
         epsilon === options.epsilon && federatedDp !== null
           ? federatedDp.metrics

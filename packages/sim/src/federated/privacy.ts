@@ -1,12 +1,12 @@
 /**
  * Privacy settings of a simulated DP run: the round privacy block the server publishes, computed
  * with `@privads/dp` as an operator would (noise multiplier for a target ε in central mode, the
- * analytic Gaussian σ per upload in local mode), and the ε a run actually spent.
+ * analytic Gaussian σ per upload in local mode, via the same `localNoiseSigma` as the server), and the ε a run actually spent.
  */
 import {
   DEFAULT_RDP_ORDERS,
-  analyticGaussianSigma,
   findNoiseMultiplier,
+  localNoiseSigma,
   rdpToEpsilon,
   subsampledGaussianRdpCurve,
 } from '@privads/dp';
@@ -35,6 +35,7 @@ export interface PrivacySummary {
  * @param epsilon - central: target over all rounds; local: per upload
  * @param delta - δ
  * @param clipNorm - C
+ * @param dimension - parameter count d (local mode: the noise grid's share of the sensitivity)
  * @param sampleRate - Poisson sampling probability q
  * @param rounds - rounds T the accountant plans for
  * @returns the block the server publishes and the summary for the report
@@ -45,6 +46,7 @@ export function privacyFor(
   epsilon: number,
   delta: number,
   clipNorm: number,
+  dimension: number,
   sampleRate: number,
   rounds: number,
 ): { privacy: RoundPrivacy; summary: PrivacySummary } {
@@ -56,8 +58,8 @@ export function privacyFor(
     };
   }
   if (mode === 'local') {
-    // Sensitivity 2C: local DP holds between any two uploads of norm ≤ C (as the server calibrates).
-    const sigma = analyticGaussianSigma(epsilon, delta, 2 * clipNorm);
+    // Sensitivity 2(C + g√d): any two uploads, clipped and rounded to the noise grid (as the server).
+    const sigma = localNoiseSigma(epsilon, delta, clipNorm, dimension);
     return {
       privacy: { mode: 'local', epsilon, delta, sigma },
       summary: { mode, epsilon, delta, sigma, samplingProbability: sampleRate },
