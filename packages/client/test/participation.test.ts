@@ -8,7 +8,7 @@ import { chargeOf } from '../src/worker/participation.js';
 /** A local-mode round of the default 49,280-parameter projector with the given σ. */
 function localRound(sigma: number): RoundConfig {
   return {
-    formatVersion: 1,
+    formatVersion: 2,
     roundId: 1,
     projectorVersion: 1,
     model: { kind: 'linear', contentDim: 384, userDim: 128, parameterCount: 49_280 },
@@ -16,7 +16,7 @@ function localRound(sigma: number): RoundConfig {
     privacy: { mode: 'local', epsilon: 1, delta: 1e-6, sigma },
     kMin: 2,
     deadline: '2030-01-01T00:00:00Z',
-    participation: { minEventsPerRound: 1, samplingProbability: 1 },
+    participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: 1 },
     acceptedEncodings: ['f32'],
     maxUploadBytes: 1 << 20,
   };

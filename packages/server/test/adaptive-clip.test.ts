@@ -7,6 +7,7 @@ import {
   createSeededRandomSource,
   gaussianRdp,
   sampleGaussian,
+  zcdpToEpsilon,
 } from '@privads/dp';
 import { encodeProjectorFile, initialParameters, type ProjectorSpec } from '@privads/model';
 import { decodeAggregateRelease } from '@privads/protocol';
@@ -103,9 +104,13 @@ describe('adaptive clipping privacy (Andrew et al. 2021, Theorem 1)', () => {
       { config, reason: 'operator', now, source: createSeededRandomSource(1) },
     );
     const q = round.participation.samplingProbability;
-    const expected = new RdpAccountant().step(z, q).getEpsilon(1e-6).epsilon;
+    // Per device, no amplification: one release of the pair is ½z⁻²-zCDP, as one Gaussian of z.
     expect(commit.ledgerEntry?.noiseMultiplier).toBe(z);
-    expect(commit.ledgerEntry?.epsilon).toBeCloseTo(expected, 12);
+    expect(commit.ledgerEntry?.rho).toBeCloseTo(1 / (2 * z * z), 12);
+    expect(commit.ledgerEntry?.epsilon).toBeCloseTo(zcdpToEpsilon(1 / (2 * z * z), 1e-6), 12);
+    // The labelled amplified figure is the subsampled Gaussian's at z.
+    const amplified = new RdpAccountant().step(z, q).getEpsilon(1e-6).epsilon;
+    expect(commit.ledgerEntry?.epsilonIfParticipationHidden).toBeCloseTo(amplified, 12);
     const zSum = sumNoiseMultiplier(z, countStd);
     expect(jointMultiplier(zSum, countStd)).toBeCloseTo(z, 12);
     const release = decodeAggregateRelease(commit.release as Uint8Array);

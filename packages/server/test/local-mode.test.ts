@@ -11,6 +11,7 @@ import { decodeUpdate, type UpdateEncoding } from '@privads/protocol';
 import {
   buildRoundConfig,
   ledgerEntryFor,
+  releaseCost,
   resolveConfig,
   uploadNormBound,
   validateUpload,
@@ -39,10 +40,11 @@ describe('local mode: discrete noise on a grid, one sensitivity rule', () => {
     expect(sigma / sensitivity).toBeCloseTo(analyticGaussianSigma(2, 1e-6, 1), 9);
     const entry = ledgerEntryFor(
       round,
-      { cohortSize: 3, noiseMultiplier: 0, releasedAt: now.toISOString() },
+      { cohortSize: 3, ...releaseCost(round), releasedAt: now.toISOString() },
       [],
     );
     expect(entry.noiseMultiplier).toBe(sigma / sensitivity);
+    expect(entry.rho).toBeCloseTo(1 / (2 * (sigma / sensitivity) ** 2), 12);
   });
 
   it('uploads from privatizeRoundUpdate stay within the server norm bound in every encoding', () => {

@@ -46,6 +46,8 @@ function settings(): AggregatorSettings {
     clipNorm: 1,
     privacy: { mode: 'none' },
     samplingProbability: SAMPLING,
+    maxParticipationsPerDevice: 1000,
+    minRoundGap: 1,
     denominator: Math.round(SAMPLING * USERS),
     kMin: 1,
     serverLearningRate: 0.2,
