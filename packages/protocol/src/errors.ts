@@ -55,6 +55,29 @@ export const AGGREGATION_ERROR_CODES = [
   'AGGREGATION_ROUND_CLOSED',
 ] as const;
 
+/**
+ * Secure aggregation (`@privads/secagg`): the device and coordinator state machines. Meanings in
+ * `docs/protocol.md` ("Error codes") and `docs/secure-aggregation.md`.
+ */
+export const SECAGG_ERROR_CODES = [
+  /** The request belongs to another phase of the round (HTTP 409 with `Retry-After`). */
+  'SECAGG_WRONG_PHASE',
+  /** The ticket was never admitted to this round (HTTP 404). */
+  'SECAGG_UNKNOWN_TICKET',
+  /** The ticket's device was left out at an earlier phase (posted no shares, or no input). */
+  'SECAGG_DROPPED',
+  /** A well-formed message breaks the protocol: a share to a non-neighbour, a missing share, a key reused, a full cohort. */
+  'SECAGG_BAD_MESSAGE',
+  /** A request contradicts an earlier one or what the device saw; a device refuses to answer it. */
+  'SECAGG_CONFLICTING_REQUEST',
+  /** A share ciphertext failed authentication (wrong key, round, sender or recipient, or tampered). */
+  'SECAGG_DECRYPTION_FAILED',
+  /** Some secret has fewer than `threshold` valid shares, or a reconstructed key does not match. */
+  'SECAGG_RECONSTRUCTION_FAILED',
+  /** Too few devices remain for the round's minimum; the round is aborted and nothing is released. */
+  'SECAGG_TOO_FEW',
+] as const;
+
 /** Content encoder (model files and inputs). */
 export const ENCODER_ERROR_CODES = [
   'ENCODER_MODEL_MISSING',
@@ -94,6 +117,8 @@ export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[number];
 /** Codes of {@link AggregationError}. */
 export type AggregationErrorCode = (typeof AGGREGATION_ERROR_CODES)[number];
+/** Codes of {@link SecAggError}. */
+export type SecAggErrorCode = (typeof SECAGG_ERROR_CODES)[number];
 /** Codes of {@link EncoderError}. */
 export type EncoderErrorCode = (typeof ENCODER_ERROR_CODES)[number];
 /** Codes of {@link DatasetError}. */
@@ -109,6 +134,7 @@ export const ERROR_CODES = [
   ...STORAGE_ERROR_CODES,
   ...BACKEND_ERROR_CODES,
   ...AGGREGATION_ERROR_CODES,
+  ...SECAGG_ERROR_CODES,
   ...ENCODER_ERROR_CODES,
   ...DATASET_ERROR_CODES,
   ...PRIVACY_ERROR_CODES,
@@ -241,6 +267,21 @@ export class AggregationError extends PrivAdsError {
   }
 }
 
+/** A secure-aggregation message or request was refused, or a round could not be unmasked. */
+export class SecAggError extends PrivAdsError {
+  declare readonly code: SecAggErrorCode;
+
+  /**
+   * @param code - one of {@link SECAGG_ERROR_CODES}
+   * @param message - what was refused, naming the ticket's slot or the peer (never a secret)
+   * @param options - `cause`: the underlying error (e.g. the AEAD's authentication failure)
+   */
+  constructor(code: SecAggErrorCode, message: string, options?: PrivAdsErrorOptions) {
+    super(code, message, options);
+    this.name = 'SecAggError';
+  }
+}
+
 /** The content encoder's model is missing/invalid or its input was rejected. */
 export class EncoderError extends PrivAdsError {
   declare readonly code: EncoderErrorCode;
@@ -323,6 +364,7 @@ const factories: readonly [readonly ErrorCode[], ErrorFactory][] = [
   areaFactory(STORAGE_ERROR_CODES, (c, m) => new StorageError(c, m)),
   areaFactory(BACKEND_ERROR_CODES, (c, m) => new BackendError(c, m)),
   areaFactory(AGGREGATION_ERROR_CODES, (c, m) => new AggregationError(c, m)),
+  areaFactory(SECAGG_ERROR_CODES, (c, m) => new SecAggError(c, m)),
   areaFactory(ENCODER_ERROR_CODES, (c, m) => new EncoderError(c, m)),
   areaFactory(DATASET_ERROR_CODES, (c, m) => new DatasetError(c, m)),
 ];

@@ -23,7 +23,9 @@ export {
   PrivacyError,
   PrivacyParameterError,
   ProtocolError,
+  SECAGG_ERROR_CODES,
   STORAGE_ERROR_CODES,
+  SecAggError,
   StorageError,
   deserializeError,
   isErrorCode,
@@ -40,6 +42,7 @@ export type {
   PrivAdsErrorOptions,
   PrivacyErrorCode,
   ProtocolErrorCode,
+  SecAggErrorCode,
   SerializedError,
   StorageErrorCode,
 } from './errors.js';
@@ -65,6 +68,10 @@ export type { Int8Rows, Int8Vector, UniformRandom } from './quantize.js';
 export { crc32c } from './checksum.js';
 export { parseIsoDateTime } from './iso-time.js';
 export { NONCE_PATTERN, generateNonce, isValidNonce, toBase64Url } from './nonce.js';
+
+// Strict JSON (shared with the JSON message parsers of other packages, e.g. `@privads/secagg`)
+export { FieldReader, checkBounds, describeValue, parseJsonBytes, parseJsonStrict } from './json.js';
+export type { NumberBounds } from './json.js';
 
 // Safetensors
 export { SAFETENSORS_DTYPES, decodeSafetensors, encodeSafetensors } from './safetensors.js';

@@ -10,6 +10,8 @@ import {
   PrivacyError,
   PrivacyParameterError,
   ProtocolError,
+  SECAGG_ERROR_CODES,
+  SecAggError,
   StorageError,
   deserializeError,
   isErrorCode,
@@ -39,6 +41,7 @@ describe('error hierarchy', () => {
     expect(new AggregationError('AGGREGATION_TOO_FEW', 'k').name).toBe('AggregationError');
     expect(new EncoderError('ENCODER_MODEL_INVALID', 'm').name).toBe('EncoderError');
     expect(new DatasetError('DATASET_MALFORMED', 'u.data:3: bad').name).toBe('DatasetError');
+    expect(new SecAggError('SECAGG_TOO_FEW', 'u2').name).toBe('SecAggError');
   });
 
   it('lists every documented format code once', () => {
@@ -90,6 +93,11 @@ describe('serializeError / deserializeError', () => {
     expect(
       deserializeError(serializeError(new StorageError('STORAGE_BLOCKED', 's'))),
     ).toBeInstanceOf(StorageError);
+    for (const code of SECAGG_ERROR_CODES) {
+      expect(deserializeError(serializeError(new SecAggError(code, 's')))).toBeInstanceOf(
+        SecAggError,
+      );
+    }
     expect(
       deserializeError({ name: 'PrivAdsError', code: 'RATE_LIMITED', message: 'slow down' })
         .constructor,
