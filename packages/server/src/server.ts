@@ -19,7 +19,7 @@ import {
   type ServerConfig,
 } from './config.js';
 import { BearerAuth } from './http/auth.js';
-import { toFetchRequest, writeFetchResponse } from './http/node-adapter.js';
+import { serveFetch } from './http/node-adapter.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { silentLogger, type Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
@@ -167,16 +167,10 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
     fetch: handle,
     closeRound: () => service.close('operator'),
     async listen(port, host = '127.0.0.1') {
-      const s = createServer((req, res) => {
-        const origin = `http://${host.includes(':') ? `[${host}]` : host}`;
-        void handle(toFetchRequest(req, origin), {
-          remoteAddress: req.socket.remoteAddress ?? 'unknown',
-        })
-          .then((response) => writeFetchResponse(response, res))
-          .catch((error: unknown) => {
-            logger.log('error', 'http.write_failed', { error });
-            res.destroy();
-          });
+      const s = createServer();
+      serveFetch(s, handle, {
+        origin: `http://${host.includes(':') ? `[${host}]` : host}`,
+        onWriteError: (error) => logger.log('error', 'http.write_failed', { error }),
       });
       http = s;
       await new Promise<void>((resolve, reject) => {

@@ -1,18 +1,31 @@
 /**
  * The thin node:http adapter: turns an `IncomingMessage` into a Fetch `Request` whose body streams
- * from the socket (nothing is buffered before the handler asks for it, so the upload size cap holds
+ * from the socket (nothing is read before the handler asks for it, so the upload size cap holds
  * before the body is read), and writes the `Response` back.
+ *
+ * `Expect: 100-continue` is answered by the same rule: `100 Continue` goes out when the handler
+ * first reads the body, so a request the handler refuses without reading (unknown route, declared
+ * length over the cap, rate limit spent, bad token) gets its final status alone, and the client
+ * never starts sending a body that would be cut off.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+import type { RequestInfo } from '../app.js';
+import { HttpError } from './errors.js';
+import { errorResponse } from './responses.js';
 
 /**
- * A pull-based stream of the request body. `cancel` stops reading (the handler refused the body);
- * the socket is then closed after the answer (`Connection: close`), never read to the end.
+ * A pull-based stream of the request body. Chunks are read from the socket only while a reader
+ * waits for one (high-water mark 0), so an unread body stays on the wire. `cancel` stops reading
+ * (the handler refused the body); the socket is then closed after the answer
+ * (`Connection: close`), never read to the end.
  * @param req - the incoming request
+ * @param onFirstRead - called once, before the first byte is asked for (sends `100 Continue`)
  * @returns the body stream
  */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+function bodyStream(req: IncomingMessage, onFirstRead?: () => void): ReadableStream<Uint8Array> {
   let ended = false;
+  let asked = false;
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -31,6 +44,10 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
         req.pause();
       },
       pull() {
+        if (!asked) {
+          asked = true;
+          onFirstRead?.();
+        }
         req.resume();
       },
       cancel() {
@@ -39,7 +56,9 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
         req.removeAllListeners('data');
       },
     },
-    { highWaterMark: 16 },
+    // With a positive mark the stream would pull at once, reading (and sending `100 Continue`)
+    // before the handler has decided to accept the body.
+    { highWaterMark: 0 },
   );
 }
 
@@ -47,9 +66,14 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
  * Builds the Fetch request of an incoming request.
  * @param req - the incoming request
  * @param origin - origin to resolve the path against (the Host header is not trusted)
+ * @param onFirstRead - called once when the handler first reads the body
  * @returns the request
  */
-export function toFetchRequest(req: IncomingMessage, origin: string): Request {
+export function toFetchRequest(
+  req: IncomingMessage,
+  origin: string,
+  onFirstRead?: () => void,
+): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
@@ -59,7 +83,7 @@ export function toFetchRequest(req: IncomingMessage, origin: string): Request {
   return new Request(new URL(req.url ?? '/', origin), {
     method,
     headers,
-    ...(hasBody ? { body: bodyStream(req), duplex: 'half' } : {}),
+    ...(hasBody ? { body: bodyStream(req, onFirstRead), duplex: 'half' } : {}),
   } as RequestInit);
 }
 
@@ -84,4 +108,57 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
   }
   res.end();
+}
+
+/** A Fetch handler, as `createHandler` builds it. */
+export type FetchHandler = (request: Request, info: RequestInfo) => Promise<Response>;
+
+/** Options of {@link serveFetch}. */
+export interface ServeFetchOptions {
+  /** Origin to resolve request paths against (the Host header is not trusted). */
+  origin: string;
+  /** Called when a response could not be written (the socket is then destroyed). */
+  onWriteError: (error: unknown) => void;
+}
+
+/**
+ * Answers every request of a node:http server with a Fetch handler, including requests that carry
+ * `Expect`. Node's default answers `100 Continue` before any handler runs; a refusal then races the
+ * body the client has started to send, and the client sees a reset instead of the status.
+ * @param server - the node server (no other `request` listener)
+ * @param handle - the Fetch handler
+ * @param options - origin, write-failure sink
+ */
+export function serveFetch(server: Server, handle: FetchHandler, options: ServeFetchOptions): void {
+  const answer = (response: Response, res: ServerResponse): void => {
+    writeFetchResponse(response, res).catch((error: unknown) => {
+      options.onWriteError(error);
+      res.destroy();
+    });
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
+    // Once the status is out, a late `100 Continue` would land inside the response.
+    const sendContinue = (): void => {
+      if (!res.headersSent) res.writeContinue();
+    };
+    const request = toFetchRequest(req, options.origin, expectsContinue ? sendContinue : undefined);
+    void handle(request, { remoteAddress: req.socket.remoteAddress ?? 'unknown' }).then(
+      (response) => answer(response, res),
+    );
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => serve(req, res, false));
+  // Without `100 Continue`, node marks the answer `Connection: close`: the unread body is never
+  // mistaken for the next request.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, true));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const expectation = req.headers.expect ?? '';
+    const refusal = new HttpError(
+      417,
+      'BAD_HEADER',
+      `unsupported expectation ${JSON.stringify(expectation)}; only 100-continue is understood`,
+      // The body may follow at once and is not read: the connection cannot carry another request.
+      { Connection: 'close' },
+    );
+    answer(errorResponse(refusal), res);
+  });
 }
