@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { buildFixture, type Fixture } from './support/protocol-fixture.js';
+import { buildFixture, roundConfig, type Fixture } from './support/protocol-fixture.js';
 import { startProtocolServer, type ProtocolServer } from './support/protocol-server.js';
 import {
   events,
@@ -276,7 +276,37 @@ test('without a loadable worker script the page ranks in-page, unpersonalised', 
 const databaseNames = (page: Page): Promise<string[]> =>
   page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ''));
 
-test('forget() deletes the IndexedDB database itself; the instance keeps working and re-creates it', async ({
+test('forget() keeps only the participation stub in IndexedDB, which survives a reload', async ({
+  page,
+}) => {
+  const site = scope();
+  server.handler.round = roundConfig(fixture, { roundId: 4 });
+  const uploadsBefore = server.handler.uploads.length;
+  await openHarness(page, { server: server.url, site });
+  const slate = await showSlate(page);
+  await page.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
+  expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({ status: 'uploaded' });
+  const spent = (await page.evaluate(() => window.privads!.privacyReport())).epsilonSpent;
+
+  await page.evaluate(() => window.privads!.forget());
+  await page.reload();
+  await page.waitForFunction(() => window.privads !== undefined);
+  expect(await profileOf(page)).toBeUndefined();
+  expect(await page.evaluate(() => window.privads!.privacyReport())).toMatchObject({
+    participations: 1,
+    epsilonSpent: spent,
+    uploads: [],
+  });
+  expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({
+    status: 'skipped',
+    reason: 'already-participated',
+  });
+  expect(server.handler.uploads.length - uploadsBefore).toBe(1);
+  server.handler.round = undefined;
+  await expectNoPageErrors(page);
+});
+
+test('forget({ everything: true }) deletes the IndexedDB database itself; the instance keeps working and re-creates it', async ({
   page,
 }) => {
   const site = scope();
@@ -286,7 +316,7 @@ test('forget() deletes the IndexedDB database itself; the instance keeps working
   await page.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
   expect(await databaseNames(page)).toContain(name);
 
-  await page.evaluate(() => window.privads!.forget());
+  await page.evaluate(() => window.privads!.forget({ everything: true }));
   expect(await databaseNames(page)).not.toContain(name);
   // Reads answer empty without re-creating it.
   expect(await profileOf(page)).toBeUndefined();
@@ -307,7 +337,7 @@ test('forget() deletes the IndexedDB database itself; the instance keeps working
   await expectNoPageErrors(page);
 });
 
-test('forget() in one tab is not blocked by another tab, which carries on with an empty profile', async ({
+test('forget({ everything: true }) in one tab is not blocked by another tab, which carries on with an empty profile', async ({
   context,
 }) => {
   const site = scope();
@@ -317,7 +347,7 @@ test('forget() in one tab is not blocked by another tab, which carries on with a
   const slate = await showSlate(b);
   await b.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
 
-  await a.evaluate(() => window.privads!.forget());
+  await a.evaluate(() => window.privads!.forget({ everything: true }));
   expect(await databaseNames(a)).not.toContain(name);
   expect((await events(a)).filter((e) => e.type === 'error')).toEqual([]);
   await expect.poll(() => profileOf(b)).toBeUndefined();

@@ -156,6 +156,7 @@ function decodeExactly(body: Uint8Array, round: RoundConfig) {
     maxBytes: round.maxUploadBytes,
   });
   const { header, vector } = decoded;
+  if (header.encoding === 'masked') throw new Error('masked uploads are not audited here');
   expect(Object.keys(header).sort()).toEqual(
     [
       'encoding',
@@ -277,6 +278,51 @@ test('a session sends only the protocol: catalog, round, projector, one clipped 
   expect(norm(second.vector)).toBeLessThanOrEqual(round2.clipNorm);
   expect(norm(second.vector)).toBeCloseTo(n2.clippedNorm, 2);
   await expectNoPageErrors(page);
+});
+
+test('a device with no click sends the same request as one that clicked (data-independent participation)', async ({
+  browser,
+}) => {
+  const round = roundConfig(fixture, { roundId: 6, privacy: TEST_PRIVACY.local });
+  server.handler.round = round;
+  // Two readers (separate browser contexts, separate devices): one clicks and flushes, the other
+  // does nothing at all, and its worker joins the round by itself.
+  const clicker = await browser.newContext();
+  const idle = await browser.newContext();
+  try {
+    const seen = { clicker: captureTraffic(clicker), idle: captureTraffic(idle) };
+    const [a, b] = [await clicker.newPage(), await idle.newPage()];
+    await openHarness(a, { server: server.url, site: scope() });
+    await session(a, 3);
+    expect(await flush(a)).toMatchObject({ status: 'uploaded', roundId: 6 });
+    await openHarness(b, { server: server.url, site: scope(), autoJoin: true });
+    await expect.poll(() => server.handler.uploads.length, { timeout: 30_000 }).toBe(2);
+
+    const posts = server.handler.browserRequests.filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(2);
+    const [withClicks, without] = posts as [RecordedRequest, RecordedRequest];
+    expect(without.path).toBe(withClicks.path);
+    expect(without.body.byteLength).toBe(withClicks.body.byteLength);
+    expect(Object.keys(without.headers).sort()).toEqual(Object.keys(withClicks.headers).sort());
+    const [h1, h2] = [decodeExactly(withClicks.body, round), decodeExactly(without.body, round)];
+    expect({ ...h2.header, nonce: '' }).toEqual({ ...h1.header, nonce: '' });
+    // The same kinds of request from both browsers.
+    const kinds = (list: readonly SeenRequest[]): string[] =>
+      [
+        ...new Set(
+          list
+            .filter((r) => r.url.origin === server.url)
+            .map((r) => `${r.method} ${r.url.pathname}`),
+        ),
+      ].sort();
+    expect(kinds(seen.idle)).toEqual(kinds(seen.clicker));
+    auditBrowserTraffic(seen.clicker, a);
+    auditBrowserTraffic(seen.idle, b);
+    for (const page of [a, b]) await expectNoPageErrors(page);
+  } finally {
+    await clicker.close();
+    await idle.close();
+  }
 });
 
 test('two tabs flushing the same round at once send one update', async ({ context }) => {

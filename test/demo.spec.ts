@@ -202,7 +202,7 @@ test('the privacy panel shows clicks and uploads; pause, export and delete work'
   const panel = page.getByTestId('privacy-panel');
   await expect(panel).toBeVisible();
   await expect(panel.getByTestId('count-click')).toHaveText('1');
-  // The page joins the open round ~1.5 s after the click; rounds last 10 s.
+  // The worker joins the open round by itself (checks every 5 s in the demo); rounds last 10 s.
   await expect(panel.locator('[data-testid="uploads"] tr[data-round]').first()).toBeVisible({
     timeout: 30_000,
   });

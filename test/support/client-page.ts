@@ -13,6 +13,8 @@ export interface HarnessOptions {
   readonly floor?: Record<string, unknown>;
   readonly policy?: Record<string, unknown>;
   readonly debug?: boolean;
+  /** Let the worker join rounds by itself (checks every second); off otherwise, unlike the library's default. */
+  readonly autoJoin?: boolean;
   readonly workerUrl?: string;
   /** Content encoder set-up (see test/pages/client/main.ts). */
   readonly encoder?: 'repo' | 'broken' | 'off';
@@ -36,6 +38,7 @@ export async function openHarness(page: Page, options: HarnessOptions): Promise<
   if (options.policy) params.set('policy', JSON.stringify(options.policy));
   if (options.workerUrl) params.set('workerUrl', options.workerUrl);
   if (options.debug) params.set('debug', '1');
+  if (options.autoJoin) params.set('autoJoin', '1');
   if (options.encoder) params.set('encoder', options.encoder);
   if (options.tfjsWasm) params.set('tfjsWasm', options.tfjsWasm);
   if (options.manual) params.set('manual', '1');

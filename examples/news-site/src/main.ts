@@ -1,7 +1,8 @@
 /**
  * The Meridian Ledger: a hash-routed news site whose ad slots are ranked in the reader's browser by
  * `@privads/client`. Reading an article feeds `recordRead`, clicking an ad `recordClick`; the
- * device joins training rounds with `flush`, and the privacy panel shows and controls all of it.
+ * client's worker joins training rounds by itself (whether or not the reader clicked), and the
+ * privacy panel shows and controls all of it.
  */
 import { createPrivAds, type PrivAds, type RankContext, type RankedAd } from '@privads/client';
 import { adSlot, rankInto, type AdHandlers } from './ads.js';
@@ -42,8 +43,8 @@ const panel = new PrivacyPanel(panelRoot, privads, {
   },
   nearest: (slots) => profileViewer().rank({ slots }),
   remove: async () => {
-    // forget() deletes the IndexedDB database itself.
-    await privads.forget();
+    // forget({ everything: true }) deletes the IndexedDB database itself, participation stub included.
+    await privads.forget({ everything: true });
     await Promise.all([privads.close(), viewer?.close()]);
     viewer = undefined;
     // The rest of this visit keeps working, in memory only: nothing is stored or sent.
@@ -52,7 +53,7 @@ const panel = new PrivacyPanel(panelRoot, privads, {
     wireEvents(privads);
     panel.attach(
       privads,
-      'Everything PrivAds stored on this device for this site was deleted, database included. For the rest of this visit nothing is stored or sent.',
+      'Everything PrivAds stored on this device for this site was deleted, database included — also the record of which training rounds it joined and the privacy they cost, so this device can take part again as if it were new. For the rest of this visit nothing is stored or sent.',
     );
     await render();
   },
@@ -63,7 +64,11 @@ const refreshPanel = (): void => {
 };
 
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** Joins the current round soon after learning happened (one upload per round at most; the client enforces it). */
+/**
+ * Asks for the round status shown in the panel, on a fixed schedule, never after a click or a read:
+ * when a device takes part must not depend on what its reader did. (The worker also checks by
+ * itself, `rounds.autoJoin`; the client allows one upload per round either way.)
+ */
 function scheduleFlush(delayMs = 1500): void {
   clearTimeout(flushTimer);
   flushTimer = setTimeout(() => {
@@ -84,7 +89,6 @@ const handlers: AdHandlers = {
   click: (ad) => {
     // Learn first (persisted before it resolves), then go to the advertiser's page.
     void privads.recordClick(ad.id).then(() => {
-      scheduleFlush();
       location.hash = `#/landing/${encodeURIComponent(ad.id)}`;
     });
   },
@@ -101,7 +105,6 @@ async function finishReading(): Promise<void> {
   if (current === undefined || article === undefined) return;
   // The text itself: the client's worker encodes it (nothing is sent anywhere).
   await privads.recordRead(articleText(article), performance.now() - current.since);
-  scheduleFlush();
 }
 
 function landingView(adId: string): HTMLElement {
@@ -180,7 +183,8 @@ document.querySelector('.privacy-toggle')?.addEventListener('click', () => panel
 window.addEventListener('hashchange', () => void render());
 // Leaving the page is leaving the article too.
 window.addEventListener('pagehide', () => void finishReading());
-// Rounds close every minute or so on the demo server: try again now and then.
+// Rounds close every few seconds on the demo server: the panel's round status is refreshed now and then.
 setInterval(() => scheduleFlush(0), 30_000);
+scheduleFlush();
 wireEvents(privads);
 void render();

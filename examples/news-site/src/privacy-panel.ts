@@ -126,7 +126,7 @@ function spend(report: PrivacyReport): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `Each contribution is one clipped, noised update of the shared model (at most one per round, never your profile). Your device refuses rounds weaker than "${report.floor.minimumMode}" or costing more than ε ${report.floor.maxEpsilonPerRound}.`,
+      `ε is this device's own privacy cost, not reduced for being one of many. Each contribution is one clipped, noised update of the shared model sent to the ad server — never your profile; the server and the network see that this device took part, not what you read or clicked. Your device takes part whether or not you clicked, at most once per round and within the round's lifetime limit, and refuses rounds weaker than "${report.floor.minimumMode}" or costing more than ε ${report.floor.maxEpsilonPerRound}.`,
     ),
   );
 }
@@ -221,7 +221,7 @@ export class PrivacyPanel {
       h(
         'p',
         { class: 'muted' },
-        'Ads on this site are chosen inside your browser. Your reading profile is stored on this device and never sent anywhere.',
+        "Ads on this site are chosen inside your browser. Your reading profile is stored on this device: it is never sent to the ad server, and nobody watching the network sees it. This site's own page could read it, but only shows it to you here.",
       ),
     ];
     const [report, profile, nearest, diagnostics] = await Promise.all([
@@ -312,7 +312,8 @@ export class PrivacyPanel {
       button('Export my data', 'privacy-export', () => this.#export(privads)),
       button('Reset profile', 'privacy-reset', async () => {
         await this.#actions.reset();
-        this.#notice = 'Your profile was reset: this device starts learning from scratch.';
+        this.#notice =
+          'Your profile, reading and clicks were deleted: this device starts learning from scratch. It keeps only which training rounds it joined and the privacy they cost, so that it cannot take part in the same round twice; "Delete everything" removes that too.';
       }),
       button('Delete everything', 'privacy-delete', () => this.#actions.remove(), true),
     );

@@ -24,6 +24,8 @@ export function demoOptions(): PrivAdsOptions {
     // Where prepare-assets copies the wasm binaries and the content encoder. In the production build
     // that is also the worker's directory (the default); naming it keeps `vite dev` working too.
     assets: { baseUrl: new URL('assets/', document.baseURI) },
+    // Demo rounds last about ten seconds: check the open round more often than the default.
+    rounds: { checkIntervalMs: 5_000 },
     policy: {
       frequencyCap: { maxImpressions: 6, windowMs: 3_600_000 },
       diversity: { maxPerAdvertiser: 1 },

@@ -5,6 +5,7 @@ import type { WireContext, WorkerApi, WorkerConfig, WorkerEvent } from './protoc
 import type {
   Diagnostics,
   FlushResult,
+  ForgetOptions,
   PrivacyReport,
   PrivAdsEventType,
   PrivAdsOptions,
@@ -41,8 +42,10 @@ export interface PrivAds {
    */
   recordRead(context: ReadContext, dwellMs: number): Promise<void>;
   /**
-   * Joins the current training round if every rule allows it: computes the round's update,
-   * clips, noises, encodes and uploads it once; otherwise says why not.
+   * Joins the current training round now if every rule allows it: computes the round's update
+   * (a zero update when there is nothing to learn from), clips, noises, encodes and uploads it
+   * once; otherwise says why not. With `rounds.autoJoin` (the default) the worker also does this by
+   * itself; call it on a schedule, never in response to the reader's actions.
    * @returns what happened, with a stable `reason`
    */
   flush(): Promise<FlushResult>;
@@ -53,11 +56,16 @@ export interface PrivAds {
   /** @returns everything stored about the reader, as a JSON-serialisable document */
   exportProfile(): Promise<ProfileExport>;
   /**
-   * Deletes everything PrivAds stored for this site scope on this device (profile, events, ledger,
-   * queue, caches), the IndexedDB database included. The instance keeps working: the database is
-   * re-created, empty, when it next has something to store.
+   * Deletes everything PrivAds stored about the reader for this site scope on this device: the
+   * profile, the events, queued uploads, caches and the upload details. What stays is the
+   * participation stub: the rounds this device joined and the privacy they cost (round id, mode,
+   * ε, δ), this round's sampling draw and the pause, so that forgetting does not let the device
+   * join a round twice or restart its privacy budget.
+   * With `{ everything: true }` the stub goes too, the IndexedDB database included: the device can
+   * then join rounds again as if it were new. The instance keeps working either way.
+   * @param options - `everything`: also delete the participation stub
    */
-  forget(): Promise<void>;
+  forget(options?: ForgetOptions): Promise<void>;
   /** @returns ε spent per mode, participations, and each upload's round, size and time (never content) */
   privacyReport(): Promise<PrivacyReport>;
   /** @returns runtime, storage and engine state, with why each engine was or was not chosen */
@@ -233,11 +241,19 @@ class PrivAdsClient implements PrivAds {
     );
   }
 
-  forget(): Promise<void> {
+  forget(options?: ForgetOptions): Promise<void> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return this.#fail(
+        'forget',
+        new TypeError(`options must be an object, got ${JSON.stringify(options)}`),
+        () => undefined,
+      );
+    }
+    const everything = options?.everything === true;
     return this.#call(
       'forget',
       () => undefined,
-      (api) => api.forget(),
+      (api) => api.forget({ everything }),
     );
   }
 
@@ -296,7 +312,12 @@ class PrivAdsClient implements PrivAds {
       const { PrivAdsCore } = await import('./worker/core.js');
       const core = new PrivAdsCore();
       // No encoder in the page: onnxruntime-web would run on the main thread.
-      await core.init({ ...this.#config, storage: 'memory', encoder: false }, this.#onEvent);
+      // Nothing is uploaded from memory storage: no round checks either.
+      const rounds = { ...this.#config.rounds, autoJoin: false };
+      await core.init(
+        { ...this.#config, storage: 'memory', encoder: false, rounds },
+        this.#onEvent,
+      );
       return { api: core, runtime: 'main-thread' };
     } catch (error) {
       this.#events.emit('error', {

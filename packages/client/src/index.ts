@@ -4,7 +4,7 @@
  * imports: it is tiny and starts a module worker that does the work (see `docs/api.md`).
  */
 export { createPrivAds, type PrivAds } from './client.js';
-export { DEFAULT_PRIVACY_FLOOR } from './options.js';
+export { DEFAULT_PRIVACY_FLOOR, DEFAULT_ROUND_OPTIONS } from './options.js';
 export type { Listener } from './events.js';
 export type {
   DiversityOptions,
@@ -23,6 +23,7 @@ export type {
   ExportedEvent,
   FlushReason,
   FlushResult,
+  ForgetOptions,
   ModeSpendReport,
   PrivacyFloor,
   PrivacyMode,
@@ -37,6 +38,8 @@ export type {
   RankResult,
   ReadContext,
   ResolvedPrivacyFloor,
+  ResolvedRoundOptions,
+  RoundOptions,
   Slate,
   UploadRecord,
   WhyThisAd,

@@ -1,6 +1,11 @@
 import { resolvePolicy } from './policy/options.js';
 import type { WorkerConfig } from './protocol.js';
-import type { PrivacyMode, PrivAdsOptions, ResolvedPrivacyFloor } from './types.js';
+import type {
+  PrivacyMode,
+  PrivAdsOptions,
+  ResolvedPrivacyFloor,
+  ResolvedRoundOptions,
+} from './types.js';
 
 /** Default privacy floor: central DP or stronger, ε ≤ 8 per round, ε ≤ 32 in a lifetime. */
 export const DEFAULT_PRIVACY_FLOOR: ResolvedPrivacyFloor = Object.freeze({
@@ -8,6 +13,15 @@ export const DEFAULT_PRIVACY_FLOOR: ResolvedPrivacyFloor = Object.freeze({
   maxEpsilonPerRound: 8,
   lifetimeEpsilon: 32,
 });
+
+/** Default automatic participation: on, every 5 minutes while the page is open. */
+export const DEFAULT_ROUND_OPTIONS: ResolvedRoundOptions = Object.freeze({
+  autoJoin: true,
+  checkIntervalMs: 300_000,
+});
+
+/** Shortest time between two automatic round checks. */
+const MIN_CHECK_INTERVAL_MS = 1000;
 
 const MODES: readonly PrivacyMode[] = ['none', 'central', 'distributed', 'local'];
 const ENGINES = ['auto', 'webgpu', 'cpu'] as const;
@@ -40,7 +54,8 @@ function positive(name: string, value: number): number {
  * @param base - what relative asset and encoder URLs resolve against (the page's base URL)
  * @returns the configuration sent to the worker
  * @throws TypeError for a missing or non-absolute `server`, an unknown engine, storage or mode,
- *   an invalid asset or encoder URL; RangeError for a non-positive ε bound or an invalid policy value
+ *   an invalid asset or encoder URL, a non-boolean `rounds.autoJoin`; RangeError for a non-positive
+ *   ε bound, an invalid policy value or a round check interval under a second
  */
 export function resolveOptions(options: PrivAdsOptions, host: string, base?: string): WorkerConfig {
   if (typeof options?.server !== 'string' || !URL.canParse(options.server)) {
@@ -65,6 +80,17 @@ export function resolveOptions(options: PrivAdsOptions, host: string, base?: str
     throw new TypeError(`storage must be indexeddb or memory, got ${JSON.stringify(storage)}`);
   }
   resolvePolicy(options.policy);
+  const rounds = { ...DEFAULT_ROUND_OPTIONS, ...options.rounds };
+  if (typeof rounds.autoJoin !== 'boolean') {
+    throw new TypeError(
+      `rounds.autoJoin must be a boolean, got ${JSON.stringify(rounds.autoJoin)}`,
+    );
+  }
+  if (!(rounds.checkIntervalMs >= MIN_CHECK_INTERVAL_MS && rounds.checkIntervalMs < Infinity)) {
+    throw new RangeError(
+      `rounds.checkIntervalMs must be a finite number >= ${MIN_CHECK_INTERVAL_MS}, got ${rounds.checkIntervalMs}`,
+    );
+  }
   const assets = options.assets ?? {};
   const encoder = options.encoder ?? {};
   const site = options.site ?? host;
@@ -77,6 +103,7 @@ export function resolveOptions(options: PrivAdsOptions, host: string, base?: str
     policy: options.policy,
     storage,
     debug: options.debug ?? false,
+    rounds,
     assets: {
       baseUrl: absoluteUrl('assets.baseUrl', assets.baseUrl, base),
       tfjsWasmPath: absoluteUrl('assets.tfjsWasmPath', assets.tfjsWasmPath, base),

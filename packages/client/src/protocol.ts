@@ -9,12 +9,14 @@ import type {
   Diagnostics,
   EnginePreference,
   FlushResult,
+  ForgetOptions,
   PrivacyReport,
   PrivAdsEventMap,
   PrivAdsEventType,
   ProfileExport,
   RankResult,
   ResolvedPrivacyFloor,
+  ResolvedRoundOptions,
 } from './types.js';
 
 /** Resolved options the worker runs with. */
@@ -26,6 +28,8 @@ export interface WorkerConfig {
   readonly policy: RankingPolicyOptions | undefined;
   readonly storage: 'indexeddb' | 'memory';
   readonly debug: boolean;
+  /** Automatic participation. */
+  readonly rounds: ResolvedRoundOptions;
   /** Asset locations as absolute URLs; unset ones default in the worker (see `AssetOptions`). */
   readonly assets: {
     readonly baseUrl?: string;
@@ -67,7 +71,7 @@ export interface WorkerApi {
   pause(): Promise<void>;
   resume(): Promise<void>;
   exportProfile(): Promise<ProfileExport>;
-  forget(): Promise<void>;
+  forget(options?: ForgetOptions): Promise<void>;
   privacyReport(): Promise<PrivacyReport>;
   diagnostics(): Promise<Diagnostics>;
   /** Releases GPU memory and the database connection. */

@@ -74,12 +74,49 @@ export interface PrivAdsOptions {
    * `new URL('./privads.worker.js', import.meta.url)`.
    */
   readonly workerUrl?: string | URL;
+  /** When the device takes part in training rounds on its own (see {@link RoundOptions}). */
+  readonly rounds?: RoundOptions;
   /**
    * Logs to the console and emits `debug` events, including the norms of each upload before and
    * after clipping (never the vector).
    * @defaultValue false
    */
   readonly debug?: boolean;
+}
+
+/**
+ * Automatic participation. A device's decision to join a round must not depend on what its reader
+ * did (see `docs/privacy.md`): with `autoJoin` the worker checks the open round itself, whether or
+ * not anyone clicked, and a sampled device uploads (a zero update plus its noise when it has
+ * nothing to learn from). `flush()` stays available either way and follows the same rules.
+ */
+export interface RoundOptions {
+  /**
+   * Check the open round once the worker is ready, then every `checkIntervalMs` while the page is
+   * open. Turn it off only if the page calls `flush()` on a schedule of its own that does not
+   * depend on the reader's actions.
+   * @defaultValue true
+   */
+  readonly autoJoin?: boolean;
+  /**
+   * Time between two checks, in milliseconds (≥ 1000).
+   * @defaultValue 300000 (5 minutes)
+   */
+  readonly checkIntervalMs?: number;
+}
+
+/** {@link RoundOptions} with defaults applied. */
+export type ResolvedRoundOptions = Required<RoundOptions>;
+
+/** Options of `forget`. */
+export interface ForgetOptions {
+  /**
+   * Also delete the participation stub (the rounds this device joined and the privacy they cost),
+   * the IndexedDB database included. Afterwards this device can join rounds again as if it were
+   * new, with a fresh privacy budget: the reader's choice, which the privacy panel should say.
+   * @defaultValue false
+   */
+  readonly everything?: boolean;
 }
 
 /**
@@ -204,10 +241,11 @@ export type FlushReason =
   | 'config-inconsistent'
   | 'config-invalid'
   | 'model-mismatch'
+  | 'mode-unsupported'
   | 'already-participated'
+  | 'round-gap'
   | 'participation-limit'
   | 'not-sampled'
-  | 'not-enough-events'
   | 'upload-too-large'
   | 'network'
   | 'unavailable';
@@ -246,7 +284,11 @@ export interface ModeSpendReport {
   readonly delta: number;
 }
 
-/** What `privacyReport` returns: spend, budget, and every upload (sizes and round ids, never content). */
+/**
+ * What `privacyReport` returns: spend, budget, and every upload (sizes and round ids, never
+ * content). The ε figures are this device's own, per device, without amplification by the rounds'
+ * sampling probability.
+ */
 export interface PrivacyReport {
   readonly site: string;
   readonly floor: ResolvedPrivacyFloor;
@@ -254,7 +296,9 @@ export interface PrivacyReport {
   /** Sum over modes. */
   readonly epsilonSpent: number;
   readonly epsilonRemaining: number;
+  /** Rounds this device joined, those `forget()` reduced to the participation stub included. */
   readonly participations: number;
+  /** Each upload whose details are kept (since the last `forget()`). */
   readonly uploads: readonly UploadRecord[];
   readonly paused: boolean;
   /** `memory` means nothing persists and nothing is uploaded. */

@@ -3,7 +3,7 @@
  * and upload encoding, against the protocol test handler through a fake `fetch`. (Browser-only
  * parts — IndexedDB, Web Locks across tabs, the worker boundary, WebGPU — are in test/client-*.spec.ts.)
  */
-import { decodeUpdate } from '@privads/protocol';
+import { decodeUpdate, type RoundConfig } from '@privads/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolHandler } from '../../../test/support/protocol-handler.js';
 import {
@@ -22,6 +22,7 @@ import { DEFAULT_EVENT_LOG_LIMITS } from '../src/store/store.js';
 import type { RankingPolicyOptions } from '../src/policy/options.js';
 import type { PrivacyFloor } from '../src/types.js';
 import { PrivAdsCore } from '../src/worker/core.js';
+import { gaussianEpsilon } from '../src/worker/accounting.js';
 
 /** Stands in for IndexedDB: same behaviour as memory, but the worker treats it as durable. */
 class DurableMemoryStore extends MemoryStore {
@@ -48,6 +49,7 @@ async function start(
     handler?: ProtocolHandler;
     debug?: boolean;
     policy?: RankingPolicyOptions;
+    autoJoin?: boolean;
   } = {},
 ): Promise<Harness> {
   const handler = options.handler ?? new ProtocolHandler(fixture);
@@ -62,6 +64,8 @@ async function start(
         DEFAULT_EVENT_LOG_LIMITS,
         Date.now,
         o.onFallback,
+        // "Deleting the database" empties the durable stand-in, which the next write reopens.
+        { delete: async () => true, reopen: async () => store },
       ),
     fetch: async (url, init) => {
       const u = new URL(url);
@@ -93,6 +97,8 @@ async function start(
     policy: options.policy,
     storage: 'indexeddb',
     debug: options.debug ?? false,
+    // Off unless a test asks: most tests decide when the round is joined by calling flush().
+    rounds: { autoJoin: options.autoJoin ?? false, checkIntervalMs: 1000 },
     assets: {},
     encoder: false,
   };
@@ -271,6 +277,114 @@ describe('flush', () => {
     expect(report.byMode.central.epsilon).toBeGreaterThan(0);
   });
 
+  it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {
+    const h = await start({ debug: true });
+    h.handler.round = roundConfig(fixture);
+    expect(await h.core.flush()).toMatchObject({ status: 'uploaded', roundId: 1 });
+    const { update } = h.handler.uploads[0]!;
+    expect(update.vector.every((x) => x === 0)).toBe(true);
+    const debug = h.events.find((e) => e.type === 'debug' && e.detail.kind === 'update-norms');
+    expect(debug?.detail).toMatchObject({ preClipNorm: 0, events: 0 });
+    // The request of a device that clicked has the same size, form and header fields.
+    const clicked = await start();
+    clicked.handler.round = roundConfig(fixture);
+    for (let i = 0; i < 3; i++) await showAndClick(clicked, 'sport');
+    expect((await clicked.core.flush()).status).toBe('uploaded');
+    const [a, b] = [h, clicked].map((x) => x.handler.requests.find((r) => r.method === 'POST')!);
+    expect(a!.path).toBe(b!.path);
+    expect(a!.body.byteLength).toBe(b!.body.byteLength);
+    expect(Object.keys(a!.headers).sort()).toEqual(Object.keys(b!.headers).sort());
+    const [ha, hb] = [a!, b!].map((r) => decodeUpdate(r.body).header);
+    expect(Object.keys(ha!).sort()).toEqual(Object.keys(hb!).sort());
+    expect({ ...ha, nonce: '' }).toEqual({ ...hb, nonce: '' });
+    expect(Math.hypot(...clicked.handler.uploads[0]!.update.vector)).toBeGreaterThan(0);
+  });
+
+  it('a device without clicks adds its noise share in local mode', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture, { privacy: TEST_PRIVACY.local });
+    expect((await h.core.flush()).status).toBe('uploaded');
+    const vector = h.handler.uploads[0]!.update.vector;
+    const sigma = TEST_PRIVACY.local.mode === 'local' ? TEST_PRIVACY.local.sigma : NaN;
+    expect(Math.hypot(...vector) / (sigma * Math.sqrt(vector.length))).toBeCloseTo(1, 1);
+  });
+
+  it('joins the open round by itself once ready, without any click (autoJoin)', async () => {
+    const handler = new ProtocolHandler(fixture);
+    handler.round = roundConfig(fixture);
+    const h = await start({ handler, autoJoin: true });
+    await expect.poll(() => h.handler.uploads.length, { timeout: 5000 }).toBe(1);
+    expect(await h.core.flush()).toMatchObject({ reason: 'already-participated' });
+    expect((await h.core.privacyReport()).participations).toBe(1);
+    await h.core.close();
+  });
+
+  it('enforces the round gap and the lifetime cap from the ledger, before computing anything', async () => {
+    const h = await start({ debug: true });
+    const rules = { maxParticipationsPerDevice: 2, minRoundGap: 3, samplingProbability: 1 };
+    const round = (roundId: number): RoundConfig =>
+      roundConfig(fixture, { roundId, participation: rules });
+    h.handler.round = round(1);
+    expect((await h.core.flush()).status).toBe('uploaded');
+    h.handler.round = round(3);
+    const gap = await h.core.flush();
+    expect(gap).toMatchObject({ status: 'skipped', reason: 'round-gap' });
+    expect(gap.message).toMatch(/joined round 1; round 3 is within the minimum gap of 3 rounds/);
+    h.handler.round = round(4);
+    expect((await h.core.flush()).status).toBe('uploaded');
+    h.handler.round = round(10);
+    const limit = await h.core.flush();
+    expect(limit).toMatchObject({ status: 'skipped', reason: 'participation-limit' });
+    expect(limit.message).toMatch(/already joined 2 rounds, the lifetime limit of 2/);
+    // Refusals computed nothing: one update-norms event and one POST per accepted round.
+    const computed = h.events.filter((e) => e.type === 'debug' && e.detail.kind === 'update-norms');
+    expect(computed).toHaveLength(2);
+    expect(h.handler.uploads.map((u) => u.roundId)).toEqual([1, 4]);
+  });
+
+  it('states ε per device: the sampling probability does not lower it', async () => {
+    const h = await start();
+    const p = 1 - 1e-9;
+    h.handler.round = roundConfig(fixture, {
+      participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: p },
+    });
+    expect((await h.core.flush()).status).toBe('uploaded');
+    const privacy = TEST_PRIVACY.central;
+    if (privacy.mode !== 'central') throw new Error('central fixture expected');
+    const report = await h.core.privacyReport();
+    expect(report.byMode.central.epsilon).toBe(
+      gaussianEpsilon(privacy.noiseMultiplier, privacy.delta),
+    );
+    expect(report.epsilonSpent).toBe(report.byMode.central.epsilon);
+  });
+
+  it('refuses a distributed round (not joined by this client yet), before computing anything', async () => {
+    const h = await start();
+    const parameterCount = fixture.parameterCount;
+    h.handler.round = roundConfig(fixture, {
+      privacy: {
+        mode: 'distributed',
+        noiseMultiplier: 1,
+        delta: 1e-6,
+        bits: 16,
+        granularity: 1e-3,
+        deviceSigma: 10,
+        paddedDimension: 2 ** Math.ceil(Math.log2(parameterCount)),
+        rotationSeed: 'AAAAAAAAAAAAAAAAAAAAAA',
+        beta: 0,
+        threshold: 2,
+        degree: 2,
+        maxCohort: 100,
+      },
+      acceptedEncodings: ['masked'],
+    });
+    const result = await h.core.flush();
+    expect(result).toMatchObject({ status: 'skipped', reason: 'mode-unsupported' });
+    expect(result.message).toMatch(/distributed/);
+    expect(h.handler.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect((await h.core.privacyReport()).participations).toBe(0);
+  });
+
   it('adds calibrated Gaussian noise in local mode', async () => {
     const h = await start({ debug: true });
     h.handler.round = roundConfig(fixture, { privacy: TEST_PRIVACY.local });
@@ -383,6 +497,51 @@ describe('reader controls', () => {
     expect(after.profile).toBeUndefined();
     expect(after.events).toEqual([]);
     expect((await h.core.rank({ slots: 2 })).source).toBe('prior');
+  });
+
+  it('forget() keeps the participation stub: the device cannot join the same round again', async () => {
+    const h = await start({ floor: { lifetimeEpsilon: 6 } });
+    h.handler.round = roundConfig(fixture);
+    await showAndClick(h, 'travel');
+    expect((await h.core.flush()).status).toBe('uploaded');
+    const before = await h.core.privacyReport();
+    await h.core.pause();
+    await h.core.forget();
+    // The stub holds the round, the mode and the privacy cost, and nothing else.
+    const stored = await h.store.ledger();
+    expect(stored).toHaveLength(1);
+    expect(Object.keys(stored[0]!).sort()).toEqual(
+      ['delta', 'epsilon', 'id', 'mode', 'noiseMultiplier', 'roundId'].sort(),
+    );
+    expect(await h.store.events()).toEqual([]);
+    expect(await h.store.getProfile()).toBeUndefined();
+    expect(await h.store.getSetting('lastParticipationAt')).toBeUndefined();
+    expect(await h.store.getSetting('paused')).toBe(true);
+    await h.core.resume();
+    const report = await h.core.privacyReport();
+    expect(report).toMatchObject({
+      participations: 1,
+      epsilonSpent: before.epsilonSpent,
+      uploads: [],
+    });
+    expect((await h.core.exportProfile()).ledger).toEqual([]);
+    expect(await h.core.flush()).toMatchObject({ reason: 'already-participated' });
+    // The budget still counts the forgotten participation.
+    h.handler.round = roundConfig(fixture, { roundId: 2 });
+    expect(await h.core.flush()).toMatchObject({ reason: 'budget-exhausted' });
+    expect(h.handler.uploads).toHaveLength(1);
+  });
+
+  it('forget({ everything: true }) removes the stub too: the device may join again as if new', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture);
+    expect((await h.core.flush()).status).toBe('uploaded');
+    await h.core.forget({ everything: true });
+    expect(await h.store.ledger()).toEqual([]);
+    expect(await h.store.getSetting('sampling')).toBeUndefined();
+    expect((await h.core.privacyReport()).participations).toBe(0);
+    expect(await h.core.flush()).toMatchObject({ status: 'uploaded', roundId: 1 });
+    expect(h.handler.uploads).toHaveLength(2);
   });
 
   it('decodes what it uploads with the real decoder (sanity of the fake transport)', async () => {

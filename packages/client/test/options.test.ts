@@ -47,3 +47,16 @@ describe('resolveOptions: assets and encoder', () => {
     ).toThrow(TypeError);
   });
 });
+
+describe('resolveOptions: rounds', () => {
+  it('joins rounds by itself by default, every five minutes', () => {
+    expect(resolve({}).rounds).toEqual({ autoJoin: true, checkIntervalMs: 300_000 });
+    expect(resolve({ rounds: { autoJoin: false } }).rounds.autoJoin).toBe(false);
+  });
+
+  it('rejects a non-boolean autoJoin and an interval under a second, quoting the value', () => {
+    expect(() => resolve({ rounds: { autoJoin: 'yes' } })).toThrow(/rounds.autoJoin .*"yes"/);
+    expect(() => resolve({ rounds: { checkIntervalMs: 10 } })).toThrow(RangeError);
+    expect(() => resolve({ rounds: { checkIntervalMs: Infinity } })).toThrow(/Infinity/);
+  });
+});

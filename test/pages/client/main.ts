@@ -58,6 +58,8 @@ const options: PrivAdsOptions = {
   ...(params.has('policy') ? { policy: JSON.parse(params.get('policy') as string) } : {}),
   ...(params.has('workerUrl') ? { workerUrl: params.get('workerUrl') as string } : {}),
   debug: params.get('debug') === '1',
+  // Off unless asked for: most specs decide when the round is joined by calling flush() themselves.
+  rounds: { autoJoin: params.get('autoJoin') === '1', checkIntervalMs: 1000 },
   fallbackAds: [
     {
       id: 'house-1',

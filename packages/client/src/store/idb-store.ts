@@ -6,10 +6,12 @@ import type {
   BlobKind,
   EventRecord,
   LedgerEntry,
+  LedgerRecord,
   OutboxItem,
   ProfileRecord,
   Settings,
 } from './records.js';
+import { isFullEntry, STUB_SETTINGS, stubOf } from './records.js';
 import { migrate, SCHEMA_VERSION, type PrivAdsDatabase, type PrivAdsSchema } from './schema.js';
 import {
   DEFAULT_EVENT_LOG_LIMITS,
@@ -211,7 +213,7 @@ export class IdbStore implements ClientStore {
     });
   }
 
-  async ledger(): Promise<LedgerEntry[]> {
+  async ledger(): Promise<LedgerRecord[]> {
     return this.#run('reading the ledger', () => this.#db.getAll('ledger'));
   }
 
@@ -228,7 +230,9 @@ export class IdbStore implements ClientStore {
     await this.#run('writing the ledger', async () => {
       const tx = this.#db.transaction('ledger', 'readwrite', { durability: 'strict' });
       const entry = await tx.store.get(id);
-      if (entry !== undefined) void tx.store.put({ ...entry, status, statusAt: at });
+      if (entry !== undefined && isFullEntry(entry)) {
+        void tx.store.put({ ...entry, status, statusAt: at });
+      }
       await tx.done;
     });
   }
@@ -278,6 +282,26 @@ export class IdbStore implements ClientStore {
       const names = ['profile', 'events', 'settings', 'ledger', 'outbox', 'blobs'] as const;
       const tx = this.#db.transaction(names, 'readwrite', { durability: 'strict' });
       await Promise.all([...names.map((n) => tx.objectStore(n).clear()), tx.done]);
+    });
+  }
+
+  async clearKeepingStub(): Promise<void> {
+    await this.#run('forgetting', async () => {
+      const names = ['profile', 'events', 'settings', 'ledger', 'outbox', 'blobs'] as const;
+      const tx = this.#db.transaction(names, 'readwrite', { durability: 'strict' });
+      const settings = tx.objectStore('settings');
+      const ledger = tx.objectStore('ledger');
+      const [kept, records] = await Promise.all([
+        Promise.all(STUB_SETTINGS.map(async (k) => [k, await settings.get(k)] as const)),
+        ledger.getAll(),
+      ]);
+      // One transaction: a crash leaves either everything or the stub, never a ledger without it.
+      for (const name of ['profile', 'events', 'outbox', 'blobs', 'settings', 'ledger'] as const) {
+        void tx.objectStore(name).clear();
+      }
+      for (const [k, v] of kept) if (v !== undefined) void settings.put(v, k);
+      for (const record of records) void ledger.put(stubOf(record));
+      await tx.done;
     });
   }
 

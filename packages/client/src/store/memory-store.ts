@@ -2,10 +2,12 @@ import type {
   BlobKind,
   EventRecord,
   LedgerEntry,
+  LedgerRecord,
   OutboxItem,
   ProfileRecord,
   Settings,
 } from './records.js';
+import { isFullEntry, STUB_SETTINGS, stubOf } from './records.js';
 import {
   DEFAULT_EVENT_LOG_LIMITS,
   type ClientStore,
@@ -45,7 +47,7 @@ export class MemoryStore implements ClientStore {
   #profile: ProfileRecord | undefined;
   readonly #events: EventRecord[] = [];
   readonly #settings = new Map<keyof Settings, unknown>();
-  readonly #ledger: LedgerEntry[] = [];
+  readonly #ledger: LedgerRecord[] = [];
   readonly #outbox = new Map<number, OutboxItem>();
   readonly #blobs = new Map<BlobKind, Map<string, ArrayBuffer>>();
 
@@ -94,7 +96,7 @@ export class MemoryStore implements ClientStore {
     this.#settings.set(key, value);
   }
 
-  async ledger(): Promise<LedgerEntry[]> {
+  async ledger(): Promise<LedgerRecord[]> {
     return this.#ledger.map((e) => ({ ...e }));
   }
 
@@ -107,7 +109,9 @@ export class MemoryStore implements ClientStore {
   async setLedgerStatus(id: number, status: LedgerEntry['status'], at: number): Promise<void> {
     const index = this.#ledger.findIndex((e) => e.id === id);
     const entry = this.#ledger[index];
-    if (entry !== undefined) this.#ledger[index] = { ...entry, status, statusAt: at };
+    if (entry !== undefined && isFullEntry(entry)) {
+      this.#ledger[index] = { ...entry, status, statusAt: at };
+    }
   }
 
   async outbox(): Promise<OutboxItem[]> {
@@ -141,6 +145,16 @@ export class MemoryStore implements ClientStore {
     this.#ledger.length = 0;
     this.#outbox.clear();
     this.#blobs.clear();
+  }
+
+  async clearKeepingStub(): Promise<void> {
+    const kept = STUB_SETTINGS.filter((k) => this.#settings.has(k)).map(
+      (k) => [k, this.#settings.get(k)] as const,
+    );
+    const stubs = this.#ledger.map(stubOf);
+    await this.clear();
+    this.#ledger.push(...stubs);
+    for (const [k, v] of kept) this.#settings.set(k, v);
   }
 
   close(): void {}

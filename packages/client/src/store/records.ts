@@ -34,27 +34,36 @@ export type EventRecord =
 export type LedgerStatus = 'queued' | 'sent' | 'rejected' | 'expired';
 
 /**
- * One participation. Written (durably) before the upload leaves, so a crash can only over-count
- * the privacy spend, never under-count it.
+ * What survives `forget()`: that this device joined a round and what it cost, nothing about when,
+ * what it read or clicked. Enough to keep enforcing the participation rules (one upload per round,
+ * the round gap, the lifetime cap) and the privacy budget after the reader's data is gone.
  */
-export interface LedgerEntry {
+export interface ParticipationStub {
   /** Auto-increment key, set by the store. */
   readonly id?: number;
   /** Round the update belongs to. */
   readonly roundId: number;
-  /** Projector version the gradient was computed for. */
-  readonly projectorVersion: number;
   /** Mode the round declared. */
   readonly mode: PrivacyMode;
   /**
-   * ε charged for this participation alone at {@link LedgerEntry.delta}: local, the upload's own
-   * (verified) ε; central, the ε of one Gaussian release with the round's noise multiplier; none, ∞.
+   * ε charged for this participation alone at {@link ParticipationStub.delta}: local, the upload's
+   * own (verified) ε; central, the ε of one Gaussian release with the round's noise multiplier;
+   * none, ∞. Never reduced by the round's sampling probability.
    */
   readonly epsilon: number;
   /** δ of the same guarantee (0 for mode `none`). */
   readonly delta: number;
-  /** Central mode: the noise multiplier z, kept so that participations compose under RDP. */
+  /** The noise multiplier z of the release, kept so that participations compose exactly. */
   readonly noiseMultiplier?: number;
+}
+
+/**
+ * One participation. Written (durably) before the upload leaves, so a crash can only over-count
+ * the privacy spend, never under-count it. `forget()` reduces it to its {@link ParticipationStub}.
+ */
+export interface LedgerEntry extends ParticipationStub {
+  /** Projector version the gradient was computed for. */
+  readonly projectorVersion: number;
   /** Body size in bytes. */
   readonly bytes: number;
   /** Epoch milliseconds when the update was computed. */
@@ -64,6 +73,37 @@ export interface LedgerEntry {
   /** Epoch milliseconds of the last status change. */
   readonly statusAt: number;
 }
+
+/** A ledger record: a full entry, or the stub `forget()` left of one. */
+export type LedgerRecord = LedgerEntry | ParticipationStub;
+
+/**
+ * @param record - a ledger record
+ * @returns whether it still holds the upload's details (it was not reduced by `forget()`)
+ */
+export function isFullEntry(record: LedgerRecord): record is LedgerEntry {
+  return 'status' in record;
+}
+
+/**
+ * The stub of a ledger record: the fields {@link ParticipationStub} names, and no other.
+ * @param record - a full entry or a stub
+ * @returns a new stub
+ */
+export function stubOf(record: LedgerRecord): ParticipationStub {
+  const { id, roundId, mode, epsilon, delta, noiseMultiplier } = record;
+  return {
+    ...(id === undefined ? {} : { id }),
+    roundId,
+    mode,
+    epsilon,
+    delta,
+    ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
+  };
+}
+
+/** Settings that are part of the participation stub: `forget()` keeps them. */
+export const STUB_SETTINGS: readonly (keyof Settings)[] = ['sampling', 'paused'];
 
 /** An upload waiting to be (re)sent; survives reloads. */
 export interface OutboxItem {

@@ -5,6 +5,7 @@ import type {
   BlobKind,
   EventRecord,
   LedgerEntry,
+  LedgerRecord,
   OutboxItem,
   ProfileRecord,
   Settings,
@@ -150,7 +151,7 @@ export class ResilientStore implements ClientStore {
     if (key === 'paused') this.#paused = value as boolean;
     return this.#call((s) => s.setSetting(key, value), true);
   }
-  ledger(): Promise<LedgerEntry[]> {
+  ledger(): Promise<LedgerRecord[]> {
     return this.#call((s) => s.ledger());
   }
   addLedgerEntry(entry: Omit<LedgerEntry, 'id'>): Promise<number> {
@@ -178,6 +179,11 @@ export class ResilientStore implements ClientStore {
     this.#lastProfile = undefined;
     this.#paused = undefined;
     await this.#call((s) => s.clear());
+  }
+  async clearKeepingStub(): Promise<void> {
+    // The pause is part of the stub: remembered for a fallback store.
+    this.#lastProfile = undefined;
+    await this.#call((s) => s.clearKeepingStub());
   }
   close(): void {
     this.#inner.close();

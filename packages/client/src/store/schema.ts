@@ -1,5 +1,5 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { EventRecord, LedgerEntry, OutboxItem, ProfileRecord, Settings } from './records.js';
+import type { EventRecord, LedgerRecord, OutboxItem, ProfileRecord, Settings } from './records.js';
 
 /** A cached immutable download (catalog bundle or projector weights). */
 export interface BlobRecord {
@@ -16,7 +16,7 @@ export interface PrivAdsSchema extends DBSchema {
   /** Out-of-line auto-increment keys, so key order is insertion order. */
   events: { key: number; value: EventRecord; indexes: { t: number } };
   settings: { key: keyof Settings; value: Settings[keyof Settings] };
-  ledger: { key: number; value: LedgerEntry; indexes: { roundId: number } };
+  ledger: { key: number; value: LedgerRecord; indexes: { roundId: number } };
   outbox: { key: number; value: OutboxItem };
   blobs: { key: [string, string]; value: BlobRecord; indexes: { kind: string } };
 }

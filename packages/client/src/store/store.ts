@@ -2,6 +2,7 @@ import type {
   BlobKind,
   EventRecord,
   LedgerEntry,
+  LedgerRecord,
   OutboxItem,
   ProfileRecord,
   Settings,
@@ -52,14 +53,14 @@ export interface ClientStore {
   getSetting<K extends keyof Settings>(key: K): Promise<Settings[K] | undefined>;
   /** Stores a setting durably. */
   setSetting<K extends keyof Settings>(key: K, value: Settings[K]): Promise<void>;
-  /** @returns every ledger entry, oldest first */
-  ledger(): Promise<LedgerEntry[]>;
+  /** @returns every ledger record (full entries and the stubs `forget()` left), oldest first */
+  ledger(): Promise<LedgerRecord[]>;
   /**
    * Appends a ledger entry durably (IndexedDB `durability: 'strict'`).
    * @returns its id
    */
   addLedgerEntry(entry: Omit<LedgerEntry, 'id'>): Promise<number>;
-  /** Changes the status of a ledger entry durably. */
+  /** Changes the status of a ledger entry durably (a stub stays a stub: it has no status). */
   setLedgerStatus(id: number, status: LedgerEntry['status'], at: number): Promise<void>;
   /** @returns queued uploads */
   outbox(): Promise<OutboxItem[]>;
@@ -73,6 +74,12 @@ export interface ClientStore {
   putBlob(kind: BlobKind, version: string, bytes: ArrayBuffer): Promise<void>;
   /** Deletes everything this store holds. */
   clear(): Promise<void>;
+  /**
+   * Deletes everything but the participation stub, atomically: the profile, events, queued
+   * uploads, caches and settings go; each ledger record is reduced to its `ParticipationStub`
+   * (round, mode, ε, δ, z), and the `STUB_SETTINGS` (this round's sampling draw, the pause) stay.
+   */
+  clearKeepingStub(): Promise<void>;
   /** Releases the connection. */
   close(): void;
 }

@@ -1,6 +1,6 @@
 import { gaussianMechanismDelta } from '@privads/dp';
 import type { PrivacyMode } from '@privads/protocol';
-import type { LedgerEntry } from '../store/records.js';
+import type { ParticipationStub } from '../store/records.js';
 
 /** Privacy spent under one mode. */
 export interface ModeSpend {
@@ -58,7 +58,7 @@ export function composedMultiplier(multipliers: readonly number[]): number {
 
 const NO_SPEND: ModeSpend = Object.freeze({ participations: 0, epsilon: 0, delta: 0 });
 
-function modeSpend(entries: readonly LedgerEntry[]): ModeSpend {
+function modeSpend(entries: readonly ParticipationStub[]): ModeSpend {
   if (entries.length === 0) return NO_SPEND;
   const delta = Math.max(...entries.map((e) => e.delta));
   const multipliers = entries.map((e) => e.noiseMultiplier);
@@ -73,12 +73,15 @@ function modeSpend(entries: readonly LedgerEntry[]): ModeSpend {
 }
 
 /**
- * Totals the ledger per mode. Every entry counts whatever its upload status: a queued or failed
- * upload may still have reached the server, so only over-counting is allowed.
- * @param ledger - all entries
+ * Totals the ledger per mode: the ε of this device, per device. Every record counts whatever its
+ * upload status (a queued or failed upload may still have reached the server, so only
+ * over-counting is allowed), and so does every stub `forget()` left. No amplification by the
+ * round's sampling probability is applied: the server, the page and the network all see whether
+ * this device took part, so the sampling is no secret to them.
+ * @param ledger - all records (full entries and stubs)
  * @returns spend per mode and in total
  */
-export function spendOf(ledger: readonly LedgerEntry[]): Spend {
+export function spendOf(ledger: readonly ParticipationStub[]): Spend {
   const of = (mode: PrivacyMode): ModeSpend => modeSpend(ledger.filter((e) => e.mode === mode));
   const byMode = {
     none: of('none'),

@@ -3,11 +3,12 @@ import { cpuEngineProvider } from '../engines/cpu-engine.js';
 import { EngineRegistry } from '../engines/engine.js';
 import { webGpuEngineProvider } from '../engines/webgpu-engine.js';
 import type { WireRankRequest, WorkerApi, WorkerConfig, WorkerEvent } from '../protocol.js';
-import type { LedgerEntry } from '../store/records.js';
+import { isFullEntry, type LedgerEntry, type LedgerRecord } from '../store/records.js';
 import type {
   Diagnostics,
   ExportedEvent,
   FlushResult,
+  ForgetOptions,
   PrivacyReport,
   ProfileExport,
   RankResult,
@@ -17,6 +18,7 @@ import { spendOf } from './accounting.js';
 import { flush } from './flusher.js';
 import { Learner } from './learner.js';
 import { rankCatalog } from './ranker.js';
+import { RoundWatcher } from './round-watcher.js';
 import { Runtime, type RuntimeDeps } from './runtime.js';
 
 /** Slots one rank call may fill. */
@@ -34,6 +36,10 @@ function uploadRecord(entry: LedgerEntry): UploadRecord {
   return { roundId, mode, epsilon, delta, bytes, at: iso(at), status };
 }
 
+/** The uploads whose details are kept: stubs left by `forget()` have none to show. */
+const uploadRecords = (ledger: readonly LedgerRecord[]): UploadRecord[] =>
+  ledger.filter(isFullEntry).map(uploadRecord);
+
 /** Dependencies a host may override (tests inject fakes; the worker uses the defaults). */
 export type CoreDeps = Partial<Omit<RuntimeDeps, 'emit'>>;
 
@@ -44,6 +50,7 @@ export type CoreDeps = Partial<Omit<RuntimeDeps, 'emit'>>;
 export class PrivAdsCore implements WorkerApi {
   #runtime: Runtime | undefined;
   #learner: Learner | undefined;
+  #watcher: RoundWatcher | undefined;
   readonly #deps: CoreDeps;
 
   /** @param deps - overrides of fetch, clock, randomness, engine registry, WASM location */
@@ -66,7 +73,28 @@ export class PrivAdsCore implements WorkerApi {
     this.#runtime = runtime;
     this.#learner = new Learner(runtime);
     // Start in the background: the page's first call waits for it, createPrivAds does not.
-    runtime.ready().catch((e: unknown) => runtime.reportError('init', e));
+    const started = runtime.ready();
+    started.catch((e: unknown) => runtime.reportError('init', e));
+    if (config.rounds.autoJoin) {
+      const watcher = new RoundWatcher(
+        {
+          join: () => flush(runtime),
+          report: (result) => {
+            if (config.debug) {
+              runtime.emit('debug', {
+                kind: 'log',
+                message: `round check: ${result.reason}: ${result.message}`,
+              });
+            }
+          },
+          fail: (error) => runtime.reportError('flush', error),
+        },
+        config.rounds.checkIntervalMs,
+      );
+      this.#watcher = watcher;
+      // The first check once the worker is ready, whether or not the reader does anything.
+      started.then(() => watcher.start()).catch(() => undefined);
+    }
   }
 
   async rank(request: WireRankRequest): Promise<RankResult> {
@@ -152,28 +180,34 @@ export class PrivAdsCore implements WorkerApi {
             },
           }),
       events,
-      ledger: (await store.ledger()).map(uploadRecord),
+      ledger: uploadRecords(await store.ledger()),
       paused: runtime.paused,
     };
   }
 
-  async forget(): Promise<void> {
+  async forget(options: ForgetOptions = {}): Promise<void> {
     const runtime = this.#live();
     await runtime.ready();
     runtime.profile = undefined;
     runtime.history.clear();
     (this.#learner as Learner).lastQuery = undefined;
-    // The database itself goes; the next write re-creates it, empty (ResilientStore.destroy).
-    const deleted = await runtime.store.destroy();
-    runtime.broadcast({ type: 'forget' });
-    if (!deleted) {
-      runtime.emit('error', {
-        code: 'STORAGE_BLOCKED',
-        message:
-          'everything was erased, but another connection still holds the database open: it is deleted when that closes',
-        operation: 'forget',
-      });
+    if (options.everything === true) {
+      // The database itself goes, stub included; the next write re-creates it, empty.
+      const deleted = await runtime.store.destroy();
+      if (!deleted) {
+        runtime.emit('error', {
+          code: 'STORAGE_BLOCKED',
+          message:
+            'everything was erased, but another connection still holds the database open: it is deleted when that closes',
+          operation: 'forget',
+        });
+      }
+    } else {
+      // Everything about the reader goes; the participation stub stays, so that forgetting does
+      // not reset the once-per-round rule, the round gap, the lifetime cap or the budget.
+      await runtime.store.clearKeepingStub();
     }
+    runtime.broadcast({ type: 'forget' });
     // The catalog cache went with everything else; keep serving the one in memory.
     runtime.emit('profile', { revision: 0, updates: 0 });
   }
@@ -191,7 +225,7 @@ export class PrivAdsCore implements WorkerApi {
       epsilonSpent: spend.totalEpsilon,
       epsilonRemaining: Math.max(0, floor.lifetimeEpsilon - spend.totalEpsilon),
       participations: ledger.length,
-      uploads: ledger.map(uploadRecord),
+      uploads: uploadRecords(ledger),
       paused: runtime.paused,
       storage: runtime.store.kind,
     };
@@ -204,6 +238,8 @@ export class PrivAdsCore implements WorkerApi {
   }
 
   async close(): Promise<void> {
+    this.#watcher?.stop();
+    this.#watcher = undefined;
     await this.#runtime?.close();
     this.#runtime = undefined;
   }

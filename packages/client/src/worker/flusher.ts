@@ -89,7 +89,10 @@ async function sampled(runtime: Runtime, config: RoundConfig): Promise<boolean> 
 
 /**
  * Computes the clipped, noised update of the current round and queues it, under the scope's
- * flush lock so that two tabs can never both upload for one round.
+ * flush lock so that two tabs can never both upload for one round. Whether to take part is decided
+ * from the round, the ledger and the sampling draw before the reader's events are even read; a
+ * device with no usable click uploads a zero gradient (plus its noise in local mode) through the
+ * same path, so its request has the same size and form as any other.
  */
 async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   const { store, config: options, deps } = runtime;
@@ -103,16 +106,8 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   if (catalog === undefined) return skip('model-mismatch', 'no catalog is loaded');
   const mismatch = modelMismatch(config, catalog);
   if (mismatch) return skip('model-mismatch', mismatch);
-  const since = (await store.getSetting('lastParticipationAt')) ?? 0;
-  const clicks = usableClicks(await store.events(since), catalog);
   const now = deps.now();
-  const decision = decideParticipation({
-    config,
-    floor: options.floor,
-    ledger,
-    clicks: clicks.length,
-    now,
-  });
+  const decision = decideParticipation({ config, floor: options.floor, ledger, now });
   if (!decision.ok) return decision;
   if (!(await sampled(runtime, config))) {
     return skip(
@@ -124,6 +119,8 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   if (encoding === undefined) {
     return skip('upload-too-large', `no accepted encoding fits ${config.maxUploadBytes} bytes`);
   }
+  const since = (await store.getSetting('lastParticipationAt')) ?? 0;
+  const clicks = usableClicks(await store.events(since), catalog);
   const body = await roundUpload(runtime, config, catalog, clicks, encoding);
   if (typeof body === 'string') return skip('model-mismatch', body);
   const ledgerId = await store.addLedgerEntry(
@@ -143,7 +140,7 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
 }
 
 /**
- * The encoded upload: `clip(Σ ∇θ L, C)` plus, in local mode, N(0, σ²) per coordinate from the
+ * The encoded upload: `clip(Σ ∇θ L, C)` (zero without clicks: the accumulator sums nothing) plus, in local mode, N(0, σ²) per coordinate from the
  * CSPRNG (the shared `privatizeRoundUpdate` of `@privads/model`).
  * @returns the body to upload, or why the projector does not fit the round
  */

@@ -1,6 +1,6 @@
 import { localSensitivity } from '@privads/dp';
 import { meetsPrivacyFloor, type PrivacyMode, type RoundConfig } from '@privads/protocol';
-import type { LedgerEntry } from '../store/records.js';
+import type { LedgerEntry, ParticipationStub } from '../store/records.js';
 import type { FlushReason, ResolvedPrivacyFloor } from '../types.js';
 import { gaussianEpsilon, spendOf } from './accounting.js';
 
@@ -107,6 +107,14 @@ export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge }
       },
     };
   }
+  if (privacy.mode === 'distributed') {
+    // Secure aggregation needs its own device flow (key agreement, masking, discrete noise
+    // shares); until this client has it, a distributed round is refused before anything is computed.
+    return refuse(
+      'mode-unsupported',
+      `round ${config.roundId} uses privacy mode "distributed" (secure aggregation), which this client cannot join yet`,
+    );
+  }
   return { ok: true, charge: { mode: 'none', epsilon: Infinity, delta: 0, clientSigma: 0 } };
 }
 
@@ -114,12 +122,12 @@ export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge }
  * Checks that doesn't need the round config: whether any budget is left at all. Used to refuse
  * before making a single request.
  * @param floor - the client's privacy floor
- * @param ledger - all ledger entries
+ * @param ledger - all ledger records (stubs included)
  * @returns a refusal when the lifetime budget is spent, else `undefined`
  */
 export function budgetExhausted(
   floor: ResolvedPrivacyFloor,
-  ledger: readonly LedgerEntry[],
+  ledger: readonly ParticipationStub[],
 ): Refusal | undefined {
   const spent = spendOf(ledger).totalEpsilon;
   if (spent >= floor.lifetimeEpsilon) {
@@ -131,23 +139,60 @@ export function budgetExhausted(
   return undefined;
 }
 
+/**
+ * The device's own participation rules, from its ledger (or the stub `forget()` left) and the
+ * round's rules alone: at most one upload per round, at most one round in any `minRoundGap`
+ * consecutive rounds, at most `maxParticipationsPerDevice` in its lifetime. They bound how many
+ * releases one device contributes to, which is what makes one device the unit of privacy.
+ * @param config - the round
+ * @param ledger - all ledger records
+ * @returns a refusal, or `undefined` when the rules allow joining
+ */
+export function participationRuleRefusal(
+  config: RoundConfig,
+  ledger: readonly ParticipationStub[],
+): Refusal | undefined {
+  const { roundId } = config;
+  const { minRoundGap: gap, maxParticipationsPerDevice: max } = config.participation;
+  if (ledger.some((e) => e.roundId === roundId)) {
+    return refuse(
+      'already-participated',
+      `this device already sent its update for round ${roundId}`,
+    );
+  }
+  const near = ledger.find((e) => Math.abs(e.roundId - roundId) < gap);
+  if (near !== undefined) {
+    return refuse(
+      'round-gap',
+      `this device joined round ${near.roundId}; round ${roundId} is within the minimum gap of ${gap} rounds between two participations`,
+    );
+  }
+  if (ledger.length >= max) {
+    return refuse(
+      'participation-limit',
+      `this device already joined ${ledger.length} rounds, the lifetime limit of ${max}`,
+    );
+  }
+  return undefined;
+}
+
 /** Inputs of {@link decideParticipation}. */
 export interface ParticipationInput {
   readonly config: RoundConfig;
   readonly floor: ResolvedPrivacyFloor;
-  readonly ledger: readonly LedgerEntry[];
-  /** Click events usable for this round. */
-  readonly clicks: number;
+  /** Every ledger record, stubs included. */
+  readonly ledger: readonly ParticipationStub[];
   /** Epoch milliseconds. */
   readonly now: number;
 }
 
 /**
  * Every rule a round must pass before anything is computed, in the order a reader would ask
- * about them: the floor (mode, ε per round), the round's state, this device's history and budget,
- * then whether there is anything to learn from. Sampling is decided separately (it must be drawn
- * once per round and remembered).
- * @param input - config, floor, ledger, usable clicks, clock
+ * about them: the floor (mode, ε per round), the round's state, this device's participation rules
+ * and budget. Nothing here looks at the reader's data: whether a device takes part depends only on
+ * the round, these rules and the sampling draw (made separately: once per round, remembered), so
+ * taking part reveals nothing about what the reader did.
+ * @param input - config, floor, ledger, clock
  * @returns the charge to record, or the first refusal
  */
 export function decideParticipation(
@@ -173,19 +218,8 @@ export function decideParticipation(
   if (Date.parse(config.deadline) <= now) {
     return refuse('round-closed', `round ${config.roundId} closed at ${config.deadline}`);
   }
-  if (ledger.some((e) => e.roundId === config.roundId)) {
-    return refuse(
-      'already-participated',
-      `this device already sent its update for round ${config.roundId}`,
-    );
-  }
-  const max = config.participation.maxParticipationsPerDevice;
-  if (max !== undefined && ledger.length >= max) {
-    return refuse(
-      'participation-limit',
-      `this device already joined ${ledger.length} rounds (limit ${max})`,
-    );
-  }
+  const ruled = participationRuleRefusal(config, ledger);
+  if (ruled) return ruled;
   const candidate = queuedLedgerEntry(config, charge, 0, now);
   const after = spendOf([...ledger, candidate]).totalEpsilon;
   if (after > floor.lifetimeEpsilon) {
