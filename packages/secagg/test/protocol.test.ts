@@ -312,7 +312,7 @@ describe('SecAggCoordinator consistency under bad messages', () => {
     });
     expect(b.phase).toBe('shared');
 
-    let sum = new Uint32Array(base.length);
+    let sum: Uint32Array = new Uint32Array(base.length);
     const inputs: Uint32Array[] = [];
     for (const d of devices) {
       const x = randomInput(base.length, base.bits, seededBytes(inputs.length + 20));
