@@ -46,6 +46,7 @@ export {
   quantizeForSecureSum,
 } from './secure-sum-quantize.js';
 export type { SecureSumInput } from './secure-sum-quantize.js';
+export { secureSumEncodingOf } from './secure-sum-config.js';
 
 // Noise
 export { addGaussianNoise, sampleGaussian } from './gaussian.js';

@@ -67,10 +67,16 @@ export {
 export type { Int8Rows, Int8Vector, UniformRandom } from './quantize.js';
 export { crc32c } from './checksum.js';
 export { parseIsoDateTime } from './iso-time.js';
-export { NONCE_PATTERN, generateNonce, isValidNonce, toBase64Url } from './nonce.js';
+export { NONCE_PATTERN, fromBase64Url, generateNonce, isValidNonce, toBase64Url } from './nonce.js';
 
 // Strict JSON (shared with the JSON message parsers of other packages, e.g. `@privads/secagg`)
-export { FieldReader, checkBounds, describeValue, parseJsonBytes, parseJsonStrict } from './json.js';
+export {
+  FieldReader,
+  checkBounds,
+  describeValue,
+  parseJsonBytes,
+  parseJsonStrict,
+} from './json.js';
 export type { NumberBounds } from './json.js';
 
 // Safetensors

@@ -3,41 +3,9 @@
  * length-prefixed encoding of the labels that domain-separate HKDF infos and AEAD associated data.
  */
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { toBase64Url } from '@privads/protocol';
+import { fromBase64Url, toBase64Url } from '@privads/protocol';
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const DECODE = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-
-/**
- * Decodes unpadded base64url, accepting only the canonical encoding (unused low bits zero), so that
- * one byte string has exactly one text form and a re-encoded message compares equal.
- * @param text - base64url without `=`
- * @returns the bytes, or `undefined` when `text` is not canonical base64url
- */
-export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? (DECODE[c] ?? -1) : -1;
-    if (v < 0) return undefined;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >>> bits) & 0xff;
-    }
-  }
-  // Leftover bits must be zero, or two texts would decode to the same bytes.
-  if ((acc & ((1 << bits) - 1)) !== 0) return undefined;
-  return out;
-}
-
-export { toBase64Url };
+export { fromBase64Url, toBase64Url };
 
 /**
  * Concatenates byte arrays.
