@@ -1,5 +1,10 @@
 import { localSensitivity } from '@privads/dp';
-import { meetsPrivacyFloor, type PrivacyMode, type RoundConfig } from '@privads/protocol';
+import {
+  meetsPrivacyFloor,
+  participationRuleViolation,
+  type PrivacyMode,
+  type RoundConfig,
+} from '@privads/protocol';
 import type { LedgerEntry, ParticipationStub } from '../store/records.js';
 import type { FlushReason, ResolvedPrivacyFloor } from '../types.js';
 import { gaussianEpsilon, spendOf } from './accounting.js';
@@ -143,7 +148,8 @@ export function budgetExhausted(
  * The device's own participation rules, from its ledger (or the stub `forget()` left) and the
  * round's rules alone: at most one upload per round, at most one round in any `minRoundGap`
  * consecutive rounds, at most `maxParticipationsPerDevice` in its lifetime. They bound how many
- * releases one device contributes to, which is what makes one device the unit of privacy.
+ * releases one device contributes to, which is what makes one device the unit of privacy. The rule
+ * itself is `participationRuleViolation` of `@privads/protocol`, which the simulator applies too.
  * @param config - the round
  * @param ledger - all ledger records
  * @returns a refusal, or `undefined` when the rules allow joining
@@ -152,28 +158,12 @@ export function participationRuleRefusal(
   config: RoundConfig,
   ledger: readonly ParticipationStub[],
 ): Refusal | undefined {
-  const { roundId } = config;
-  const { minRoundGap: gap, maxParticipationsPerDevice: max } = config.participation;
-  if (ledger.some((e) => e.roundId === roundId)) {
-    return refuse(
-      'already-participated',
-      `this device already sent its update for round ${roundId}`,
-    );
-  }
-  const near = ledger.find((e) => Math.abs(e.roundId - roundId) < gap);
-  if (near !== undefined) {
-    return refuse(
-      'round-gap',
-      `this device joined round ${near.roundId}; round ${roundId} is within the minimum gap of ${gap} rounds between two participations`,
-    );
-  }
-  if (ledger.length >= max) {
-    return refuse(
-      'participation-limit',
-      `this device already joined ${ledger.length} rounds, the lifetime limit of ${max}`,
-    );
-  }
-  return undefined;
+  const violation = participationRuleViolation(
+    config.roundId,
+    config.participation,
+    ledger.map((e) => e.roundId),
+  );
+  return violation && refuse(violation.reason, violation.message);
 }
 
 /** Inputs of {@link decideParticipation}. */
