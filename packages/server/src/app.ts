@@ -11,10 +11,12 @@ import type { AppContext, Handler } from './routes/context.js';
 import { DASHBOARD_HANDLERS } from './routes/dashboard.js';
 import { OPERATOR_HANDLERS } from './routes/operator.js';
 import { PUBLIC_HANDLERS } from './routes/public.js';
+import { SECAGG_HANDLERS } from './routes/secagg.js';
 
 /** Every handler; the type makes a route without a handler a compile error. */
 const HANDLERS: Record<OperationId, Handler> = {
   ...PUBLIC_HANDLERS,
+  ...SECAGG_HANDLERS,
   ...OPERATOR_HANDLERS,
   ...DASHBOARD_HANDLERS,
 };

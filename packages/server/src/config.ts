@@ -9,10 +9,18 @@ import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@pri
 import { PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
 
 import { checkAdaptiveClipConfig, type AdaptiveClipConfig } from './rounds/adaptive-clip.js';
+import {
+  checkSecureAggregation,
+  type DistributedPrivacySettings,
+} from './rounds/secure-aggregation-settings.js';
 import { checkOptimizerConfig, type ServerOptimizerConfig } from './rounds/server-optimizer.js';
 
-/** Privacy settings of the round template (for `local`, the server calibrates σ from ε, δ and C). */
+/**
+ * Privacy settings of the round template (for `local`, the server calibrates σ from ε, δ and C;
+ * for `distributed`, the secure-sum encoding from z, the modulus and the cohort bounds).
+ */
 export type PrivacySettings =
+  | DistributedPrivacySettings
   | { mode: 'central'; noiseMultiplier: number; delta: number; targetEpsilon?: number }
   | { mode: 'local'; epsilon: number; delta: number }
   | { mode: 'none' };
@@ -98,13 +106,17 @@ export type ConfigOverrides = {
     : ServerConfig[K];
 };
 
-/** Defaults: a linear 384→128 projector, hour-long central-DP rounds. */
+/**
+ * Defaults: a linear 384→128 projector, hour-long distributed-DP rounds (secure aggregation; the
+ * server learns only the noised sum of at least k_min = 100 devices), a device joining at most one
+ * round a day and 30 in all.
+ */
 export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
   projector: { kind: 'linear', contentDim: 384, userDim: 128, seed: 0x5eed },
   round: {
     durationSeconds: 3600,
     clipNorm: 1,
-    privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
+    privacy: { mode: 'distributed', noiseMultiplier: 4, delta: 1e-6 },
     kMin: 100,
     denominator: 100,
     participation: { maxParticipationsPerDevice: 30, minRoundGap: 24, samplingProbability: 0.05 },
@@ -158,8 +170,15 @@ function integer(path: string, value: number, min: number): void {
   }
 }
 
-function checkPrivacy(privacy: PrivacySettings, adaptive: boolean): void {
-  if (privacy.mode === 'central') {
+function checkPrivacy(round: RoundSettings): void {
+  const { privacy } = round;
+  const adaptive = round.adaptiveClipping !== undefined;
+  if (privacy.mode === 'distributed') {
+    checkSecureAggregation(privacy, round);
+    // The server never sees an individual norm, so it has nothing to count below the clip.
+    if (adaptive)
+      throw new RangeError('round.adaptiveClipping is not available in distributed mode');
+  } else if (privacy.mode === 'central') {
     positive('round.privacy.noiseMultiplier', privacy.noiseMultiplier);
     probability('round.privacy.delta', privacy.delta, { inclusive: false });
     if (privacy.targetEpsilon !== undefined)
@@ -170,7 +189,7 @@ function checkPrivacy(privacy: PrivacySettings, adaptive: boolean): void {
     if (adaptive) throw new RangeError('round.adaptiveClipping is not available in local mode');
   } else if (privacy.mode !== 'none') {
     throw new RangeError(
-      `round.privacy.mode must be "central", "local" or "none", got ${JSON.stringify((privacy as { mode: unknown }).mode)}`,
+      `round.privacy.mode must be "distributed", "central", "local" or "none", got ${JSON.stringify((privacy as { mode: unknown }).mode)}`,
     );
   }
 }
@@ -180,7 +199,7 @@ function checkRound(round: RoundSettings): void {
   positive('round.clipNorm', round.clipNorm);
   integer('round.kMin', round.kMin, 1);
   if (round.denominator !== 'cohort') integer('round.denominator', round.denominator, 1);
-  checkPrivacy(round.privacy, round.adaptiveClipping !== undefined);
+  checkPrivacy(round);
   if (round.adaptiveClipping) {
     checkAdaptiveClipConfig(round.adaptiveClipping);
     // A data-dependent divisor (the real cohort size) would leak beyond the accounted count noise.

@@ -54,7 +54,17 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   STORAGE_UNAVAILABLE: 503,
   STORAGE_QUOTA: 507,
+  SECAGG_WRONG_PHASE: 409,
+  SECAGG_UNKNOWN_TICKET: 404,
+  SECAGG_DROPPED: 410,
+  SECAGG_TOO_FEW: 409,
+  SECAGG_CONFLICTING_REQUEST: 409,
+  SECAGG_BAD_MESSAGE: 400,
+  SECAGG_DECRYPTION_FAILED: 400,
 };
+
+/** Seconds a device that is early for a secure-aggregation phase waits before it asks again. */
+const SECAGG_RETRY_SECONDS = '1';
 
 /**
  * Maps any thrown value to the HTTP error to answer with. Protocol (format) errors are 400 except
@@ -74,7 +84,7 @@ export function toHttpError(error: unknown): HttpError {
       status,
       status === 500 ? 'INTERNAL' : error.code,
       message,
-      {},
+      error.code === 'SECAGG_WRONG_PHASE' ? { 'Retry-After': SECAGG_RETRY_SECONDS } : {},
       {
         cause: error,
       },

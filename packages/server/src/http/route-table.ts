@@ -28,6 +28,13 @@ export type OperationId =
   | 'getMetrics'
   | 'getRound'
   | 'postUpdate'
+  | 'getSecAggStatus'
+  | 'postSecAggKeys'
+  | 'postSecAggRoster'
+  | 'postSecAggShares'
+  | 'postSecAggInbox'
+  | 'postSecAggUnmask'
+  | 'postSecAggReveal'
   | 'getLatestCatalog'
   | 'getCatalog'
   | 'getLatestProjector'
@@ -51,6 +58,22 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/metrics', access: 'operator', operationId: 'getMetrics' },
   { method: 'GET', path: '/v1/round', access: 'public', operationId: 'getRound' },
   { method: 'POST', path: '/v1/rounds/{id}/updates', access: 'public', operationId: 'postUpdate' },
+  ...(
+    [
+      ['GET', '', 'getSecAggStatus'],
+      ['POST', '/keys', 'postSecAggKeys'],
+      ['POST', '/roster', 'postSecAggRoster'],
+      ['POST', '/shares', 'postSecAggShares'],
+      ['POST', '/inbox', 'postSecAggInbox'],
+      ['POST', '/unmask', 'postSecAggUnmask'],
+      ['POST', '/reveal', 'postSecAggReveal'],
+    ] as const
+  ).map(([method, step, operationId]) => ({
+    method,
+    path: `/v1/rounds/{id}/secagg${step}`,
+    access: 'public' as const,
+    operationId,
+  })),
   { method: 'GET', path: '/v1/catalog/latest', access: 'public', operationId: 'getLatestCatalog' },
   { method: 'GET', path: '/v1/catalog/{version}', access: 'public', operationId: 'getCatalog' },
   {

@@ -8,7 +8,12 @@
  * up to 2^53, and `lo` is carried into `hi` before it could pass that. Partial sums travel as
  * safetensors (tensors `hi`, `lo`; metadata `count`, `belowClip`, `fractionBits`).
  */
-import { ProtocolError, decodeSafetensors, encodeSafetensors } from '@privads/protocol';
+import {
+  ProtocolError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type RoundConfig,
+} from '@privads/protocol';
 
 /** Bits after the binary point of the fixed-point grid (resolution 2^-32 ≈ 2.3e-10). */
 export const FRACTION_BITS = 32;
@@ -18,6 +23,18 @@ export const MAX_ABS_COORDINATE = 2 ** 20;
 const ONE = 2 ** FRACTION_BITS;
 const LIMB = 2 ** 32;
 const EXACT = 2 ** 53;
+
+/**
+ * Length of a round's sum: the parameter count, or the padded dimension of the masked words in
+ * distributed mode.
+ * @param config - the round
+ * @returns the vector length every contribution has
+ */
+export function contributionLength(config: RoundConfig): number {
+  return config.privacy.mode === 'distributed'
+    ? config.privacy.paddedDimension
+    : config.model.parameterCount;
+}
 
 /** Count and exact sum of the vectors accepted into one round (or one instance's share of it). */
 export class RoundAccumulator {

@@ -28,6 +28,8 @@ import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
 import { RELEASE_NOISE, addCentralNoise } from './central-noise.js';
 import { ledgerEntryFor, releaseCost } from './privacy-ledger.js';
 import { buildRoundConfig } from './round-config.js';
+import { secureRelease, type SecureRelease } from './secure-release.js';
+import type { SecureRound } from './secure-round.js';
 import {
   decodeOptimizerState,
   encodeOptimizerState,
@@ -44,6 +46,8 @@ export interface FinalizeOptions {
   now: Date;
   /** Randomness of the noise (default: the CSPRNG of `@privads/dp`). */
   source?: RandomSource;
+  /** The coordinator of a distributed round (absent when it was lost, or for other modes). */
+  secure?: SecureRound;
 }
 
 async function reprojectCatalog(
@@ -96,9 +100,18 @@ export async function finalizeRound(
   const nextRoundOf = (projectorVersion: number, clipNorm: number): CloseCommit['nextRound'] =>
     buildRoundConfig(config, { roundId: next.roundId, projectorVersion, clipNorm, now });
 
-  if (n < round.kMin) {
+  let released: SecureRelease | undefined;
+  let failure: string | undefined;
+  if (round.privacy.mode === 'distributed' && n >= round.kMin) {
+    const outcome = await secureRelease(round, totals, options.secure, now.getTime());
+    if ('failed' in outcome) failure = outcome.failed;
+    else released = outcome;
+  }
+
+  if (n < round.kMin || failure !== undefined) {
     const closed: ClosedRoundInfo = {
       ...closedBase,
+      ...(failure === undefined ? {} : { secureAggregationFailure: failure }),
       status: 'insufficient',
       denominator: 0,
       noiseMultiplier: 0,
@@ -124,6 +137,12 @@ export async function finalizeRound(
     sigma = appliedZ * round.clipNorm;
     // Noise goes onto the exact integers: nothing is floating point before it is added.
     sum = addCentralNoise(totals.gridSum(), sigma, options.source);
+  } else if (released !== undefined) {
+    // Distributed: the devices' noise shares are already in the unmasked sum.
+    accountedZ = appliedZ =
+      round.privacy.mode === 'distributed' ? round.privacy.noiseMultiplier : 0;
+    sigma = released.sigma;
+    sum = released.sum;
   } else {
     sum = totals.sum();
     if (privacy.mode === 'local') sigma = privacy.sigma;
@@ -134,7 +153,7 @@ export async function finalizeRound(
 
   const ledgerEntry = ledgerEntryFor(
     round,
-    { cohortSize: n, ...releaseCost(round), releasedAt: closedAt },
+    { cohortSize: n, ...releaseCost(round, released?.rho), releasedAt: closedAt },
     context.ledger,
   );
   const projectorFile = decodeProjectorFile(context.projector.bytes);

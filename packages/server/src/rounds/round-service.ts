@@ -4,7 +4,7 @@
  * the routes translate requests into these calls.
  */
 import type { RandomSource } from '@privads/dp';
-import { AggregationError, type RoundConfig } from '@privads/protocol';
+import { AggregationError, SecAggError, type RoundConfig } from '@privads/protocol';
 
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -13,6 +13,8 @@ import type { CloseReason, CloseRoundResult, RoundRecord, Store } from '../store
 import { finalizeRound } from './finalize-round.js';
 import { initialState } from './initial-state.js';
 import { RoundStatsCollector } from './round-stats.js';
+import { DEFAULT_PHASE_SECONDS, resolveSecureAggregation } from './secure-aggregation-settings.js';
+import { SecureRound } from './secure-round.js';
 import { validateUpload } from './validate-update.js';
 
 /** Dependencies of a {@link RoundService}. */
@@ -36,6 +38,8 @@ export class RoundService {
   readonly #o: RoundServiceOptions;
   /** Statistics of rounds this instance saw open (dropped once they close). */
   readonly #stats = new Map<number, RoundStatsCollector>();
+  /** The coordinators of distributed rounds open on this instance (memory only). */
+  readonly #secure = new Map<number, SecureRound>();
   #timer: NodeJS.Timeout | undefined;
   #lastOpen: RoundConfig | undefined;
 
@@ -61,9 +65,58 @@ export class RoundService {
    */
   async current(): Promise<RoundRecord> {
     const open = await this.#openRound();
-    if (Date.parse(open.config.deadline) > this.#o.clock()) return open;
-    await this.close('deadline', open.config.roundId);
-    return this.#openRound();
+    const now = this.#o.clock();
+    if (Date.parse(open.config.deadline) <= now) {
+      await this.close('deadline', open.config.roundId);
+      return this.#openRound();
+    }
+    const secure = this.#secureRoundOf(open.config);
+    if (secure !== undefined && secure.advance(now) !== 'running') {
+      await this.close('protocol', open.config.roundId);
+      return this.#openRound();
+    }
+    return open;
+  }
+
+  /**
+   * The coordinator of the open distributed round, after advancing its phases.
+   * @param roundId - the round a device names
+   * @returns the coordinator
+   * @throws HttpError-mapped errors: `NOT_FOUND` (AggregationError `AGGREGATION_ROUND_CLOSED`)
+   *   when that round is not the open one, `SECAGG_WRONG_PHASE` when it is not distributed
+   */
+  async secureRound(roundId: number): Promise<SecureRound> {
+    const open = await this.current();
+    if (open.config.roundId !== roundId) {
+      throw new AggregationError(
+        'AGGREGATION_ROUND_CLOSED',
+        `round ${roundId} is not open; the open round is ${open.config.roundId}`,
+      );
+    }
+    const secure = this.#secureRoundOf(open.config);
+    if (secure === undefined) {
+      throw new SecAggError(
+        'SECAGG_WRONG_PHASE',
+        `round ${roundId} is in ${open.config.privacy.mode} mode: it has no secure aggregation`,
+      );
+    }
+    return secure;
+  }
+
+  #secureRoundOf(config: RoundConfig): SecureRound | undefined {
+    if (config.privacy.mode !== 'distributed') return undefined;
+    let secure = this.#secure.get(config.roundId);
+    if (secure === undefined) {
+      // The template may have left distributed mode since this round opened: then the default.
+      const template = this.#o.config.round.privacy;
+      const phaseSeconds =
+        template.mode === 'distributed'
+          ? resolveSecureAggregation(template, config.kMin).phaseSeconds
+          : DEFAULT_PHASE_SECONDS;
+      secure = new SecureRound(config, phaseSeconds);
+      this.#secure.set(config.roundId, secure);
+    }
+    return secure;
   }
 
   async #openRound(): Promise<RoundRecord> {
@@ -98,7 +151,15 @@ export class RoundService {
    */
   async submit(config: RoundConfig, body: Uint8Array): Promise<{ nonce: string }> {
     const { header, contribution, norm } = validateUpload(config, body);
-    const outcome = await this.#o.store.addUpdate(config.roundId, header.nonce, body, contribution);
+    const secure = this.#secureRoundOf(config);
+    // The coordinator's U₂ and the store's sum must hold exactly the same devices.
+    secure?.beginInput(header.nonce);
+    let outcome: Awaited<ReturnType<Store['addUpdate']>> | undefined;
+    try {
+      outcome = await this.#o.store.addUpdate(config.roundId, header.nonce, body, contribution);
+    } finally {
+      secure?.endInput(header.nonce, outcome === 'accepted');
+    }
     if (outcome === 'duplicate') {
       throw new AggregationError(
         'AGGREGATION_DUPLICATE_NONCE',
@@ -138,12 +199,14 @@ export class RoundService {
     const { store, config, metrics, logger } = this.#o;
     const id = roundId ?? (await this.#openRound()).config.roundId;
     const started = process.hrtime.bigint();
+    const secure = this.#secure.get(id);
     const result = await store.closeRound(id, async (context) => {
       const commit = await finalizeRound(context, {
         config,
         reason,
         now: new Date(this.#o.clock()),
         ...(this.#o.source ? { source: this.#o.source } : {}),
+        ...(secure ? { secure } : {}),
       });
       const stats = this.#stats.get(id);
       return stats ? { ...commit, closed: { ...commit.closed, stats: stats.snapshot() } } : commit;
@@ -151,6 +214,7 @@ export class RoundService {
     if (result.outcome === 'closed') {
       const closed = result.record.closed;
       this.#stats.delete(id);
+      this.#secure.delete(id);
       metrics.roundsClosed.inc({ outcome: result.record.status });
       metrics.roundSize.observe(closed?.cohortSize ?? 0, { outcome: result.record.status });
       metrics.roundCloseLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);

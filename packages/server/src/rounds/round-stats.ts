@@ -24,8 +24,10 @@ export class RoundStatsCollector {
   }
 
   /** @param norm - L2 norm of an accepted upload as received */
-  accepted(norm: number): void {
+  accepted(norm: number | undefined): void {
     this.#accepted += 1;
+    // A masked upload (distributed mode) has no norm the server could read.
+    if (norm === undefined) return;
     let i = this.#bounds.findIndex((b) => norm <= b);
     if (i < 0) i = this.#bounds.length;
     this.#counts[i] = (this.#counts[i] as number) + 1;

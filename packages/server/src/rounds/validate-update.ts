@@ -15,6 +15,7 @@ import { clipByL2Norm, localNormBound } from '@privads/dp';
 import {
   AggregationError,
   ProtocolError,
+  decodeMaskedUpdate,
   decodeUpdate,
   type DecodedUpdate,
   type RoundConfig,
@@ -77,24 +78,8 @@ function contributionOfDecoded(
   return { contribution: { vector: clipped.values, belowClip }, norm };
 }
 
-/**
- * Decodes and checks an upload for a round.
- * @param config - the open round
- * @param body - the request body
- * @returns the header, what the upload adds, and its L2 norm as received
- * @throws ProtocolError (400/413/422 family) for a malformed body, a body for another round, an
- *   encoding the round does not accept, or a norm above {@link uploadNormBound} (`OUT_OF_RANGE`)
- * @throws AggregationError `AGGREGATION_STALE_ROUND` when it was computed against another projector
- */
-export function validateUpload(
-  config: RoundConfig,
-  body: Uint8Array,
-): { header: UpdateHeader; contribution: Contribution; norm: number } {
-  const decoded = decodeUpdate(body, {
-    expectedLength: config.model.parameterCount,
-    maxBytes: config.maxUploadBytes,
-  });
-  const { header } = decoded;
+/** The header checks every upload shares: the round it names, the encoding, the projector. */
+function checkHeader(config: RoundConfig, header: UpdateHeader): void {
   if (header.roundId !== config.roundId) {
     throw new ProtocolError(
       'BAD_HEADER',
@@ -113,6 +98,54 @@ export function validateUpload(
       `upload was computed against projector ${header.projectorVersion}; round ${config.roundId} trains ${config.projectorVersion}`,
     );
   }
+}
+
+/**
+ * A masked upload of a distributed round: its words go into the sum as they are (the server
+ * cannot and need not look inside; the modular sum is taken at the close). Deterministic.
+ */
+function maskedContribution(
+  config: RoundConfig,
+  body: Uint8Array,
+): { header: UpdateHeader; contribution: Contribution } {
+  const privacy = config.privacy;
+  if (privacy.mode !== 'distributed') {
+    throw new RangeError(`round ${config.roundId} is not distributed`);
+  }
+  const { header, words } = decodeMaskedUpdate(body, {
+    expectedLength: privacy.paddedDimension,
+    maxBytes: config.maxUploadBytes,
+    maxDim: privacy.paddedDimension,
+    bits: privacy.bits,
+  });
+  return { header, contribution: { vector: Float64Array.from(words), belowClip: false } };
+}
+
+/**
+ * Decodes and checks an upload for a round.
+ * @param config - the open round
+ * @param body - the request body
+ * @returns the header, what the upload adds, and its L2 norm as received (none for a masked upload)
+ * @throws ProtocolError (400/413/422 family) for a malformed body, a body for another round, an
+ *   encoding the round does not accept, or a norm above {@link uploadNormBound} (`OUT_OF_RANGE`)
+ * @throws AggregationError `AGGREGATION_STALE_ROUND` when it was computed against another projector
+ */
+export function validateUpload(
+  config: RoundConfig,
+  body: Uint8Array,
+): { header: UpdateHeader; contribution: Contribution; norm: number | undefined } {
+  if (config.privacy.mode === 'distributed') {
+    const masked = maskedContribution(config, body);
+    checkHeader(config, masked.header);
+    // A masked vector's norm says nothing (it is uniform noise to the server): not recorded.
+    return { ...masked, norm: undefined };
+  }
+  const decoded = decodeUpdate(body, {
+    expectedLength: config.model.parameterCount,
+    maxBytes: config.maxUploadBytes,
+  });
+  const { header } = decoded;
+  checkHeader(config, header);
   // Clipped before the bound check: the clip computes the norm anyway (one pass instead of two).
   const { contribution, norm } = contributionOfDecoded(config, decoded);
   const bound = uploadNormBound(config, header);
@@ -134,6 +167,7 @@ export function validateUpload(
  * @throws ProtocolError only for bytes that were never a valid upload (a corrupt store)
  */
 export function contributionOf(config: RoundConfig, body: Uint8Array): Contribution {
+  if (config.privacy.mode === 'distributed') return maskedContribution(config, body).contribution;
   const decoded = decodeUpdate(body, {
     expectedLength: config.model.parameterCount,
     maxBytes: config.maxUploadBytes,

@@ -28,7 +28,14 @@ export function pathInteger(value: string | undefined, name: string): number {
   return Number(value);
 }
 
-function takeToken(app: AppContext, req: RequestContext, kind: 'uploads' | 'reads'): void {
+/**
+ * Takes one token of the caller's rate-limit bucket.
+ * @param app - the server
+ * @param req - the request
+ * @param kind - which bucket
+ * @throws HttpError 429 with `Retry-After` when the bucket is empty
+ */
+export function takeToken(app: AppContext, req: RequestContext, kind: 'uploads' | 'reads'): void {
   if (req.client === undefined) return;
   const wait = app.limits[kind].take(req.client, app.clock());
   if (wait > 0) {

@@ -9,7 +9,7 @@
  */
 import { StorageError, decodeSafetensors, encodeSafetensors } from '@privads/protocol';
 
-import { RoundAccumulator } from '../rounds/aggregator.js';
+import { RoundAccumulator, contributionLength } from '../rounds/aggregator.js';
 import type {
   ClosedRoundInfo,
   Contribution,
@@ -119,7 +119,7 @@ export class EmbeddedState {
     this.rounds.set(round.config.roundId, round);
     this.open = {
       roundId: round.config.roundId,
-      totals: new RoundAccumulator(round.config.model.parameterCount),
+      totals: new RoundAccumulator(contributionLength(round.config)),
       nonces: new Set(),
     };
   }

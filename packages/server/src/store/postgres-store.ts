@@ -24,7 +24,7 @@ import pg from 'pg';
 import type { RoundConfig } from '@privads/protocol';
 import { StorageError } from '@privads/protocol';
 
-import { RoundAccumulator } from '../rounds/aggregator.js';
+import { RoundAccumulator, contributionLength } from '../rounds/aggregator.js';
 import { strongEtag } from './etag.js';
 import { SCHEMA_LOCK_KEY, SCHEMA_STATEMENTS, VERSIONS_LOCK_KEY } from './postgres-schema.js';
 import type {
@@ -273,7 +273,7 @@ class PostgresStore implements Store {
         if (open === undefined) return; // closed meanwhile: the closer folded these bodies itself
         let totals: RoundAccumulator;
         if (refold || work === undefined) {
-          totals = new RoundAccumulator(open.config.model.parameterCount);
+          totals = new RoundAccumulator(contributionLength(open.config));
           const unfolded = await client.query<{ body: Buffer }>(
             `UPDATE privads_updates u SET body = NULL FROM (
                SELECT nonce, body FROM privads_updates
@@ -333,7 +333,7 @@ class PostgresStore implements Store {
 
   /** Partial sums of every instance plus every unfolded body, read in the caller's transaction. */
   async #combine(client: Client, config: RoundConfig): Promise<RoundAccumulator> {
-    const totals = new RoundAccumulator(config.model.parameterCount);
+    const totals = new RoundAccumulator(contributionLength(config));
     const partials = await client.query<{ accumulator: Buffer }>(
       'SELECT accumulator FROM privads_partial_sums WHERE round_id = $1',
       [config.roundId],

@@ -35,7 +35,11 @@ export interface VersionInfo {
 }
 
 /** Why a round closed. */
-export type CloseReason = 'deadline' | 'operator';
+/**
+ * Why a round closed: its deadline, the operator, or its secure-aggregation protocol ending
+ * (distributed mode: unmasked, or aborted with too few devices).
+ */
+export type CloseReason = 'deadline' | 'operator' | 'protocol';
 
 /** How a round ended. */
 export interface ClosedRoundInfo {
@@ -70,6 +74,8 @@ export interface ClosedRoundInfo {
   newCatalogVersion?: number;
   /** Adaptive clipping: the noised fraction of updates below C, and the next round's C. */
   adaptiveClipping?: { noisedFraction: number; nextClipNorm: number };
+  /** Distributed mode: why the secure aggregation released nothing (too few devices, lost state). */
+  secureAggregationFailure?: string;
   /** Operator statistics of the round as seen by the closing instance (not differentially private). */
   stats?: RoundStats;
 }
