@@ -40,10 +40,12 @@ export type SecureRoundStep = 'keys' | 'shares' | 'input' | 'unmask';
 
 /**
  * How a device's round ended. `revealed`: it posted its reveal (the release is the server's to
- * make); `dropped`: the server went on without it (too late, or counted as dropped); `aborted`:
- * the round ended without a release (too few devices, closed, or restarted).
+ * make); `dropped`: the server went on without it (its phase ended first, or it counts the device
+ * as dropped); `aborted`: the round ended without a release (too few devices, or the server lost
+ * it in a restart); `closed`: the round closed before the device's next step (whether it released
+ * is the server's business).
  */
-export type SecureRoundStatus = 'revealed' | 'dropped' | 'aborted';
+export type SecureRoundStatus = 'revealed' | 'dropped' | 'aborted' | 'closed';
 
 /** What {@link takePartInSecureRound} reports; nothing in it leaves the device. */
 export interface SecureRoundOutcome {
@@ -188,8 +190,13 @@ export async function takePartInSecureRound(
   const untilPhase = async (wanted: SecureRoundStep): Promise<void> => {
     for (;;) {
       const answer = await request(() => transport.getJson(`${base}/secagg`));
-      if (answer.status === 404) throw new RoundEnded('aborted', `round ${config.roundId} is over`);
-      if (answer.status !== 200) throw refusal(answer);
+      if (answer.status !== 200) {
+        if (isRetry(answer)) {
+          await sleep(retryDelay(answer, pollMs));
+          continue;
+        }
+        throw endOrRefusal(answer, config.roundId, wanted);
+      }
       const phase = (answer.body as { phase?: unknown } | undefined)?.phase;
       if (phase === 'aborted') {
         throw new RoundEnded('aborted', `round ${config.roundId} was aborted`);
@@ -205,7 +212,7 @@ export async function takePartInSecureRound(
       await sleep(pollMs);
     }
   };
-  /** One step: wait for its phase, send, retry while the server says it is early. */
+  /** One step: wait for its phase, send, go back to polling while the server says it is early. */
   const step = async (
     phase: SecureRoundStep,
     send: () => Promise<TransportResponse>,
@@ -214,22 +221,8 @@ export async function takePartInSecureRound(
       await untilPhase(phase);
       const answer = await request(send);
       if (answer.status >= 200 && answer.status < 300) return answer.body;
-      const { code } = errorOf(answer);
-      if ((answer.status === 409 && code === 'SECAGG_WRONG_PHASE') || answer.status === 429) {
-        await sleep(Math.max(pollMs, 1000 * Math.min(answer.retryAfterSeconds ?? 0, 5)));
-        continue;
-      }
-      if (answer.status === 410 || code === 'SECAGG_DROPPED') {
-        throw new RoundEnded('dropped', `the server counts this device as dropped (${phase})`);
-      }
-      if (code === 'SECAGG_TOO_FEW') {
-        throw new RoundEnded('aborted', `round ${config.roundId} has too few devices`);
-      }
-      if (answer.status === 404) {
-        // An unknown ticket after the keys were accepted: the server lost the round (a restart).
-        throw new RoundEnded('aborted', `the server no longer knows round ${config.roundId}`);
-      }
-      throw refusal(answer);
+      if (!isRetry(answer)) throw endOrRefusal(answer, config.roundId, phase);
+      await sleep(retryDelay(answer, pollMs));
     }
   };
   const done = (completed: SecureRoundStep): void => {
@@ -294,9 +287,40 @@ export async function takePartInSecureRound(
   }
 }
 
-/** The typed error of a refusal, rebuilt from the server's `{ error: { code, message } }`. */
-function refusal(answer: TransportResponse): PrivAdsError {
+/** Whether an answer asks the device to come back later: early for a phase, or rate-limited. */
+function isRetry(answer: TransportResponse): boolean {
+  const { code } = errorOf(answer);
+  return (answer.status === 409 && code === 'SECAGG_WRONG_PHASE') || answer.status === 429;
+}
+
+/** The pause before asking again: the poll interval, or the server's `Retry-After` (≤ 5 s) if longer. */
+function retryDelay(answer: TransportResponse, pollMs: number): number {
+  return Math.max(pollMs, 1000 * Math.min(answer.retryAfterSeconds ?? 0, 5));
+}
+
+/**
+ * What an error answer means for the device: the end of its round (an outcome), or a refusal (a
+ * typed error rebuilt from the server's `{ error: { code, message } }`).
+ */
+function endOrRefusal(
+  answer: TransportResponse,
+  roundId: number,
+  phase: SecureRoundStep,
+): RoundEnded | PrivAdsError {
   const { code, message } = errorOf(answer);
+  if (code === 'AGGREGATION_ROUND_CLOSED' || code === 'AGGREGATION_STALE_ROUND') {
+    return new RoundEnded('closed', `round ${roundId} closed before this device's ${phase} step`);
+  }
+  if (answer.status === 410 || code === 'SECAGG_DROPPED') {
+    return new RoundEnded('dropped', `the server counts this device as dropped (${phase})`);
+  }
+  if (code === 'SECAGG_TOO_FEW') {
+    return new RoundEnded('aborted', `round ${roundId} has too few devices`);
+  }
+  if (code === 'SECAGG_UNKNOWN_TICKET' && phase !== 'keys') {
+    // The keys were accepted, yet the ticket is unknown: the server lost the round (a restart).
+    return new RoundEnded('aborted', `the server no longer knows round ${roundId}`);
+  }
   if (code !== undefined && isErrorCode(code)) {
     return deserializeError({ name: 'Error', code, message });
   }

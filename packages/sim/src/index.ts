@@ -49,6 +49,12 @@ export type {
 export { createServerAggregator } from './federated/server-aggregator.js';
 export type { ServerTransport } from './federated/server-aggregator.js';
 export { evaluateDevices, runFederation } from './federated/federation.js';
+export { runSecureRound } from './federated/secure-round.js';
+export type {
+  SecureDevice,
+  SecureDeviceResult,
+  SecureRoundRunOptions,
+} from './federated/secure-round.js';
 export type {
   FederationOptions,
   FederationResult,

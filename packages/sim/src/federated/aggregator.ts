@@ -7,6 +7,7 @@
  */
 import type { RandomSource } from '@privads/dp';
 import type { Projector, ProjectorSpec } from '@privads/model';
+import type { SecureRoundStep, SecureRoundTransport } from '@privads/model/secure-upload';
 import type { RoundConfig } from '@privads/protocol';
 
 /** What a round close reports. */
@@ -27,8 +28,26 @@ export interface Aggregator {
    * @throws when the server refuses it
    */
   submit(body: Uint8Array): Promise<void>;
-  /** Closes the open round (operator action) and opens the next. */
+  /**
+   * Closes the open round and opens the next: a float-mode round by the operator's call, a
+   * distributed one by letting its protocol end (passing the deadlines of phases nobody answers).
+   */
   close(): Promise<RoundOutcome>;
+  /**
+   * The update a closed round released (the operator's read of `/v1/rounds/{id}/aggregate`).
+   * @param roundId - a closed round
+   * @returns the released mean update, or `undefined` when the round released nothing
+   */
+  aggregate(roundId: number): Promise<Float32Array | undefined>;
+  /** How simulated devices reach the server in a distributed round (the browser's own requests). */
+  readonly transport: SecureRoundTransport;
+  /**
+   * Moves the server's clock to the deadline of a distributed round's phase, if the round is still
+   * in it: the devices that have not answered count as gone.
+   * @param roundId - the round
+   * @param phase - the phase to end
+   */
+  passPhaseDeadline(roundId: number, phase: SecureRoundStep): Promise<void>;
   /** Releases resources (stops an in-process server). */
   dispose(): Promise<void>;
 }

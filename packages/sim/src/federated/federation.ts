@@ -2,7 +2,8 @@
  * The federation loop: devices learn from their clicks as time passes; each round every device
  * whose participation rules allow it (`participationRuleViolation`, the browser client's rule) is
  * sampled with the round's probability, whether or not it clicked, and the sampled cohort
- * uploads, some uploads are lost (dropouts), the aggregator closes the round and
+ * uploads (float modes: one encoded update each; distributed mode: the secure-aggregation protocol,
+ * `runSecureRound`), some uploads are lost (dropouts), the round closes and the server
  * publishes the next projector. Time is cut into as many periods as rounds: in round r every
  * device has seen the first ⌈(r+1)·K/R⌉ of its K training slates.
  */
@@ -17,6 +18,7 @@ import type { Aggregator } from './aggregator.js';
 import { catalogPrior, projectCatalog, type CatalogContent } from './catalog.js';
 import { DeviceFleet } from './devices.js';
 import { releaseRho } from './privacy.js';
+import { runSecureRound, type SecureDevice } from './secure-round.js';
 
 /** Options of {@link runFederation}. */
 export interface FederationOptions {
@@ -26,7 +28,10 @@ export interface FederationOptions {
   readonly rounds: number;
   /** Probability that an eligible device uploads in a round, lost uploads aside. */
   readonly samplingProbability: number;
-  /** Probability that a sampled device's upload never arrives. @defaultValue 0 */
+  /**
+   * Probability that a sampled device's upload never arrives; in a distributed round, that it
+   * vanishes after masking (it posts neither its input nor its reveal). @defaultValue 0
+   */
   readonly dropout?: number;
   readonly seed: number;
   /** Held-out users scored every `evalEvery` rounds (a subset keeps this cheap). */
@@ -41,6 +46,8 @@ export interface FederationOptions {
 /** One round's record. */
 export interface FederatedRoundRecord {
   readonly round: number;
+  /** Wall-clock seconds of the round: devices' work, server handling and close. */
+  readonly seconds: number;
   readonly cohortSize: number;
   readonly released: boolean;
   readonly dropped: number;
@@ -62,6 +69,11 @@ export interface FederationResult {
   /** Uploads computed (client-rounds) and the seconds spent computing them. */
   readonly clientRounds: number;
   readonly clientSeconds: number;
+  /**
+   * Distributed mode: seconds spent in the secure-aggregation protocol (every device's
+   * quantizing, masking and messages, and the server's handling, interleaved).
+   */
+  readonly secureSeconds: number;
   readonly seconds: number;
   /** Rounds that released an aggregate. */
   readonly releasedRounds: number;
@@ -73,6 +85,14 @@ export interface FederationResult {
 
 const SAMPLING_SALT = 0x5a3c;
 const LOCAL_NOISE_SALT = 0x10ca1;
+const SECURE_NOISE_SALT = 0x5ec;
+
+/** The seed of one device's quantization randomness in one round (distinct per device and round). */
+function deviceSeed(seed: number, round: number, user: number): number {
+  return (
+    (Math.imul(seed ^ SECURE_NOISE_SALT, 0x9e3779b1) + Math.imul(round + 1, 0x85ebca6b) + user) | 0
+  );
+}
 
 async function currentCatalog(
   aggregator: Aggregator,
@@ -114,10 +134,14 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   const releasedRhos: number[] = [];
   let clientRounds = 0;
   let clientMs = 0;
+  let secureMs = 0;
   let releasedRounds = 0;
 
   for (let r = 0; r < rounds; r++) {
+    const roundStarted = performance.now();
     const config = await aggregator.roundConfig();
+    const distributed = config.privacy.mode === 'distributed';
+    const secureDevices: SecureDevice[] = [];
     let cohort = 0;
     let dropped = 0;
     let normSum = 0;
@@ -132,6 +156,17 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       joined[user]!.push(config.roundId);
       participations[user]!++;
       const t0 = performance.now();
+      if (distributed) {
+        const { gradient } = fleet.roundGradient(user, train, { projector, content });
+        clientMs += performance.now() - t0;
+        clientRounds++;
+        secureDevices.push({
+          gradient,
+          dropsAfterMasking: sampling.next() < dropout,
+          source: createSeededRandomSource(deviceSeed(seed, r, user)),
+        });
+        continue;
+      }
       const upload = fleet.roundUpload(user, train, {
         config,
         projector,
@@ -149,6 +184,20 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       await aggregator.submit(upload.body);
       cohort++;
     }
+    if (distributed) {
+      const t0 = performance.now();
+      const results = await runSecureRound(aggregator, config, secureDevices);
+      // The devices' quantizing, masking and messages run interleaved with the server's handling.
+      secureMs += performance.now() - t0;
+      for (const result of results) {
+        if (result.status === 'vanished') {
+          dropped++;
+          continue;
+        }
+        normSum += result.preClipNorm;
+        if (result.preClipNorm > config.clipNorm) clipped++;
+      }
+    }
     const outcome = await aggregator.close();
     if (outcome.released) {
       releasedRounds++;
@@ -156,9 +205,10 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     }
     projector.dispose();
     ({ projector, projected } = await currentCatalog(aggregator, content));
-    const uploads = cohort + dropped;
+    const uploads = distributed ? secureDevices.length : cohort + dropped;
     const record: FederatedRoundRecord = {
       round: r + 1,
+      seconds: (performance.now() - roundStarted) / 1000,
       cohortSize: outcome.cohortSize,
       released: outcome.released,
       dropped,
@@ -185,6 +235,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     releasedRhos,
     clientRounds,
     clientSeconds: clientMs / 1000,
+    secureSeconds: secureMs / 1000,
     seconds: (performance.now() - started) / 1000,
     releasedRounds,
   };

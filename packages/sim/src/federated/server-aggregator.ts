@@ -3,14 +3,18 @@
  * a temporary directory, driven through its Fetch-API handler in process (`in-process`: the same
  * code that answers HTTP, without sockets) or over real HTTP on a loopback port (`http`). Devices
  * fetch `/v1/round` and `/v1/projector/{version}` and POST their uploads; the simulation closes
- * each round with the operator call `/v1/admin/rounds/close`.
+ * each float-mode round with the operator call `/v1/admin/rounds/close`. A distributed round closes
+ * itself when its protocol ends. The server runs on a simulated clock that stands still unless the
+ * simulation moves it to a phase deadline ({@link Aggregator.passPhaseDeadline}), so a run's phases
+ * never depend on how fast the machine is.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { projectorFromSafetensors } from '@privads/model';
-import { parseRoundConfig, type RoundConfig } from '@privads/protocol';
+import { fetchTransport } from '@privads/model/secure-upload';
+import { decodeAggregateRelease, parseRoundConfig, type RoundConfig } from '@privads/protocol';
 import { createPrivAdsServer, type PrivacySettings } from '@privads/server';
 import type { Aggregator, AggregatorSettings, RoundOutcome } from './aggregator.js';
 
@@ -28,8 +32,23 @@ function privacySettings(settings: AggregatorSettings): PrivacySettings {
     };
   }
   if (p.mode === 'local') return { mode: 'local', epsilon: p.epsilon, delta: p.delta };
+  if (p.mode === 'distributed') {
+    return {
+      mode: 'distributed',
+      noiseMultiplier: p.noiseMultiplier,
+      delta: p.delta,
+      bits: p.bits,
+      degree: p.degree,
+      threshold: p.threshold,
+      maxCohort: p.maxCohort,
+      phaseSeconds: p.phaseSeconds,
+    };
+  }
   return { mode: 'none' };
 }
+
+/** A round that no phase deadline moves on is stuck: give up after this many jumps. */
+const MAX_DEADLINE_JUMPS = 8;
 
 async function expectOk(response: Response, what: string): Promise<Response> {
   if (response.ok) return response;
@@ -50,10 +69,13 @@ export async function createServerAggregator(
   const dataDir = await mkdtemp(join(tmpdir(), 'privads-sim-'));
   const token = randomBytes(24).toString('base64url');
   const spec = settings.spec;
+  // The simulated clock: still, except when the simulation passes a phase deadline.
+  let now = Date.parse('2030-01-01T00:00:00Z');
   const server = await createPrivAdsServer({
     store: { kind: 'embedded', dataDir },
     operatorToken: token,
     noiseSource: settings.source,
+    clock: () => now,
     config: {
       projector: {
         kind: spec.kind,
@@ -73,6 +95,7 @@ export async function createServerAggregator(
           minRoundGap: settings.minRoundGap,
           samplingProbability: settings.samplingProbability,
         },
+        // A distributed round takes masked uploads only; the server publishes ["masked"] itself.
         acceptedEncodings: ['f16', 'f32'],
       },
       optimizer: {
@@ -97,6 +120,33 @@ export async function createServerAggregator(
   }
   const request = (path: string, init?: RequestInit): Promise<Response> =>
     call(new Request(`${base}${path}`, init));
+  const operator = async (path: string, method = 'GET'): Promise<unknown> => {
+    const response = await expectOk(
+      await request(path, { method, headers: { authorization: `Bearer ${token}` } }),
+      `${method} ${path}`,
+    );
+    return response.json();
+  };
+  /** The phase of a distributed round, or `closed` once it is over. */
+  const phaseOf = async (roundId: number): Promise<{ phase: string; deadline?: string }> => {
+    const response = await request(`/v1/rounds/${roundId}/secagg`);
+    if (response.status === 409) {
+      await response.arrayBuffer();
+      return { phase: 'closed' };
+    }
+    await expectOk(response, `GET /v1/rounds/${roundId}/secagg`);
+    const status = (await response.json()) as { phase: string; phaseDeadline: string };
+    return { phase: status.phase, deadline: status.phaseDeadline };
+  };
+  /** The closed record of a round. */
+  const closedRound = async (roundId: number): Promise<RoundOutcome> => {
+    const { rounds } = (await operator(`/v1/rounds?after=${roundId - 1}&limit=1`)) as {
+      rounds: { id: number; status: string; cohortSize: number }[];
+    };
+    const record = rounds.find((r) => r.id === roundId);
+    if (record === undefined) throw new Error(`round ${roundId} is not among the closed rounds`);
+    return { released: record.status === 'released', cohortSize: record.cohortSize };
+  };
   let open: RoundConfig | undefined;
   const roundConfig = async (): Promise<RoundConfig> => {
     const response = await expectOk(await request('/v1/round'), 'GET /v1/round');
@@ -126,16 +176,42 @@ export async function createServerAggregator(
         `POST /v1/rounds/${roundId}/updates`,
       );
     },
+    async aggregate(roundId) {
+      const response = await request(`/v1/rounds/${roundId}/aggregate`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (response.status === 404) {
+        await response.arrayBuffer();
+        return undefined;
+      }
+      await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
+      return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer())).update;
+    },
+    transport: fetchTransport(base, (input, init) => call(new Request(input, init))),
+    async passPhaseDeadline(roundId, phase) {
+      const status = await phaseOf(roundId);
+      if (status.phase === phase && status.deadline !== undefined) {
+        now = Math.max(now, Date.parse(status.deadline));
+      }
+    },
     async close(): Promise<RoundOutcome> {
-      const response = await expectOk(
-        await request('/v1/admin/rounds/close', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-        }),
-        'POST /v1/admin/rounds/close',
-      );
-      const json = (await response.json()) as { closed: { status: string; cohortSize: number } };
+      const config = open ?? (await roundConfig());
       open = undefined;
+      if (config.privacy.mode === 'distributed') {
+        // The round closes itself once its protocol ends; past phases nobody answers any more
+        // (devices gone, or too few to go on), pass their deadlines.
+        for (let jump = 0; ; jump++) {
+          const status = await phaseOf(config.roundId);
+          if (status.phase === 'closed') return closedRound(config.roundId);
+          if (jump === MAX_DEADLINE_JUMPS) {
+            throw new Error(`round ${config.roundId} is stuck in phase ${status.phase}`);
+          }
+          if (status.deadline !== undefined) now = Math.max(now, Date.parse(status.deadline));
+        }
+      }
+      const json = (await operator('/v1/admin/rounds/close', 'POST')) as {
+        closed: { status: string; cohortSize: number };
+      };
       return { released: json.closed.status === 'released', cohortSize: json.closed.cohortSize };
     },
     async dispose() {

@@ -1,0 +1,164 @@
+import {
+  createSeededRandomSource,
+  dequantizeSecureSum,
+  quantizeForSecureSum,
+  secureSumEncodingOf,
+} from '@privads/dp';
+import { accumulateModular } from '@privads/secagg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createSeededRandom,
+  createServerAggregator,
+  runFederation,
+  runSecureRound,
+  useFastestNodeBackend,
+  type AggregatorSettings,
+  type CatalogContent,
+  type SecureDevice,
+  type Slate,
+  type UserTimeline,
+} from '@privads/sim';
+
+// A tiny projector (4 → 2 with bias, d = 10) so that the protocol, not the model, is what runs. Cohort 20 with
+// degree 18 is a complete masking graph; t = 10 > 18/2 and kMin = 11 ≥ t + 1.
+const spec = { kind: 'linear', contentDim: 4, userDim: 2 } as const;
+const DEVICES = 20;
+const DENOMINATOR = 10;
+
+function settings(): AggregatorSettings {
+  return {
+    spec,
+    projectorSeed: 1,
+    clipNorm: 1,
+    privacy: {
+      mode: 'distributed',
+      noiseMultiplier: 1,
+      delta: 1e-6,
+      bits: 16,
+      degree: 18,
+      threshold: 10,
+      maxCohort: 20,
+      phaseSeconds: 30,
+    },
+    samplingProbability: 1,
+    maxParticipationsPerDevice: 1000,
+    minRoundGap: 1,
+    denominator: DENOMINATOR,
+    kMin: 11,
+    serverLearningRate: 0.5,
+    serverMomentum: 0,
+    source: createSeededRandomSource(3),
+  };
+}
+
+/** Device i's gradient: a fixed direction per device, norms from 0.2 to beyond the clip. */
+function gradientOf(i: number): Float32Array {
+  const random = createSeededRandom(100 + i);
+  const g = Float32Array.from({ length: 10 }, () => random.next() - 0.5);
+  const norm = Math.hypot(...g);
+  return g.map((x) => (x / norm) * (0.2 + 0.06 * i));
+}
+
+const sourceSeed = (i: number): number => 500 + i;
+
+function devices(dropped: ReadonlySet<number>): SecureDevice[] {
+  return Array.from({ length: DEVICES }, (_, i) => ({
+    gradient: gradientOf(i),
+    dropsAfterMasking: dropped.has(i),
+    source: createSeededRandomSource(sourceSeed(i)),
+  }));
+}
+
+beforeAll(async () => {
+  await useFastestNodeBackend();
+});
+
+describe('distributed mode in the simulator (shared device driver, real server)', () => {
+  it("with 30% of devices vanishing after masking, releases exactly the survivors' sum in Z_2^b", async () => {
+    const aggregator = await createServerAggregator(settings(), 'in-process');
+    try {
+      const config = await aggregator.roundConfig();
+      expect(config.privacy.mode).toBe('distributed');
+      const dropped = new Set([1, 4, 7, 10, 13, 16]);
+      const results = await runSecureRound(aggregator, config, devices(dropped), { pollMs: 1 });
+      expect(results.filter((r) => r.status === 'vanished')).toHaveLength(6);
+      expect(results.filter((r) => r.status === 'revealed')).toHaveLength(14);
+      const outcome = await aggregator.close();
+      expect(outcome).toEqual({ released: true, cohortSize: 14 });
+
+      // The survivors' quantized inputs, recomputed with the same seeded randomness, summed mod 2^b.
+      const encoding = secureSumEncodingOf(config);
+      const sum = new Uint32Array(encoding.paddedDimension);
+      for (let i = 0; i < DEVICES; i++) {
+        if (dropped.has(i)) continue;
+        const input = quantizeForSecureSum(gradientOf(i), encoding, {
+          source: createSeededRandomSource(sourceSeed(i)),
+        });
+        accumulateModular(sum, input.values, 1, encoding.bits);
+      }
+      const released = await aggregator.aggregate(config.roundId);
+      // Equal bit for bit: the server's unmasked sum is that sum in Z_2^b (any other value
+      // would de-quantize to different floats).
+      expect(released).toEqual(
+        Float32Array.from(dequantizeSecureSum(sum, encoding), (x) => x / DENOMINATOR),
+      );
+    } finally {
+      await aggregator.dispose();
+    }
+  });
+
+  it('releases nothing when fewer than kMin devices survive, and the next round opens', async () => {
+    const aggregator = await createServerAggregator(settings(), 'in-process');
+    try {
+      const config = await aggregator.roundConfig();
+      const dropped = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // 10 inputs < kMin = 11
+      const results = await runSecureRound(aggregator, config, devices(dropped), { pollMs: 1 });
+      expect(results.filter((r) => r.status === 'vanished')).toHaveLength(10);
+      // The survivors never reach the unmask phase: the round ends without them revealing.
+      expect(results.some((r) => r.status === 'revealed')).toBe(false);
+      expect((await aggregator.close()).released).toBe(false);
+      expect(await aggregator.aggregate(config.roundId)).toBeUndefined();
+      expect((await aggregator.roundConfig()).roundId).toBe(config.roundId + 1);
+    } finally {
+      await aggregator.dispose();
+    }
+  });
+
+  it('runs a federation of distributed rounds through the device fleet, with dropouts', async () => {
+    const random = createSeededRandom(9);
+    const vectors = Float32Array.from({ length: 6 * 4 }, () => random.next() - 0.5);
+    const content: CatalogContent = { encoderId: 'test', dim: 4, count: 6, vectors };
+    const slate = (): Slate => ({
+      items: Int32Array.from([0, 1, 2]),
+      clicked: Uint8Array.from([random.next() < 0.5 ? 1 : 0, 0, 0]),
+      time: 0,
+    });
+    const timelines: UserTimeline[] = Array.from({ length: DEVICES }, () => ({
+      train: [slate(), slate(), slate()],
+      test: [slate()],
+    }));
+    const aggregator = await createServerAggregator(settings(), 'in-process');
+    try {
+      const run = await runFederation({
+        aggregator,
+        timelines,
+        content,
+        rounds: 3,
+        samplingProbability: 1,
+        dropout: 0.2,
+        seed: 5,
+        evalUsers: [],
+        withAuc: false,
+      });
+      for (const h of run.history) {
+        // Every device is sampled; each that did not vanish is in the released sum.
+        expect(h.cohortSize + h.dropped).toBe(DEVICES);
+        expect(h.released).toBe(h.cohortSize >= 11);
+      }
+      expect(run.releasedRounds).toBeGreaterThan(0);
+      expect(run.releasedRhos.every((rho) => rho > 0)).toBe(true);
+    } finally {
+      await aggregator.dispose();
+    }
+  });
+});
