@@ -55,10 +55,10 @@ export interface SecureRoundOutcome {
   readonly reason: string;
   /** The last step the device completed, if any. */
   readonly lastStep?: SecureRoundStep;
-  /** ‖gradient‖₂ before clipping. */
-  readonly preClipNorm: number;
-  /** ‖gradient‖₂ after clipping (≤ C). */
-  readonly clippedNorm: number;
+  /** ‖gradient‖₂ before clipping; present once the device quantized its update (input phase). */
+  readonly preClipNorm?: number;
+  /** ‖gradient‖₂ after clipping (≤ C); present with {@link SecureRoundOutcome.preClipNorm}. */
+  readonly clippedNorm?: number;
   /** Size of the masked update upload, 0 when it was never posted. */
   readonly bytes: number;
 }
@@ -130,8 +130,8 @@ function sleep(ms: number): Promise<void> {
  * roster, shares → (phase `input`) inbox, `quantizeForSecureSum`, mask, masked update upload
  * (`encodeMaskedUpdate`) → (phase `unmask`) unmask request, reveal. Before each step it polls
  * `GET /v1/rounds/{id}/secagg` until the server's phase allows it; a 409 `SECAGG_WRONG_PHASE` or
- * a 429 sends it back to polling. The update is quantized before the first request, so a device
- * whose update cannot be encoded never joins.
+ * a 429 sends it back to polling. The update is quantized (clip, rotate, round, discrete Gaussian
+ * noise) only in the input phase, so a device that is not admitted spends nothing on it.
  * @param config - a validated round config in distributed mode
  * @param gradient - Σ ∇θ L over the device's events this round (`model.parameterCount` values; all
  *   zeros for a sampled device without events: taking part never depends on the data)
@@ -141,7 +141,9 @@ function sleep(ms: number): Promise<void> {
  *   the server dropped, is an outcome, not an error
  * @throws TypeError when the round is not in distributed mode; RangeError when the gradient's
  *   length is not the model's parameter count
- * @throws PrivacyParameterError when the gradient holds a non-finite value
+ * @throws PrivacyParameterError when the round's privacy block is not a valid encoding, or the
+ *   gradient holds a non-finite value (found in the input phase: the device then posts nothing
+ *   more and the server counts it as dropped)
  * @throws SecAggError when the server's messages are malformed or contradict each other (the
  *   device then refuses to go on); a `PrivAdsError` with the server's code for another refusal,
  *   `NETWORK` for an answer without one, `ABORTED` when `signal` fires; whatever the transport
@@ -160,12 +162,12 @@ export async function takePartInSecureRound(
   const { signal, onPhase } = options;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const encoding = secureSumEncodingOf(config);
-  const input = quantizeForSecureSum(
-    gradient,
-    encoding,
-    options.source === undefined ? {} : { source: options.source },
-  );
-  const norms = { preClipNorm: input.preClipNorm, clippedNorm: input.clippedNorm };
+  if (gradient.length !== encoding.dimension) {
+    throw new RangeError(
+      `gradient has ${gradient.length} values, round ${config.roundId} expects ${encoding.dimension}`,
+    );
+  }
+  let norms: { preClipNorm: number; clippedNorm: number } | undefined;
   const base = `/v1/rounds/${config.roundId}`;
   let lastStep: SecureRoundStep | undefined;
   let bytes = 0;
@@ -254,6 +256,14 @@ export async function takePartInSecureRound(
     const inbox = parseInbox(
       await step('input', () => transport.postJson(`${base}/secagg/inbox`, ticket)),
     );
+    // Quantized only now: a device that never gets this far (not admitted, round aborted) spends
+    // nothing on rounding and noise.
+    const input = quantizeForSecureSum(
+      gradient,
+      encoding,
+      options.source === undefined ? {} : { source: options.source },
+    );
+    norms = { preClipNorm: input.preClipNorm, clippedNorm: input.clippedNorm };
     const words = await device.maskInput(inbox, input.values);
     const body = encodeMaskedUpdate(
       {

@@ -35,14 +35,21 @@ Options (defaults in brackets):
   --items N            synthetic catalog size [1000]
   --rounds R           federated rounds [50]
   --cohort M           expected uploads per round; sampling probability M/users [5% of users, ≥ 10]
-  --mode M             privacy of the DP run: central | local | none (skip it) [central]
-  --epsilon E          central: ε over the whole training; local: ε per upload [2]
+  --mode M             privacy of the DP run: central | distributed | local | none (skip it) [central]
+  --epsilon E          central, distributed: ε per device over the whole training, no amplification
+                       by subsampling (composed over min(k, ⌈R/b⌉) participations); local: ε per upload [2]
   --delta D            δ [1/users]
   --seed S             seed of data, sampling and simulated noise [1]
   --clip C             clip norm [1]
   --server-lr η        FedAvg server learning rate [1]
   --momentum β         FedAvg server momentum [0.9]
-  --dropout P          share of sampled uploads lost in transit [0]
+  --dropout P          share of sampled uploads lost in transit; distributed: devices vanishing after masking [0]
+  --max-participations k   lifetime cap of rounds per device [rounds]
+  --min-round-gap b    a device joins at most one round in any b consecutive rounds [1]
+  --k-min N            distributed: fewest devices a release sums [max(t + 1, 0.8 × cohort × (1 − dropout))]
+  --degree K           distributed: neighbours per device in the masking graph [even, ≤ 16, < cohort]
+  --threshold T        distributed: Shamir threshold, K/2 < T ≤ K [K/2 + 1]
+  --bits B             distributed: modulus 2^B of the secure sum, 8…20 [20]
   --curve E1,E2,…      extra ε values for the privacy–utility curve (one DP run each) []
   --eval-users N       users in the per-round evaluation subset [1000]
   --aggregator A       server (in-process @privads/server) | http (same server over loopback HTTP) [server]
@@ -148,6 +155,12 @@ export async function runSimCli(
         'server-lr': { type: 'string' },
         momentum: { type: 'string' },
         dropout: { type: 'string' },
+        'max-participations': { type: 'string' },
+        'min-round-gap': { type: 'string' },
+        'k-min': { type: 'string' },
+        degree: { type: 'string' },
+        threshold: { type: 'string' },
+        bits: { type: 'string' },
         curve: { type: 'string' },
         'eval-users': { type: 'string' },
         aggregator: { type: 'string' },
@@ -174,8 +187,10 @@ export async function runSimCli(
     if (v.dataset === undefined) throw new UsageError('--dataset is required');
     if (v.out === undefined) throw new UsageError('--out is required');
     const mode = (v.mode ?? 'central') as PrivacyMode;
-    if (!['none', 'central', 'local'].includes(mode))
-      throw new UsageError(`--mode must be none, central or local, got ${JSON.stringify(v.mode)}`);
+    if (!['none', 'central', 'distributed', 'local'].includes(mode))
+      throw new UsageError(
+        `--mode must be none, central, distributed or local, got ${JSON.stringify(v.mode)}`,
+      );
     const aggregatorKind = v.aggregator ?? 'server';
     if (!['server', 'http'].includes(aggregatorKind))
       throw new UsageError(
@@ -205,12 +220,24 @@ export async function runSimCli(
       POSITIVE_INTEGER,
     );
     const delta = v.delta === undefined ? undefined : number('delta', v.delta, 0, RATE);
+    const rounds = number('rounds', v.rounds, 50, POSITIVE_INTEGER);
+    const optional = (name: keyof typeof v): number | undefined => {
+      const text = v[name];
+      return typeof text === 'string' ? number(name, text, 0, POSITIVE_INTEGER) : undefined;
+    };
+    const [degree, threshold, bits] = [optional('degree'), optional('threshold'), optional('bits')];
+    const masking = {
+      ...(degree === undefined ? {} : { degree }),
+      ...(threshold === undefined ? {} : { threshold }),
+      ...(bits === undefined ? {} : { bits }),
+    };
+    const kMin = optional('k-min');
     const factory = (settings: AggregatorSettings): Promise<Aggregator> =>
       createServerAggregator(settings, aggregatorKind === 'http' ? 'http' : 'in-process');
     const bar = createProgressBar(io.stderr);
     const result = await runExperiment({
       population,
-      rounds: number('rounds', v.rounds, 50, POSITIVE_INTEGER),
+      rounds,
       cohort,
       mode,
       epsilon: number('epsilon', v.epsilon, 2, POSITIVE),
@@ -220,6 +247,10 @@ export async function runSimCli(
       serverLearningRate: number('server-lr', v['server-lr'], 1, POSITIVE),
       serverMomentum: number('momentum', v.momentum, 0.9, RATE),
       dropout: number('dropout', v.dropout, 0, RATE),
+      maxParticipationsPerDevice: optional('max-participations') ?? rounds,
+      minRoundGap: optional('min-round-gap') ?? 1,
+      ...(kMin === undefined ? {} : { kMin }),
+      masking,
       curveEpsilons: curve,
       evalUsers: number('eval-users', v['eval-users'], 1000, POSITIVE_INTEGER),
       ...(v['encoder-spec'] === undefined ? {} : { encoderSpec: v['encoder-spec'] }),

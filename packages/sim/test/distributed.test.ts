@@ -4,6 +4,7 @@ import {
   quantizeForSecureSum,
   secureSumEncodingOf,
 } from '@privads/dp';
+import { takePartInSecureRound } from '@privads/model/secure-upload';
 import { accumulateModular } from '@privads/secagg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -82,7 +83,13 @@ describe('distributed mode in the simulator (shared device driver, real server)'
       const dropped = new Set([1, 4, 7, 10, 13, 16]);
       const results = await runSecureRound(aggregator, config, devices(dropped), { pollMs: 1 });
       expect(results.filter((r) => r.status === 'vanished')).toHaveLength(6);
-      expect(results.filter((r) => r.status === 'revealed')).toHaveLength(14);
+      const revealed = results.filter((r) => r.status === 'revealed');
+      expect(revealed).toHaveLength(14);
+      for (const r of revealed) {
+        expect(r.lastStep).toBe('unmask');
+        expect(r.bytes).toBeGreaterThan(4 * 16);
+        expect(r.clippedNorm).toBeLessThanOrEqual(1 + 1e-9);
+      }
       const outcome = await aggregator.close();
       expect(outcome).toEqual({ released: true, cohortSize: 14 });
 
@@ -119,6 +126,41 @@ describe('distributed mode in the simulator (shared device driver, real server)'
       expect((await aggregator.close()).released).toBe(false);
       expect(await aggregator.aggregate(config.roundId)).toBeUndefined();
       expect((await aggregator.roundConfig()).roundId).toBe(config.roundId + 1);
+    } finally {
+      await aggregator.dispose();
+    }
+  });
+
+  it('the driver reports its steps, ends cleanly when the round aborts, and stops on its signal', async () => {
+    const aggregator = await createServerAggregator(settings(), 'in-process');
+    try {
+      const config = await aggregator.roundConfig();
+      const steps: string[] = [];
+      const alone = takePartInSecureRound(config, gradientOf(0), aggregator.transport, {
+        pollMs: 1,
+        onPhase: (step) => steps.push(step),
+      });
+      // One device is below kMin: when its keys phase ends the round aborts, and the device's
+      // driver returns (no throw) without ever quantizing its update.
+      while (steps.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      await aggregator.passPhaseDeadline(config.roundId, 'keys');
+      const outcome = await alone;
+      expect(steps).toEqual(['keys']);
+      expect(['aborted', 'closed']).toContain(outcome.status);
+      expect(outcome.preClipNorm).toBeUndefined();
+      expect(outcome.bytes).toBe(0);
+
+      const next = await aggregator.roundConfig();
+      const controller = new AbortController();
+      controller.abort();
+      await expect(
+        takePartInSecureRound(next, gradientOf(1), aggregator.transport, {
+          signal: controller.signal,
+        }),
+      ).rejects.toMatchObject({ code: 'ABORTED' });
+      await expect(
+        takePartInSecureRound(next, new Float32Array(3), aggregator.transport),
+      ).rejects.toThrow(RangeError);
     } finally {
       await aggregator.dispose();
     }

@@ -98,6 +98,10 @@ export interface FederatedSummary {
   readonly clientRounds: number;
   readonly clientRoundsPerSecond: number;
   readonly seconds: number;
+  /** Mean wall-clock seconds of one round (devices, server, close). */
+  readonly secondsPerRound: number;
+  /** Distributed mode: seconds in the secure-aggregation protocol, all rounds. */
+  readonly secureSeconds: number;
   readonly releasedRounds: number;
 }
 
@@ -305,6 +309,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     clientRounds: f.run.clientRounds,
     clientRoundsPerSecond: f.run.clientSeconds > 0 ? f.run.clientRounds / f.run.clientSeconds : 0,
     seconds: f.run.seconds,
+    secondsPerRound:
+      f.run.history.reduce((sum, h) => sum + h.seconds, 0) / Math.max(1, f.run.history.length),
+    secureSeconds: f.run.secureSeconds,
     releasedRounds: f.run.releasedRounds,
   });
 

@@ -194,6 +194,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
           dropped++;
           continue;
         }
+        if (result.preClipNorm === undefined) continue;
         normSum += result.preClipNorm;
         if (result.preClipNorm > config.clipNorm) clipped++;
       }

@@ -78,6 +78,7 @@ function metricsRow(
 export function renderMarkdown(report: SimReport): string {
   const p = report.privacy;
   const fed = report.federatedRuns.federated;
+  const dp = report.federatedRuns.federatedDp;
   const lines = [
     `# PrivAds simulation report`,
     '',
@@ -87,11 +88,19 @@ export function renderMarkdown(report: SimReport): string {
     `- Federation: ${report.rounds} rounds, sampling probability ${report.settings.samplingProbability} (expected cohort ${report.settings.cohort}), clip norm ${report.settings.clipNorm}, FedAvg lr ${report.settings.serverLearningRate} momentum ${report.settings.serverMomentum}, dropout ${report.settings.dropout}`,
     `- Centralized baseline: θ and user vectors optimised jointly (full-batch Adam), chosen on a validation split of the training slates: lr ${report.settings.centralizedLearningRate}, ${report.settings.centralizedSteps} steps, ${report.settings.centralizedUserVectors} user vectors (validation NDCG@10 ${report.settings.centralizedValidationNdcgAt10}; tried: ${report.settings.centralizedCandidates})`,
     `- Privacy of the DP run: mode **${p.mode}**, ε = ${p.epsilon}, δ = ${p.delta.toExponential(2)}` +
+      (p.participations === undefined
+        ? ''
+        : ` per device, without amplification by subsampling (composed over the ${p.participations} rounds the participation rules let one device join)`) +
       (p.noiseMultiplier === undefined
         ? ''
         : `, noise multiplier z = ${p.noiseMultiplier.toFixed(4)}, ε spent = ${f4(p.spentEpsilon)}`) +
       (p.sigma === undefined ? '' : `, σ per coordinate = ${p.sigma.toFixed(4)} (per-upload ε)`),
     `- Throughput: ${fed.clientRoundsPerSecond.toFixed(1)} client-rounds/s (${fed.clientRounds} uploads computed in the no-DP run, browser gradient code on tfjs-${report.backend})`,
+    ...(dp !== null && p.mode === 'distributed'
+      ? [
+          `- Distributed rounds: ${dp.secondsPerRound.toFixed(2)} s per round on average (${(dp.secureSeconds / Math.max(1, report.rounds)).toFixed(2)} s of it in secure aggregation: every device's quantizing, masking and messages, and the server's unmasking), ${dp.releasedRounds} of ${report.rounds} rounds released`,
+        ]
+      : []),
     '',
     '| Model | Recall@10 | Recall@50 | NDCG@10 | MRR | HR@10 | AUC | NDCG@10 vs centralized |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
