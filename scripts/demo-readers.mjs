@@ -1,11 +1,16 @@
-/* global fetch, setTimeout */
+/* global fetch, setTimeout, AbortController */
 /**
  * Simulated readers for `npm start`: a population of synthetic readers that browse the demo
  * catalog, learn their profile with the same `@privads/model` user update the browser runs, and
- * join every round over HTTP with the same upload path as `@privads/client` (round gradient with u
- * frozen → `privatizeRoundUpdate`: clipping, local noise when the round asks for it, encoding). They keep rounds closing while a person clicks on the site.
+ * join the rounds they are sampled for over HTTP with the device code the browser runs: the round
+ * gradient with u frozen, then in a `distributed` round `takePartInSecureRound` over
+ * `fetchTransport` (`@privads/model/secure-upload`: quantize, noise share, SecAgg+ masking, every
+ * phase), and in a central/local round `privatizeRoundUpdate` (clipping, local noise when the
+ * round asks for it, encoding) and one upload. They keep rounds closing while a person clicks on
+ * the site.
  *
- * Kept small on purpose: `@privads/sim` has no HTTP federation driver yet. Each reader has one
+ * Kept small on purpose: a sampled reader takes part whether or not it clicked (a zero gradient
+ * then), as the participation rules require. Each reader has one
  * hidden favourite category; a slate is the reader's top-6 ads (plus one random ad), and the
  * reader clicks an ad of its favourite category with probability 0.35, any other with 0.03.
  * After each round the population's precision@6 (share of its top-6 slots in its favourite
@@ -19,6 +24,7 @@ import {
   userGradientStep,
 } from '@privads/model';
 import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import { fetchTransport, takePartInSecureRound } from '@privads/model/secure-upload';
 import { decodeCatalogBundle, dequantizeRowsInt8, parseRoundConfig } from '@privads/protocol';
 
 const SLATE = 6;
@@ -26,6 +32,8 @@ const CLICK_FAVOURITE = 0.35;
 const CLICK_OTHER = 0.03;
 const SLATES_PER_ROUND = 3;
 const CONCURRENT_UPLOADS = 8;
+/** How often a reader in a distributed round asks for the round's phase, ms. */
+const SECURE_POLL_MS = 500;
 
 function normalise(v) {
   let s = 0;
@@ -87,6 +95,8 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
   let readers = [];
   let lastRound = -1;
   let stopped = false;
+  // Stops the readers still in a distributed round (their driver polls until the round ends).
+  const stopping = new AbortController();
   const stats = { rounds: 0, uploads: 0, rejected: 0 };
 
   function createReaders() {
@@ -139,13 +149,38 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     return { events, impressions };
   }
 
-  function update(config, events) {
+  /** Σ ∇θ L over the round's click events, u frozen (all zeros without clicks). */
+  function roundGradient(events) {
     const { spec, parameters } = state.projector;
-    const gradient = Float32Array.from(
-      referenceRoundGradient(spec, parameters, events, DEFAULT_TEMPERATURE),
-    );
+    return Float32Array.from(referenceRoundGradient(spec, parameters, events, DEFAULT_TEMPERATURE));
+  }
+
+  function update(config, events) {
     const encoding = config.acceptedEncodings.includes('f16') ? 'f16' : config.acceptedEncodings[0];
-    return privatizeRoundUpdate(config, gradient, { encoding }).body;
+    return privatizeRoundUpdate(config, roundGradient(events), { encoding }).body;
+  }
+
+  /** A distributed round: every sampled reader through the shared driver, all at once. */
+  async function takePartSecurely(config, sampled) {
+    const transport = fetchTransport(server);
+    const outcomes = await Promise.all(
+      sampled.map((events) =>
+        takePartInSecureRound(config, roundGradient(events), transport, {
+          pollMs: SECURE_POLL_MS,
+          signal: stopping.signal,
+        }).catch((error) => ({
+          status: 'failed',
+          reason: `${error.message}${error.cause?.cause ? ` (${error.cause.cause.code ?? error.cause.cause.message})` : ''}`,
+        })),
+      ),
+    );
+    const count = (status) => outcomes.filter((o) => o.status === status).length;
+    stats.uploads += count('revealed');
+    stats.rejected += outcomes.length - count('revealed');
+    const failed = outcomes.find((o) => o.status === 'failed');
+    if (failed && !stopped)
+      log(`round ${config.roundId}: a simulated reader failed: ${failed.reason}`);
+    return `${count('revealed')} of ${sampled.length} simulated readers through secure aggregation`;
   }
 
   async function upload(config, body) {
@@ -177,22 +212,9 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     }).then((r) => r.arrayBuffer());
   }
 
-  async function playRound(config) {
-    if (state === undefined || state.projectorVersion !== config.projectorVersion) {
-      state = await loadModelState(server);
-      if (readers.length === 0) createReaders();
-    }
-    if (state.projectorVersion !== config.projectorVersion) return;
-    let clicks = 0;
-    let impressions = 0;
-    const bodies = [];
-    for (const reader of readers) {
-      const round = browse(reader);
-      clicks += round.events.length;
-      impressions += round.impressions;
-      if (random() >= config.participation.samplingProbability) continue;
-      bodies.push(update(config, round.events));
-    }
+  /** A central or local round: one upload per sampled reader, spread over the round's first half. */
+  async function uploadAll(config, sampled) {
+    const bodies = sampled.map((events) => update(config, events));
     // Spread the uploads over the round's first half, a few at a time, like real devices.
     const spreadMs = Math.max(0, (Date.parse(config.deadline) - Date.now()) / 2);
     const pause = bodies.length > 0 ? spreadMs / Math.ceil(bodies.length / CONCURRENT_UPLOADS) : 0;
@@ -204,14 +226,35 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
       );
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, 2000)));
     }
+    return `${bodies.length} simulated uploads`;
+  }
+
+  async function playRound(config) {
+    if (state === undefined || state.projectorVersion !== config.projectorVersion) {
+      state = await loadModelState(server);
+      if (readers.length === 0) createReaders();
+    }
+    if (state.projectorVersion !== config.projectorVersion) return;
+    let clicks = 0;
+    let impressions = 0;
+    const sampled = [];
+    for (const reader of readers) {
+      const round = browse(reader);
+      clicks += round.events.length;
+      impressions += round.impressions;
+      if (random() >= config.participation.samplingProbability) continue;
+      sampled.push(round.events);
+    }
+    const done =
+      config.privacy.mode === 'distributed'
+        ? await takePartSecurely(config, sampled)
+        : await uploadAll(config, sampled);
     await postQuality(config.roundId, [
       ['precision@6', precisionAt6()],
       ['ctr', impressions === 0 ? 0 : clicks / impressions],
     ]).catch(() => undefined);
     stats.rounds++;
-    log(
-      `round ${config.roundId}: ${bodies.length} simulated uploads (projector v${config.projectorVersion})`,
-    );
+    log(`round ${config.roundId}: ${done} (projector v${config.projectorVersion})`);
   }
 
   const loop = (async () => {
@@ -239,6 +282,7 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     stats: () => ({ ...stats }),
     stop: async () => {
       stopped = true;
+      stopping.abort();
       await loop;
     },
   };

@@ -126,29 +126,52 @@ async function operatorToken() {
 }
 
 /**
- * Demo round settings: short rounds that close with a modest cohort, every eligible device taking
- * part, central DP with z = 2 (ε ≈ 2.4 per release at δ = 1e-6, within the client's default
- * floor), a cautious server step, and rate limits loose enough for hundreds of simulated readers
- * on one address.
+ * Demo round settings: short rounds in the distributed mode (secure aggregation: the server only
+ * ever sees the noised sum of at least k_min = 6 readers' updates), about 24 readers sampled per
+ * round (a degree-8 masking graph, threshold 5: each reader tolerates 3 neighbours dropping), a
+ * cautious server step, and rate limits
+ * loose enough for hundreds of simulated readers on one address. The noise multiplier z = 2 is
+ * that of the sum of k_min noise shares: ε ≈ 2.4 per release at δ = 10⁻⁶, per reader, without
+ * amplification by sampling (the privacy ledger composes it over the rounds a reader may join).
  */
-const demoConfig = () => ({
-  round: {
-    durationSeconds: roundSeconds,
-    kMin: Math.max(1, Math.min(20, Math.floor(simulatedUsers / 10))),
-    clipNorm: 1,
-    privacy: { mode: 'central', noiseMultiplier: 2, delta: 1e-6 },
-    participation: { maxParticipationsPerDevice: 1000, minRoundGap: 1, samplingProbability: 1 },
-  },
-  // A small server step: with demo-sized cohorts the central noise (σ = zC on the sum) is large
-  // next to the signal, and a full step would scramble the projector every round.
-  optimizer: { kind: 'fedavg', learningRate: 0.1, momentum: 0 },
-  http: {
-    rateLimit: {
-      uploads: { ratePerSecond: 5000, burst: 5000 },
-      reads: { ratePerSecond: 5000, burst: 5000 },
+const demoConfig = () => {
+  const cohort = 24;
+  // The three phases after the keys phase fit in the round, with time for the readers to mask.
+  const phaseSeconds = Math.max(1, Math.min(7, Math.floor(roundSeconds / 4)));
+  return {
+    round: {
+      durationSeconds: roundSeconds,
+      kMin: 6,
+      denominator: cohort,
+      clipNorm: 1,
+      privacy: {
+        mode: 'distributed',
+        noiseMultiplier: 2,
+        delta: 1e-6,
+        bits: 20,
+        degree: 8,
+        threshold: 5,
+        maxCohort: 2 * cohort,
+        phaseSeconds,
+      },
+      participation: {
+        maxParticipationsPerDevice: 1000,
+        minRoundGap: 1,
+        samplingProbability: Math.min(1, cohort / Math.max(1, simulatedUsers)),
+      },
+      acceptedEncodings: ['f16', 'f32'],
     },
-  },
-});
+    // A small server step: with demo-sized cohorts the noise (σ ≥ zC on the sum) is large
+    // next to the signal, and a full step would scramble the projector every round.
+    optimizer: { kind: 'fedavg', learningRate: 0.1, momentum: 0 },
+    http: {
+      rateLimit: {
+        uploads: { ratePerSecond: 5000, burst: 5000 },
+        reads: { ratePerSecond: 5000, burst: 5000 },
+      },
+    },
+  };
+};
 
 let shuttingDown = false;
 let readers;

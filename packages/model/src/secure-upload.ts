@@ -146,8 +146,8 @@ function sleep(ms: number): Promise<void> {
  *   more and the server counts it as dropped)
  * @throws SecAggError when the server's messages are malformed or contradict each other (the
  *   device then refuses to go on); a `PrivAdsError` with the server's code for another refusal,
- *   `NETWORK` for an answer without one, `ABORTED` when `signal` fires; whatever the transport
- *   throws (a failed `fetch`)
+ *   `NETWORK` for an answer without one or a request the transport could not make (a failed
+ *   `fetch`, kept as `cause`), `ABORTED` when `signal` fires
  */
 export async function takePartInSecureRound(
   config: RoundConfig,
@@ -185,7 +185,11 @@ export async function takePartInSecureRound(
       return await send();
     } catch (error) {
       checkSignal();
-      throw error;
+      throw new PrivAdsError(
+        'NETWORK',
+        `round ${config.roundId}: the server could not be reached (${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
     }
   };
   /** Polls until the server is in `wanted`; ends the device's round when it is already past it. */
