@@ -6,7 +6,10 @@
  * lifetime. Its ε composes the zCDP costs ρ of the releases it could have joined — for a bound that
  * holds whichever ones it joined, the most expensive ones allowed.
  */
-import { requireNonNegative } from './validate.js';
+import { PrivacyParameterError } from '@privads/protocol';
+
+import { bisect } from './bisection.js';
+import { requireDelta, requireNonNegative, requirePositive } from './validate.js';
 import { zcdpToEpsilon } from './zcdp.js';
 
 /** The participation rules that bound how many releases one device can be in. */
@@ -69,4 +72,63 @@ export function perDeviceEpsilon(
   delta: number,
 ): number {
   return zcdpToEpsilon(worstCaseRho(rhos, participations), delta);
+}
+
+/** What {@link findPerDeviceNoiseMultiplier} needs. */
+export interface PerDeviceNoiseQuery {
+  /** The per-device ε to stay within, > 0. */
+  readonly targetEpsilon: number;
+  /** δ ∈ (0, 1). */
+  readonly delta: number;
+  /** The most releases one device may join (`allowedParticipations`), ≥ 1. */
+  readonly participations: number;
+  /**
+   * zCDP ρ of one release at noise multiplier z, non-increasing in z: `1/(2z²)` for the central
+   * Gaussian, `distributedGaussianRho` of the planned encoding for the distributed mode.
+   */
+  readonly rhoOf: (noiseMultiplier: number) => number;
+  /**
+   * Relative tolerance on z.
+   * @defaultValue 1e-4
+   */
+  readonly tolerance?: number;
+}
+
+/** Beyond this noise multiplier the target is declared unreachable. */
+const MAX_NOISE_MULTIPLIER = 2 ** 20;
+
+/**
+ * The smallest noise multiplier (up to the tolerance, rounded up) whose releases keep a device
+ * that joins `participations` of them within the target ε, with no amplification by subsampling:
+ * ε = zcdpToEpsilon(participations · ρ(z), δ) ≤ target.
+ * @param query - target, δ, participations, ρ(z)
+ * @returns z
+ * @throws PrivacyParameterError when no z ≤ 2²⁰ reaches the target
+ * @throws TypeError / RangeError on invalid arguments
+ */
+export function findPerDeviceNoiseMultiplier(query: PerDeviceNoiseQuery): number {
+  const { targetEpsilon, delta, participations, rhoOf, tolerance = 1e-4 } = query;
+  requirePositive('targetEpsilon', targetEpsilon);
+  requireDelta('delta', delta);
+  requireCount('participations', participations, 1);
+  if (!(requirePositive('tolerance', tolerance) < 1)) {
+    throw new RangeError(`tolerance must be in (0, 1), got ${tolerance}`);
+  }
+  const meetsTarget = (z: number): boolean =>
+    zcdpToEpsilon(participations * rhoOf(z), delta) <= targetEpsilon;
+  let hi = 1;
+  while (!meetsTarget(hi)) {
+    hi *= 2;
+    if (hi > MAX_NOISE_MULTIPLIER) {
+      throw new PrivacyParameterError(
+        `no noise multiplier up to ${MAX_NOISE_MULTIPLIER} keeps ${participations} participations within ε = ${targetEpsilon} at δ = ${delta}`,
+      );
+    }
+  }
+  let lo = hi / 2;
+  while (meetsTarget(lo)) {
+    hi = lo;
+    lo /= 2;
+  }
+  return bisect(meetsTarget, lo, hi, (b) => b.hi - b.lo <= tolerance * b.hi).hi;
 }

@@ -93,8 +93,13 @@ export { findNoiseMultiplier } from './noise-search.js';
 export type { NoiseMultiplierQuery } from './noise-search.js';
 
 // Per-device accounting (no amplification)
-export { allowedParticipations, perDeviceEpsilon, worstCaseRho } from './device-accounting.js';
-export type { ParticipationLimits } from './device-accounting.js';
+export {
+  allowedParticipations,
+  findPerDeviceNoiseMultiplier,
+  perDeviceEpsilon,
+  worstCaseRho,
+} from './device-accounting.js';
+export type { ParticipationLimits, PerDeviceNoiseQuery } from './device-accounting.js';
 
 // Distributed discrete Gaussian accounting
 export {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PrivacyParameterError } from '@privads/protocol';
 import {
   allowedParticipations,
+  findPerDeviceNoiseMultiplier,
   gaussianZcdp,
   perDeviceEpsilon,
   worstCaseRho,
@@ -54,5 +56,36 @@ describe('per-device accounting (no amplification)', () => {
     // z = 1, δ = 1e-6: 21 participations of ρ = 1/2 are 10.5-zCDP.
     const rhos = Array.from({ length: 100 }, () => gaussianZcdp(1));
     expect(perDeviceEpsilon(rhos, 21, 1e-6)).toBeCloseTo(zcdpToEpsilon(10.5, 1e-6), 9);
+  });
+});
+
+describe('findPerDeviceNoiseMultiplier', () => {
+  it('finds the smallest z whose composed central releases meet the target', () => {
+    const rhoOf = gaussianZcdp;
+    for (const [target, participations] of [
+      [8, 20],
+      [2, 1],
+      [1, 5],
+    ] as const) {
+      const z = findPerDeviceNoiseMultiplier({
+        targetEpsilon: target,
+        delta: 1e-5,
+        participations,
+        rhoOf,
+      });
+      expect(zcdpToEpsilon(participations * rhoOf(z), 1e-5)).toBeLessThanOrEqual(target);
+      expect(zcdpToEpsilon(participations * rhoOf(z * (1 - 2e-4)), 1e-5)).toBeGreaterThan(target);
+    }
+  });
+
+  it('throws a typed error when no noise reaches the target', () => {
+    expect(() =>
+      findPerDeviceNoiseMultiplier({
+        targetEpsilon: 1,
+        delta: 1e-5,
+        participations: 1,
+        rhoOf: () => 10,
+      }),
+    ).toThrow(PrivacyParameterError);
   });
 });

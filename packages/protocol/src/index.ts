@@ -138,6 +138,8 @@ export type {
   RoundPrivacy,
 } from './round-config.js';
 export { roundConfigJsonSchema } from './round-config-schema.js';
+export { participationRuleViolation } from './participation-rules.js';
+export type { ParticipationRuleReason, ParticipationRuleViolation } from './participation-rules.js';
 
 // Update upload
 export {

@@ -39,7 +39,13 @@ export {
 } from './federated/catalog.js';
 export type { CatalogContent } from './federated/catalog.js';
 export { DeviceFleet } from './federated/devices.js';
-export type { Aggregator, AggregatorSettings, RoundOutcome } from './federated/aggregator.js';
+export type {
+  Aggregator,
+  AggregatorSettings,
+  DistributedMasking,
+  RoundOutcome,
+  SimPrivacy,
+} from './federated/aggregator.js';
 export { createServerAggregator } from './federated/server-aggregator.js';
 export type { ServerTransport } from './federated/server-aggregator.js';
 export { evaluateDevices, runFederation } from './federated/federation.js';
@@ -60,15 +66,15 @@ export {
   trainingEvents,
 } from './federated/linear-gradient.js';
 export type { EventTable } from './federated/linear-gradient.js';
-export { runExperiment } from './federated/experiment.js';
+export { defaultMasking, runExperiment } from './federated/experiment.js';
 export type {
   CurvePoint,
   ExperimentOptions,
   ExperimentResult,
   FederatedSummary,
 } from './federated/experiment.js';
-export { privacyFor, spentEpsilon } from './federated/privacy.js';
-export type { PrivacyMode, PrivacySummary } from './federated/privacy.js';
+export { privacyFor, releaseRho } from './federated/privacy.js';
+export type { PrivacyMode, PrivacyQuery, PrivacySummary } from './federated/privacy.js';
 export {
   REPORT_FORMAT,
   buildReport,

@@ -7,7 +7,7 @@
  */
 import type { RandomSource } from '@privads/dp';
 import type { Projector, ProjectorSpec } from '@privads/model';
-import type { RoundConfig, RoundPrivacy } from '@privads/protocol';
+import type { RoundConfig } from '@privads/protocol';
 
 /** What a round close reports. */
 export interface RoundOutcome {
@@ -33,13 +33,43 @@ export interface Aggregator {
   dispose(): Promise<void>;
 }
 
+/** The secure-aggregation parameters of a distributed run (the server's `round.privacy`). */
+export interface DistributedMasking {
+  /** Modulus 2^bits of the secure sum. */
+  readonly bits: number;
+  /** Shamir threshold t (t ≤ degree < 2t, t < kMin). */
+  readonly threshold: number;
+  /** Neighbours per device (even). */
+  readonly degree: number;
+  /** Most devices one round admits. */
+  readonly maxCohort: number;
+  /** Longest wait of each phase after the keys phase, seconds. */
+  readonly phaseSeconds: number;
+}
+
+/** The privacy settings a simulation configures its server with. */
+export type SimPrivacy =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'central';
+      readonly noiseMultiplier: number;
+      readonly delta: number;
+      readonly targetEpsilon?: number;
+    }
+  | { readonly mode: 'local'; readonly epsilon: number; readonly delta: number }
+  | ({
+      readonly mode: 'distributed';
+      readonly noiseMultiplier: number;
+      readonly delta: number;
+    } & DistributedMasking);
+
 /** Server-side settings a simulation passes to its aggregator. */
 export interface AggregatorSettings {
   readonly spec: ProjectorSpec;
   /** Seed of projector version 1 (the bootstrap), as the server's `projector.seed`. */
   readonly projectorSeed: number;
   readonly clipNorm: number;
-  readonly privacy: RoundPrivacy;
+  readonly privacy: SimPrivacy;
   /** Poisson sampling probability announced to devices. */
   readonly samplingProbability: number;
   /** Lifetime cap k of participations per device (the unit of privacy). */

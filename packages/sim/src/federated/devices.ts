@@ -94,24 +94,20 @@ export class DeviceFleet {
   }
 
   /**
-   * The device's upload for a round: `Σ ∇θ L` over its clicks since its last upload with its
-   * current user vector frozen, clipped to the round's C, noised in local mode, encoded.
+   * The device's round gradient: `Σ ∇θ L` over its clicks since its last upload with its current
+   * user vector frozen (all zeros without clicks: a sampled device takes part either way). Marks
+   * those clicks as uploaded.
    * @param user - device
    * @param slates - its training slates
-   * @param options - round config, projector of the round, content vectors, noise source
-   * @returns the upload body and the gradient's norm before clipping
+   * @param options - projector of the round, content vectors
+   * @returns the gradient and the number of click events in it
    */
-  roundUpload(
+  roundGradient(
     user: number,
     slates: readonly Slate[],
-    options: {
-      config: RoundConfig;
-      projector: Projector;
-      content: CatalogContent;
-      source: RandomSource;
-    },
-  ): { body: Uint8Array; preClipNorm: number; events: number } {
-    const { config, projector, content, source } = options;
+    options: { projector: Projector; content: CatalogContent },
+  ): { gradient: Float32Array; events: number } {
+    const { projector, content } = options;
     const accumulator = new RoundGradientAccumulator(projector);
     const u = this.vector(user).slice();
     let gradient: Float32Array;
@@ -128,8 +124,30 @@ export class DeviceFleet {
     } finally {
       accumulator.dispose();
     }
-    const events = accumulator.eventCount;
     this.uploaded[user] = this.learned[user]!;
+    return { gradient, events: accumulator.eventCount };
+  }
+
+  /**
+   * The device's upload for a round in a float mode: {@link roundGradient}, clipped to the round's
+   * C, noised in local mode, encoded.
+   * @param user - device
+   * @param slates - its training slates
+   * @param options - round config, projector of the round, content vectors, noise source
+   * @returns the upload body and the gradient's norm before clipping
+   */
+  roundUpload(
+    user: number,
+    slates: readonly Slate[],
+    options: {
+      config: RoundConfig;
+      projector: Projector;
+      content: CatalogContent;
+      source: RandomSource;
+    },
+  ): { body: Uint8Array; preClipNorm: number; events: number } {
+    const { config, source } = options;
+    const { gradient, events } = this.roundGradient(user, slates, options);
     const encoding = config.acceptedEncodings.includes(UPLOAD_ENCODING) ? UPLOAD_ENCODING : 'f32';
     const upload = privatizeRoundUpdate(config, gradient, { encoding, source });
     return { body: upload.body, preClipNorm: upload.preClipNorm, events };

@@ -10,11 +10,15 @@ import {
   parameterCount,
   type ProjectorSpec,
 } from '@privads/model';
-import type { RoundPrivacy } from '@privads/protocol';
 import type { Population, UserTimeline } from '../population.js';
 import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
-import { type Aggregator, type AggregatorSettings } from './aggregator.js';
+import type {
+  Aggregator,
+  AggregatorSettings,
+  DistributedMasking,
+  SimPrivacy,
+} from './aggregator.js';
 import {
   encodeCatalog,
   projectCatalog,
@@ -23,7 +27,8 @@ import {
 } from './catalog.js';
 import { replayUsers, trainCentralized, type CentralizedResult } from './centralized.js';
 import { createServerAggregator } from './server-aggregator.js';
-import { privacyFor, spentEpsilon, type PrivacyMode, type PrivacySummary } from './privacy.js';
+import { allowedParticipations, perDeviceEpsilon } from '@privads/dp';
+import { privacyFor, type PrivacyMode, type PrivacySummary } from './privacy.js';
 import {
   evaluateDevices,
   runFederation,
@@ -39,7 +44,10 @@ export interface ExperimentOptions {
   readonly cohort: number;
   /** Privacy of the `federatedDp` run (`none`: that run is skipped). */
   readonly mode: PrivacyMode;
-  /** Target ε: over all rounds (central) or per upload (local). */
+  /**
+   * Target ε: per device over all rounds, without amplification (central, distributed), or per
+   * upload (local).
+   */
   readonly epsilon: number;
   /** δ; default 1/users. */
   readonly delta?: number;
@@ -50,8 +58,22 @@ export interface ExperimentOptions {
   readonly serverLearningRate?: number;
   /** FedAvg server momentum. @defaultValue 0.9 */
   readonly serverMomentum?: number;
-  /** Probability that a sampled device's upload is lost. @defaultValue 0 */
+  /**
+   * Probability that a sampled device's upload is lost; in distributed mode, that a device
+   * vanishes after masking (it never posts its input or its reveal). @defaultValue 0
+   */
   readonly dropout?: number;
+  /** Lifetime cap k of participations per device. @defaultValue rounds */
+  readonly maxParticipationsPerDevice?: number;
+  /** A device joins at most one round in any b consecutive rounds. @defaultValue 1 */
+  readonly minRoundGap?: number;
+  /**
+   * Distributed mode: the fewest devices a release may sum (the server's kMin).
+   * @defaultValue max(threshold + 1, ⌊0.8 × expected surviving cohort⌋)
+   */
+  readonly kMin?: number;
+  /** Distributed mode: secure-aggregation parameters; see {@link defaultMasking}. */
+  readonly masking?: Partial<DistributedMasking>;
   /** Extra ε values of the privacy–utility curve (the DP run is repeated for each). */
   readonly curveEpsilons?: readonly number[];
   /** Users in the per-round evaluation subset. @defaultValue 1000 */
@@ -118,6 +140,29 @@ export interface ExperimentResult {
 const DEFAULT_PROJECTOR_SEED = 0x5eed;
 
 /**
+ * Secure-aggregation defaults for an expected cohort: the widest modulus (2^20, the finest grid),
+ * a complete graph for small cohorts (degree = the even number just below the cohort, capped at
+ * 16, since each neighbour costs a key agreement and a mask), threshold ⌊degree/2⌋ + 1 (the
+ * smallest the masking allows: the most dropouts tolerated), room for twice the expected cohort.
+ * @param cohort - expected devices per round
+ * @param overrides - explicit values
+ * @returns complete parameters
+ */
+export function defaultMasking(
+  cohort: number,
+  overrides: Partial<DistributedMasking> = {},
+): DistributedMasking {
+  const degree = overrides.degree ?? Math.max(2, Math.min(16, 2 * Math.floor((cohort - 1) / 2)));
+  return {
+    bits: overrides.bits ?? 20,
+    degree,
+    threshold: overrides.threshold ?? Math.floor(degree / 2) + 1,
+    maxCohort: overrides.maxCohort ?? 2 * cohort + 10,
+    phaseSeconds: overrides.phaseSeconds ?? 2,
+  };
+}
+
+/**
  * Runs every baseline and the federated runs on one population.
  * @param options - population, schedule, privacy, hyper-parameters
  * @returns all metrics and run statistics
@@ -135,6 +180,16 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const clipNorm = options.clipNorm ?? 1;
   const sampleRate = Math.min(1, options.cohort / users);
   const dropout = options.dropout ?? 0;
+  const limits = {
+    maxParticipationsPerDevice: options.maxParticipationsPerDevice ?? rounds,
+    minRoundGap: options.minRoundGap ?? 1,
+  };
+  // Fails early on bad limits, before any training.
+  allowedParticipations(limits, rounds);
+  const masking = defaultMasking(options.cohort, options.masking);
+  const kMin =
+    options.kMin ??
+    Math.max(masking.threshold + 1, Math.floor(0.8 * options.cohort * (1 - dropout)));
   const progress = options.onProgress ?? (() => undefined);
   const seconds: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
@@ -207,7 +262,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   const federate = async (
-    privacy: RoundPrivacy,
+    privacy: SimPrivacy,
     label: string,
   ): Promise<{ run: FederationResult; metrics: RankingMetrics }> => {
     const settings: AggregatorSettings = {
@@ -216,10 +271,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       clipNorm,
       privacy,
       samplingProbability: sampleRate,
-      maxParticipationsPerDevice: rounds,
-      minRoundGap: 1,
+      ...limits,
       denominator: Math.max(1, Math.round(sampleRate * users * (1 - dropout))),
-      kMin: 1,
+      kMin: privacy.mode === 'distributed' ? kMin : 1,
       serverLearningRate: options.serverLearningRate ?? 1,
       serverMomentum: options.serverMomentum ?? 0.9,
       source: createSeededRandomSource(seed ^ 0xa66),
@@ -255,27 +309,29 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   const federated = await timed('federated', () => federate({ mode: 'none' }, 'federated'));
-  const main = privacyFor(
-    options.mode,
-    options.epsilon,
+  const privacyQuery = {
+    mode: options.mode,
     delta,
     clipNorm,
-    parameterCount(spec),
+    dimension: parameterCount(spec),
     sampleRate,
     rounds,
-  );
+    limits,
+    kMin,
+    masking,
+  };
+  const main = privacyFor({ ...privacyQuery, epsilon: options.epsilon });
   const federatedDp =
     options.mode === 'none'
       ? null
       : await timed('federatedDp', () => federate(main.privacy, `federated-${options.mode}`));
   const privacy: PrivacySummary =
-    federatedDp !== null && main.summary.noiseMultiplier !== undefined
+    federatedDp !== null && main.summary.participations !== undefined
       ? {
           ...main.summary,
-          spentEpsilon: spentEpsilon(
-            main.summary.noiseMultiplier,
-            sampleRate,
-            federatedDp.run.releasedRounds,
+          spentEpsilon: perDeviceEpsilon(
+            federatedDp.run.releasedRhos,
+            main.summary.participations,
             delta,
           ),
         }
@@ -287,15 +343,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (options.mode !== 'none') {
     const extra = (options.curveEpsilons ?? []).filter((e) => e !== options.epsilon);
     for (const epsilon of [...new Set([...extra, options.epsilon])].sort((a, b) => a - b)) {
-      const point = privacyFor(
-        options.mode,
-        epsilon,
-        delta,
-        clipNorm,
-        parameterCount(spec),
-        sampleRate,
-        rounds,
-      );
+      const point = privacyFor({ ...privacyQuery, epsilon });
       const metrics =
         epsilon === options.epsilon && federatedDp !== null
           ? federatedDp.metrics
@@ -327,6 +375,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       serverMomentum: options.serverMomentum ?? 0.9,
       dropout,
       seed,
+      maxParticipationsPerDevice: limits.maxParticipationsPerDevice,
+      minRoundGap: limits.minRoundGap,
+      ...(options.mode === 'distributed'
+        ? {
+            kMin,
+            bits: masking.bits,
+            degree: masking.degree,
+            threshold: masking.threshold,
+            maxCohort: masking.maxCohort,
+          }
+        : {}),
       centralizedLearningRate: selected!.learningRate,
       centralizedSteps: selected!.steps,
       centralizedUserVectors: selected!.userVectors,

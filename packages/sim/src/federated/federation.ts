@@ -1,11 +1,14 @@
 /**
- * The federation loop: devices learn from their clicks as time passes, a Poisson-sampled cohort
- * uploads each round, some uploads are lost (dropouts), the aggregator closes the round and
+ * The federation loop: devices learn from their clicks as time passes; each round every device
+ * whose participation rules allow it (`participationRuleViolation`, the browser client's rule) is
+ * sampled with the round's probability, whether or not it clicked, and the sampled cohort
+ * uploads, some uploads are lost (dropouts), the aggregator closes the round and
  * publishes the next projector. Time is cut into as many periods as rounds: in round r every
  * device has seen the first ⌈(r+1)·K/R⌉ of its K training slates.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
 import type { Projector } from '@privads/model';
+import { participationRuleViolation } from '@privads/protocol';
 import { createSeededRandom } from '../seeded-random.js';
 import type { UserTimeline } from '../population.js';
 import { evaluateScorer, dotScores, type HeldOut } from '../eval/evaluate.js';
@@ -13,6 +16,7 @@ import type { RankingMetrics } from '../eval/metrics.js';
 import type { Aggregator } from './aggregator.js';
 import { catalogPrior, projectCatalog, type CatalogContent } from './catalog.js';
 import { DeviceFleet } from './devices.js';
+import { releaseRho } from './privacy.js';
 
 /** Options of {@link runFederation}. */
 export interface FederationOptions {
@@ -61,6 +65,10 @@ export interface FederationResult {
   readonly seconds: number;
   /** Rounds that released an aggregate. */
   readonly releasedRounds: number;
+  /** zCDP ρ of each released round (`releaseRho`; 0 outside central and distributed mode). */
+  readonly releasedRhos: readonly number[];
+  /** Rounds each device took part in (uploaded, or started to and dropped out). */
+  readonly participations: Int32Array;
 }
 
 const SAMPLING_SALT = 0x5a3c;
@@ -100,6 +108,10 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   const userDim = projector.spec.userDim;
   const fleet = new DeviceFleet(timelines.length, catalogPrior(projected, userDim));
   const history: FederatedRoundRecord[] = [];
+  /** Round ids each device joined: what its participation rules look at. */
+  const joined: number[][] = timelines.map(() => []);
+  const participations = new Int32Array(timelines.length);
+  const releasedRhos: number[] = [];
   let clientRounds = 0;
   let clientMs = 0;
   let releasedRounds = 0;
@@ -113,7 +125,12 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     for (let user = 0; user < timelines.length; user++) {
       const train = timelines[user]!.train;
       fleet.learnUntil(user, train, Math.ceil(((r + 1) * train.length) / rounds), projected);
+      // The device's own rules first (as the browser client decides), then the sampling draw;
+      // neither looks at its clicks: a sampled device without any takes part with a zero update.
+      if (participationRuleViolation(config.roundId, config.participation, joined[user]!)) continue;
       if (sampling.next() >= samplingProbability) continue;
+      joined[user]!.push(config.roundId);
+      participations[user]!++;
       const t0 = performance.now();
       const upload = fleet.roundUpload(user, train, {
         config,
@@ -133,7 +150,10 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       cohort++;
     }
     const outcome = await aggregator.close();
-    if (outcome.released) releasedRounds++;
+    if (outcome.released) {
+      releasedRounds++;
+      releasedRhos.push(releaseRho(config));
+    }
     projector.dispose();
     ({ projector, projected } = await currentCatalog(aggregator, content));
     const uploads = cohort + dropped;
@@ -161,6 +181,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     fleet,
     projected,
     history,
+    participations,
+    releasedRhos,
     clientRounds,
     clientSeconds: clientMs / 1000,
     seconds: (performance.now() - started) / 1000,

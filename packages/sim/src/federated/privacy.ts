@@ -1,86 +1,153 @@
 /**
- * Privacy settings of a simulated DP run: the round privacy block the server publishes, computed
- * with `@privads/dp` as an operator would (noise multiplier for a target ε in central mode, the
- * analytic Gaussian σ per upload in local mode, via the same `localNoiseSigma` as the server), and the ε a run actually spent.
+ * Privacy settings of a simulated DP run, computed with `@privads/dp` as an operator would, and
+ * the ε a run actually spent. Central and distributed ε are **per device, without amplification
+ * by subsampling** (the server, the page and the network all see who took part): the releases a
+ * device may join are bounded by its participation rules, min(k, ⌈T/b⌉) of them
+ * (`allowedParticipations`), and their zCDP costs compose (`perDeviceEpsilon`). The noise
+ * multiplier z for a target ε is the smallest whose composed cost meets it
+ * (`findPerDeviceNoiseMultiplier`). Local mode's ε is per upload, as the server calibrates it.
  */
 import {
-  DEFAULT_RDP_ORDERS,
-  findNoiseMultiplier,
+  allowedParticipations,
+  distributedGaussianRho,
+  findPerDeviceNoiseMultiplier,
+  gaussianZcdp,
   localNoiseSigma,
-  rdpToEpsilon,
-  subsampledGaussianRdpCurve,
+  planSecureSumEncoding,
+  secureSumEncodingOf,
+  type ParticipationLimits,
 } from '@privads/dp';
-import type { RoundPrivacy } from '@privads/protocol';
+import type { RoundConfig } from '@privads/protocol';
+import type { SimPrivacy, DistributedMasking } from './aggregator.js';
 
 /** Privacy mode of the DP run. */
-export type PrivacyMode = 'none' | 'central' | 'local';
+export type PrivacyMode = 'none' | 'central' | 'local' | 'distributed';
 
 /** The DP run's accounting. */
 export interface PrivacySummary {
   readonly mode: PrivacyMode;
-  /** Target ε (central: whole training; local: per upload). */
+  /** Target ε (central, distributed: per device over the whole run; local: per upload). */
   readonly epsilon: number;
   readonly delta: number;
-  /** Central: noise multiplier z; local: σ per coordinate. */
+  /** Central, distributed: the most releases one device may join, min(k, ⌈T/b⌉). */
+  readonly participations?: number;
+  /** Central, distributed: noise multiplier z; local: σ per coordinate. */
   readonly noiseMultiplier?: number;
   readonly sigma?: number;
-  /** Central: ε actually spent over the released rounds (RDP accountant). */
+  /**
+   * Central, distributed: the per-device ε of the releases that happened (the worst
+   * `participations` of them), no amplification.
+   */
   readonly spentEpsilon?: number;
+  /** Announced to devices to spread load; never counted as amplification. */
   readonly samplingProbability: number;
 }
 
+/** What {@link privacyFor} needs. */
+export interface PrivacyQuery {
+  readonly mode: PrivacyMode;
+  /** Target ε: per device over the run (central, distributed) or per upload (local). */
+  readonly epsilon: number;
+  readonly delta: number;
+  /** C. */
+  readonly clipNorm: number;
+  /** d, the parameter count. */
+  readonly dimension: number;
+  readonly sampleRate: number;
+  /** T: rounds of the run. */
+  readonly rounds: number;
+  /** k and b of the participation rules. */
+  readonly limits: ParticipationLimits;
+  /** Distributed mode: the fewest devices in a release (the server's kMin). */
+  readonly kMin?: number;
+  /** Distributed mode: the secure-aggregation parameters (b, t, k, cohort bound, timing). */
+  readonly masking?: DistributedMasking;
+}
+
+/** The noise one distributed release costs, at z: ρ of the planned encoding (any seed). */
+function distributedRho(
+  z: number,
+  query: PrivacyQuery & { kMin: number; masking: DistributedMasking },
+): number {
+  const { clipNorm, dimension, kMin, masking: m } = query;
+  const encoding = planSecureSumEncoding({
+    clipNorm,
+    dimension,
+    bits: m.bits,
+    noiseMultiplier: z,
+    minDevices: kMin,
+    maxDevices: m.maxCohort,
+    rotationSeed: new Uint8Array(16).fill(1),
+  });
+  return distributedGaussianRho({ encoding, devices: kMin, maxDevices: m.maxCohort });
+}
+
 /**
- * The round privacy block and its summary for a DP run.
- * @param mode - privacy mode
- * @param epsilon - central: target over all rounds; local: per upload
- * @param delta - δ
- * @param clipNorm - C
- * @param dimension - parameter count d (local mode: the noise grid's share of the sensitivity)
- * @param sampleRate - Poisson sampling probability q
- * @param rounds - rounds T the accountant plans for
- * @returns the block the server publishes and the summary for the report
+ * The privacy block the simulated server is configured with and its summary for a DP run.
+ * @param query - mode, target, δ, model size, schedule, participation rules, masking parameters
+ * @returns the server's privacy settings and the summary for the report
  * @throws PrivacyParameterError when no noise multiplier reaches the target
+ * @throws RangeError for distributed mode without kMin and masking parameters
  */
-export function privacyFor(
-  mode: PrivacyMode,
-  epsilon: number,
-  delta: number,
-  clipNorm: number,
-  dimension: number,
-  sampleRate: number,
-  rounds: number,
-): { privacy: RoundPrivacy; summary: PrivacySummary } {
-  if (mode === 'central') {
-    const z = findNoiseMultiplier({ targetEpsilon: epsilon, delta, sampleRate, steps: rounds });
-    return {
-      privacy: { mode: 'central', noiseMultiplier: z, delta, targetEpsilon: epsilon },
-      summary: { mode, epsilon, delta, noiseMultiplier: z, samplingProbability: sampleRate },
-    };
-  }
+export function privacyFor(query: PrivacyQuery): { privacy: SimPrivacy; summary: PrivacySummary } {
+  const { mode, epsilon, delta, clipNorm, dimension, sampleRate: samplingProbability } = query;
   if (mode === 'local') {
     // Sensitivity 2(C + g√d): any two uploads, clipped and rounded to the noise grid (as the server).
     const sigma = localNoiseSigma(epsilon, delta, clipNorm, dimension);
     return {
-      privacy: { mode: 'local', epsilon, delta, sigma },
-      summary: { mode, epsilon, delta, sigma, samplingProbability: sampleRate },
+      privacy: { mode: 'local', epsilon, delta },
+      summary: { mode, epsilon, delta, sigma, samplingProbability },
     };
   }
+  if (mode === 'none') {
+    return { privacy: { mode: 'none' }, summary: { mode, epsilon, delta, samplingProbability } };
+  }
+  const participations = allowedParticipations(query.limits, query.rounds);
+  const summary = { mode, epsilon, delta, participations, samplingProbability };
+  if (mode === 'central') {
+    const z = findPerDeviceNoiseMultiplier({
+      targetEpsilon: epsilon,
+      delta,
+      participations,
+      rhoOf: gaussianZcdp,
+    });
+    return {
+      privacy: { mode: 'central', noiseMultiplier: z, delta, targetEpsilon: epsilon },
+      summary: { ...summary, noiseMultiplier: z },
+    };
+  }
+  const { masking, kMin } = query;
+  if (masking === undefined || kMin === undefined) {
+    throw new RangeError('distributed mode needs kMin and masking parameters');
+  }
+  const z = findPerDeviceNoiseMultiplier({
+    targetEpsilon: epsilon,
+    delta,
+    participations,
+    rhoOf: (x) => distributedRho(x, { ...query, kMin, masking }),
+  });
   return {
-    privacy: { mode: 'none' },
-    summary: { mode, epsilon, delta, samplingProbability: sampleRate },
+    privacy: { mode: 'distributed', noiseMultiplier: z, delta, ...masking },
+    summary: { ...summary, noiseMultiplier: z },
   };
 }
 
 /**
- * ε spent by `steps` released rounds of the subsampled Gaussian mechanism (RDP accountant).
- * @param z - noise multiplier
- * @param sampleRate - q
- * @param steps - released rounds
- * @param delta - δ
- * @returns ε
+ * zCDP ρ of one released round, from the config the server published for it: 1/(2z²) for the
+ * central Gaussian, `distributedGaussianRho` of the round's own encoding (at least kMin noise
+ * shares, at most maxCohort) for the distributed mode; 0 otherwise (local is per upload).
+ * @param config - the round's config
+ * @returns ρ
  */
-export function spentEpsilon(z: number, sampleRate: number, steps: number, delta: number): number {
-  if (steps === 0) return 0;
-  const curve = subsampledGaussianRdpCurve({ noiseMultiplier: z, sampleRate, steps });
-  return rdpToEpsilon(DEFAULT_RDP_ORDERS, curve, delta).epsilon;
+export function releaseRho(config: RoundConfig): number {
+  const p = config.privacy;
+  if (p.mode === 'central') return gaussianZcdp(p.noiseMultiplier);
+  if (p.mode === 'distributed') {
+    return distributedGaussianRho({
+      encoding: secureSumEncodingOf(config),
+      devices: config.kMin,
+      maxDevices: p.maxCohort,
+    });
+  }
+  return 0;
 }
