@@ -282,7 +282,8 @@ test('forget() keeps only the participation stub in IndexedDB, which survives a 
   const site = scope();
   server.handler.round = roundConfig(fixture, { roundId: 4 });
   const uploadsBefore = server.handler.uploads.length;
-  await openHarness(page, { server: server.url, site });
+  // A central round: the publisher opts in below the default `distributed` floor.
+  await openHarness(page, { server: server.url, site, floor: { minimumMode: 'central' } });
   const slate = await showSlate(page);
   await page.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
   expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({ status: 'uploaded' });

@@ -35,6 +35,9 @@ test.afterEach(async () => server.close());
 /** A fresh site scope per test, so tests never share a database. */
 const scope = (): string => `net${test.info().testId}-${Date.now()}`;
 
+/** Central rounds (the fixture's default) need the publisher's opt-in: the default floor is `distributed`. */
+const CENTRAL_FLOOR = { minimumMode: 'central' };
+
 /** The only requests PrivAds may make to its server (no query strings, ever). */
 const ALLOWED: readonly { method: string; path: RegExp }[] = [
   { method: 'GET', path: /^\/v1\/catalog\/(latest|\d+)$/ },
@@ -331,7 +334,7 @@ test('two tabs flushing the same round at once send one update', async ({ contex
   server.handler.round = roundConfig(fixture, { roundId: 5 });
   const tabs = [await context.newPage(), await context.newPage()];
   for (const tab of tabs) {
-    await openHarness(tab, { server: server.url, site });
+    await openHarness(tab, { server: server.url, site, floor: CENTRAL_FLOOR });
     await session(tab, 2);
   }
   const results = await Promise.all(tabs.map((tab) => flush(tab)));
@@ -346,7 +349,7 @@ test('while paused nothing is requested at all, not even after a reload', async 
   context,
 }) => {
   const seen = captureTraffic(context);
-  const options: HarnessOptions = { server: server.url, site: scope() };
+  const options: HarnessOptions = { server: server.url, site: scope(), floor: CENTRAL_FLOOR };
   server.handler.round = roundConfig(fixture, { roundId: 3 });
   await openHarness(page, options);
   await session(page, 1);

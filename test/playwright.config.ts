@@ -5,9 +5,10 @@ const harnessPort = Number(process.env['PRIVADS_HARNESS_PORT'] ?? 5174);
 
 /**
  * Every browser test runs in Debian's Chromium (Playwright cannot download browsers here).
- * Three projects: `chromium` has WebGPU (SwiftShader, via --enable-unsafe-webgpu) and runs every
+ * Four projects: `chromium` has WebGPU (SwiftShader, via --enable-unsafe-webgpu) and runs every
  * spec except those tagged @no-webgpu; `chromium-no-webgpu` runs only those, without the flag;
- * `demo` runs `demo*.spec.ts` against the `npm start` stack.
+ * `distributed` runs `client-distributed.spec.ts`, several browser contexts through one secure
+ * aggregation round of the real server; `demo` runs `demo*.spec.ts` against the `npm start` stack.
  */
 export default defineConfig({
   testDir: '.',
@@ -36,7 +37,7 @@ export default defineConfig({
     {
       name: 'chromium',
       grepInvert: /@no-webgpu/,
-      testIgnore: /demo.*\.spec\.ts$/,
+      testIgnore: [/demo.*\.spec\.ts$/, /client-distributed\.spec\.ts$/],
       use: {
         launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: true }) },
       },
@@ -44,7 +45,18 @@ export default defineConfig({
     {
       name: 'chromium-no-webgpu',
       grep: /@no-webgpu/,
-      testIgnore: /demo.*\.spec\.ts$/,
+      testIgnore: [/demo.*\.spec\.ts$/, /client-distributed\.spec\.ts$/],
+      use: {
+        launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) },
+      },
+    },
+    {
+      // The real `@privads/server` in distributed mode (started by the spec in process) and five
+      // browser contexts, without the WebGPU flag like most readers' browsers; every phase of the
+      // round waits on all five, so the test gets more time.
+      name: 'distributed',
+      testMatch: /client-distributed\.spec\.ts$/,
+      timeout: 240_000,
       use: {
         launchOptions: { executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) },
       },

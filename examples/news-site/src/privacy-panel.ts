@@ -101,6 +101,31 @@ function eventCounts(profile: ProfileExport): HTMLElement {
   );
 }
 
+/** Privacy modes this device may join, weakest first, and what each one protects, from whom. */
+const MODE_PROTECTION: readonly { mode: PrivacyReport['floor']['minimumMode']; text: string }[] = [
+  {
+    mode: 'central',
+    text: 'central: the ad server sees your clipped update and adds the noise itself, so ε protects you from whoever sees the released model, not from the server.',
+  },
+  {
+    mode: 'distributed',
+    text: 'distributed: your update is masked and carries a share of the noise; the ad server learns only the noised sum of at least k_min readers (the round’s minimum), never your update. ε holds against the server and anyone who sees its data, as long as the server does not fake the other readers; the page and the network see only that this device took part.',
+  },
+  {
+    mode: 'local',
+    text: 'local: your device adds all the noise before sending, so ε holds even against the server.',
+  },
+];
+
+function modes(report: PrivacyReport): HTMLElement {
+  const floor = MODE_PROTECTION.findIndex((m) => m.mode === report.floor.minimumMode);
+  return h(
+    'ul',
+    { class: 'muted', 'data-testid': 'privacy-modes' },
+    ...MODE_PROTECTION.slice(Math.max(0, floor)).map((m) => h('li', {}, m.text)),
+  );
+}
+
 function spend(report: PrivacyReport): HTMLElement {
   const used = report.epsilonSpent / report.floor.lifetimeEpsilon;
   return h(
@@ -126,8 +151,9 @@ function spend(report: PrivacyReport): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `ε is this device's own privacy cost, not reduced for being one of many. Each contribution is one clipped, noised update of the shared model sent to the ad server — never your profile; the server and the network see that this device took part, not what you read or clicked. Your device takes part whether or not you clicked, at most once per round and within the round's lifetime limit, and refuses rounds weaker than "${report.floor.minimumMode}" or costing more than ε ${report.floor.maxEpsilonPerRound}.`,
+      `ε is this device's own privacy cost, not reduced for being one of many. Each contribution is one clipped update of the shared model, noised or masked as its mode says below, sent to the ad server — never your profile; the server and the network see that this device took part, not what you read or clicked. Your device takes part whether or not you clicked, at most once per round and within the round's lifetime limit, and refuses rounds weaker than "${report.floor.minimumMode}" or costing more than ε ${report.floor.maxEpsilonPerRound}. The modes it joins:`,
     ),
+    modes(report),
   );
 }
 
@@ -146,6 +172,7 @@ function uploads(report: PrivacyReport): HTMLElement {
         h('th', {}, 'Round'),
         h('th', {}, 'Size'),
         h('th', {}, 'Time'),
+        h('th', {}, 'Mode'),
         h('th', {}, 'ε'),
         h('th', {}, 'Status'),
       ),
@@ -163,6 +190,7 @@ function uploads(report: PrivacyReport): HTMLElement {
             h('td', {}, `#${upload.roundId}`),
             h('td', {}, formatBytes(upload.bytes)),
             h('td', {}, formatTime(upload.at)),
+            h('td', {}, upload.mode),
             h('td', {}, upload.epsilon.toFixed(2)),
             h('td', {}, upload.status),
           ),

@@ -16,7 +16,10 @@ export function serverUrl(): string {
   return URL.canParse(value) ? value : 'http://127.0.0.1:8787';
 }
 
-/** Options of the demo's client: the library defaults, plus a little exploration. */
+/**
+ * Options of the demo's client: the library defaults, plus a little exploration, and the opt-in to
+ * the demo server's `central` rounds (the library's default floor is `distributed`).
+ */
 export function demoOptions(): PrivAdsOptions {
   return {
     server: serverUrl(),
@@ -26,6 +29,9 @@ export function demoOptions(): PrivAdsOptions {
     assets: { baseUrl: new URL('assets/', document.baseURI) },
     // Demo rounds last about ten seconds: check the open round more often than the default.
     rounds: { checkIntervalMs: 5_000 },
+    // `npm start` runs central rounds (its simulated readers are quick to aggregate in the clear):
+    // this publisher accepts that the server sees each clipped update before adding noise.
+    privacy: { minimumMode: 'central' },
     policy: {
       frequencyCap: { maxImpressions: 6, windowMs: 3_600_000 },
       diversity: { maxPerAdvertiser: 1 },

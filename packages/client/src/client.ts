@@ -258,13 +258,14 @@ class PrivAdsClient implements PrivAds {
   }
 
   privacyReport(): Promise<PrivacyReport> {
-    const none = { participations: 0, epsilon: 0, delta: 0 };
+    const none = { participations: 0, rho: 0, epsilon: 0, delta: 0 };
     return this.#call<PrivacyReport>(
       'privacyReport',
       () => ({
         site: this.#config.site,
         floor: this.#config.floor,
         byMode: { none, central: none, distributed: none, local: none },
+        rhoSpent: 0,
         epsilonSpent: 0,
         epsilonRemaining: this.#config.floor.lifetimeEpsilon,
         participations: 0,

@@ -7,9 +7,12 @@ import type {
   ResolvedRoundOptions,
 } from './types.js';
 
-/** Default privacy floor: central DP or stronger, ε ≤ 8 per round, ε ≤ 32 in a lifetime. */
+/**
+ * Default privacy floor: distributed DP or stronger (the server never sees one reader's update),
+ * ε ≤ 8 per round, ε ≤ 32 in a lifetime.
+ */
 export const DEFAULT_PRIVACY_FLOOR: ResolvedPrivacyFloor = Object.freeze({
-  minimumMode: 'central',
+  minimumMode: 'distributed',
   maxEpsilonPerRound: 8,
   lifetimeEpsilon: 32,
 });

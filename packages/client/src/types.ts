@@ -10,8 +10,11 @@ export type { PrivacyMode };
 /** The weakest privacy this site lets its readers' devices accept. */
 export interface PrivacyFloor {
   /**
-   * Weakest round mode the device joins (`local` is the strongest: noise is added on the device).
-   * @defaultValue `'central'`
+   * Weakest round mode the device joins, from weakest to strongest `none`, `central`,
+   * `distributed`, `local`. The default, `distributed`, never lets the server see one reader's
+   * update: only the noised sum of at least `kMin` devices (secure aggregation). A publisher must
+   * opt in with `'central'` to let the server see each clipped update before it adds noise.
+   * @defaultValue `'distributed'`
    */
   readonly minimumMode?: PrivacyMode;
   /**
@@ -241,13 +244,15 @@ export type FlushReason =
   | 'config-inconsistent'
   | 'config-invalid'
   | 'model-mismatch'
-  | 'mode-unsupported'
   | 'already-participated'
   | 'round-gap'
   | 'participation-limit'
   | 'not-sampled'
   | 'upload-too-large'
   | 'network'
+  | 'dropped'
+  | 'round-aborted'
+  | 'protocol-error'
   | 'unavailable';
 
 /** Result of `flush`. */
@@ -279,7 +284,9 @@ export interface UploadRecord {
 /** Privacy spent under one mode. */
 export interface ModeSpendReport {
   readonly participations: number;
-  /** All participations under this mode composed, at `delta`. */
+  /** zCDP ρ of all participations under this mode (they add up). */
+  readonly rho: number;
+  /** ε of `rho` at `delta`. */
   readonly epsilon: number;
   readonly delta: number;
 }
@@ -293,7 +300,9 @@ export interface PrivacyReport {
   readonly site: string;
   readonly floor: ResolvedPrivacyFloor;
   readonly byMode: Readonly<Record<PrivacyMode, ModeSpendReport>>;
-  /** Sum over modes. */
+  /** zCDP ρ of every participation, all modes, composed. */
+  readonly rhoSpent: number;
+  /** ε of `rhoSpent` at the largest δ any participation declared: what the lifetime budget bounds. */
   readonly epsilonSpent: number;
   readonly epsilonRemaining: number;
   /** Rounds this device joined, those `forget()` reduced to the participation stub included. */
@@ -361,13 +370,22 @@ export interface PrivAdsEventMap {
     readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context' | 'encoder';
     readonly reason: string;
   };
-  /** An upload attempt finished. */
+  /**
+   * An upload attempt finished. For a distributed round (`mode: 'distributed'`) one event reports
+   * the whole secure round: `sent` once the device revealed its shares, `expired` when it was
+   * dropped or the round aborted, `rejected` when the device and the server refused each other;
+   * `reason` says why when it is not `sent`.
+   */
   upload: {
     readonly roundId: number;
     readonly bytes: number;
     readonly outcome: 'sent' | 'rejected' | 'retry' | 'expired';
     readonly status?: number;
     readonly attempts: number;
+    /** Present for a distributed round. */
+    readonly mode?: 'distributed';
+    /** Why a distributed round did not end in `sent`. */
+    readonly reason?: string;
   };
   /** The reader's profile changed (in this tab or another). */
   profile: { readonly revision: number; readonly updates: number };

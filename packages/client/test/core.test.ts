@@ -3,7 +3,19 @@
  * and upload encoding, against the protocol test handler through a fake `fetch`. (Browser-only
  * parts — IndexedDB, Web Locks across tabs, the worker boundary, WebGPU — are in test/client-*.spec.ts.)
  */
-import { decodeUpdate, type RoundConfig } from '@privads/protocol';
+import {
+  distributedGaussianRho,
+  gaussianZcdp,
+  planSecureSumEncoding,
+  secureSumEncodingOf,
+  zcdpToEpsilon,
+} from '@privads/dp';
+import {
+  decodeUpdate,
+  toBase64Url,
+  type DistributedPrivacy,
+  type RoundConfig,
+} from '@privads/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolHandler } from '../../../test/support/protocol-handler.js';
 import {
@@ -21,13 +33,44 @@ import { ResilientStore } from '../src/store/resilient-store.js';
 import { DEFAULT_EVENT_LOG_LIMITS } from '../src/store/store.js';
 import type { RankingPolicyOptions } from '../src/policy/options.js';
 import type { PrivacyFloor } from '../src/types.js';
+import type { LedgerEntry } from '../src/store/records.js';
 import { PrivAdsCore } from '../src/worker/core.js';
-import { gaussianEpsilon } from '../src/worker/accounting.js';
 
 /** Stands in for IndexedDB: same behaviour as memory, but the worker treats it as durable. */
 class DurableMemoryStore extends MemoryStore {
   override readonly kind = 'indexeddb';
 }
+
+/** Central rounds need a publisher's opt-in: the default floor is `distributed`. */
+const CENTRAL_FLOOR: PrivacyFloor = { minimumMode: 'central' };
+
+/** A distributed round of the fixture's 49,280-parameter projector (k_min 3, at most 5 devices). */
+const DISTRIBUTED_PRIVACY: DistributedPrivacy = (() => {
+  const rotationSeed = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+  const encoding = planSecureSumEncoding({
+    clipNorm: 1,
+    dimension: 49_280,
+    bits: 16,
+    noiseMultiplier: 1,
+    minDevices: 3,
+    maxDevices: 5,
+    rotationSeed,
+  });
+  return {
+    mode: 'distributed',
+    noiseMultiplier: 1,
+    delta: 1e-6,
+    bits: encoding.bits,
+    granularity: encoding.granularity,
+    deviceSigma: encoding.deviceSigma,
+    paddedDimension: encoding.paddedDimension,
+    rotationSeed: toBase64Url(rotationSeed),
+    beta: encoding.beta,
+    threshold: 2,
+    degree: 2,
+    maxCohort: 5,
+  };
+})();
 
 let fixture: Fixture;
 beforeAll(() => {
@@ -238,7 +281,7 @@ describe('learning', () => {
 
 describe('flush', () => {
   it('uploads one clipped update per round (central mode: no client noise)', async () => {
-    const h = await start({ debug: true });
+    const h = await start({ debug: true, floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture, { clipNorm: 0.05 });
     for (let i = 0; i < 3; i++) await showAndClick(h, 'sport');
     const result = await h.core.flush();
@@ -278,7 +321,7 @@ describe('flush', () => {
   });
 
   it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {
-    const h = await start({ debug: true });
+    const h = await start({ debug: true, floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture);
     expect(await h.core.flush()).toMatchObject({ status: 'uploaded', roundId: 1 });
     const { update } = h.handler.uploads[0]!;
@@ -286,7 +329,7 @@ describe('flush', () => {
     const debug = h.events.find((e) => e.type === 'debug' && e.detail.kind === 'update-norms');
     expect(debug?.detail).toMatchObject({ preClipNorm: 0, events: 0 });
     // The request of a device that clicked has the same size, form and header fields.
-    const clicked = await start();
+    const clicked = await start({ floor: CENTRAL_FLOOR });
     clicked.handler.round = roundConfig(fixture);
     for (let i = 0; i < 3; i++) await showAndClick(clicked, 'sport');
     expect((await clicked.core.flush()).status).toBe('uploaded');
@@ -301,7 +344,7 @@ describe('flush', () => {
   });
 
   it('a device without clicks adds its noise share in local mode', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture, { privacy: TEST_PRIVACY.local });
     expect((await h.core.flush()).status).toBe('uploaded');
     const vector = h.handler.uploads[0]!.update.vector;
@@ -312,7 +355,7 @@ describe('flush', () => {
   it('joins the open round by itself once ready, without any click (autoJoin)', async () => {
     const handler = new ProtocolHandler(fixture);
     handler.round = roundConfig(fixture);
-    const h = await start({ handler, autoJoin: true });
+    const h = await start({ handler, autoJoin: true, floor: CENTRAL_FLOOR });
     await expect.poll(() => h.handler.uploads.length, { timeout: 5000 }).toBe(1);
     expect(await h.core.flush()).toMatchObject({ reason: 'already-participated' });
     expect((await h.core.privacyReport()).participations).toBe(1);
@@ -320,7 +363,7 @@ describe('flush', () => {
   });
 
   it('enforces the round gap and the lifetime cap from the ledger, before computing anything', async () => {
-    const h = await start({ debug: true });
+    const h = await start({ debug: true, floor: CENTRAL_FLOOR });
     const rules = { maxParticipationsPerDevice: 2, minRoundGap: 3, samplingProbability: 1 };
     const round = (roundId: number): RoundConfig =>
       roundConfig(fixture, { roundId, participation: rules });
@@ -343,7 +386,7 @@ describe('flush', () => {
   });
 
   it('states ε per device: the sampling probability does not lower it', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     const p = 1 - 1e-9;
     h.handler.round = roundConfig(fixture, {
       participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: p },
@@ -352,41 +395,68 @@ describe('flush', () => {
     const privacy = TEST_PRIVACY.central;
     if (privacy.mode !== 'central') throw new Error('central fixture expected');
     const report = await h.core.privacyReport();
+    // zCDP, as every mode: ρ = 1/(2z²) per participation, converted at δ.
+    expect(report.byMode.central.rho).toBe(gaussianZcdp(privacy.noiseMultiplier));
     expect(report.byMode.central.epsilon).toBe(
-      gaussianEpsilon(privacy.noiseMultiplier, privacy.delta),
+      zcdpToEpsilon(gaussianZcdp(privacy.noiseMultiplier), privacy.delta),
     );
     expect(report.epsilonSpent).toBe(report.byMode.central.epsilon);
   });
 
-  it('refuses a distributed round (not joined by this client yet), before computing anything', async () => {
-    const h = await start();
-    const parameterCount = fixture.parameterCount;
+  it('joins a distributed round by default: charges ρ of the distributed discrete Gaussian before the first message', async () => {
+    const order: string[] = [];
+    const store = new (class extends DurableMemoryStore {
+      override addLedgerEntry(entry: Omit<LedgerEntry, 'id'>): Promise<number> {
+        order.push('ledger');
+        return super.addLedgerEntry(entry);
+      }
+    })();
+    const handler = new ProtocolHandler(fixture);
+    const handle = handler.handle.bind(handler);
+    handler.handle = (request) => {
+      if (request.path.includes('/secagg')) order.push(request.path);
+      return handle(request);
+    };
+    const h = await start({ store, handler });
     h.handler.round = roundConfig(fixture, {
-      privacy: {
-        mode: 'distributed',
-        noiseMultiplier: 1,
-        delta: 1e-6,
-        bits: 16,
-        granularity: 1e-3,
-        deviceSigma: 10,
-        paddedDimension: 2 ** Math.ceil(Math.log2(parameterCount)),
-        rotationSeed: 'AAAAAAAAAAAAAAAAAAAAAA',
-        beta: 0,
-        threshold: 2,
-        degree: 2,
-        maxCohort: 100,
-      },
+      privacy: DISTRIBUTED_PRIVACY,
+      kMin: 3,
       acceptedEncodings: ['masked'],
     });
+    // This fake server has no secure aggregation: its 404 is a round that is over.
     const result = await h.core.flush();
-    expect(result).toMatchObject({ status: 'skipped', reason: 'mode-unsupported' });
-    expect(result.message).toMatch(/distributed/);
+    expect(result).toMatchObject({ status: 'skipped', reason: 'round-aborted', roundId: 1 });
+    expect(order[0]).toBe('ledger');
+    expect(order[1]).toBe('/v1/rounds/1/secagg');
+    expect(h.handler.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    const [entry] = await h.store.ledger();
+    const rho = distributedGaussianRho({
+      encoding: secureSumEncodingOf(h.handler.round),
+      devices: 3,
+      maxDevices: DISTRIBUTED_PRIVACY.maxCohort,
+    });
+    expect(entry).toMatchObject({ mode: 'distributed', rho, status: 'expired' });
+    expect(entry?.epsilon).toBe(zcdpToEpsilon(rho, DISTRIBUTED_PRIVACY.delta));
+    const report = await h.core.privacyReport();
+    expect(report.byMode.distributed).toMatchObject({ participations: 1, rho });
+    const upload = h.events.find((e) => e.type === 'upload');
+    expect(upload?.detail).toMatchObject({ mode: 'distributed', outcome: 'expired', roundId: 1 });
+    // Once in the ledger, the round is never joined again.
+    expect(await h.core.flush()).toMatchObject({ reason: 'already-participated' });
+  });
+
+  it('refuses a central round under the default floor, before computing anything', async () => {
+    const h = await start();
+    h.handler.round = roundConfig(fixture);
+    await showAndClick(h, 'tech');
+    const result = await h.core.flush();
+    expect(result).toMatchObject({ status: 'skipped', reason: 'mode-below-floor' });
     expect(h.handler.requests.filter((r) => r.method === 'POST')).toEqual([]);
     expect((await h.core.privacyReport()).participations).toBe(0);
   });
 
   it('adds calibrated Gaussian noise in local mode', async () => {
-    const h = await start({ debug: true });
+    const h = await start({ debug: true, floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture, { privacy: TEST_PRIVACY.local });
     await showAndClick(h, 'music');
     expect((await h.core.flush()).status).toBe('uploaded');
@@ -408,7 +478,7 @@ describe('flush', () => {
   });
 
   it('refuses a local round whose σ gives less privacy than it declares', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture, {
       privacy: { mode: 'local', epsilon: 0.1, delta: 1e-6, sigma: 8 },
     });
@@ -417,7 +487,7 @@ describe('flush', () => {
   });
 
   it('stops for good once the lifetime budget is spent, and then makes no request at all', async () => {
-    const h = await start({ floor: { lifetimeEpsilon: 6 } });
+    const h = await start({ floor: { ...CENTRAL_FLOOR, lifetimeEpsilon: 6 } });
     h.handler.round = roundConfig(fixture);
     await showAndClick(h, 'cars');
     expect((await h.core.flush()).status).toBe('uploaded');
@@ -429,7 +499,7 @@ describe('flush', () => {
     // Spend the rest with a tiny round cost, then check no request is made at all.
     const before = h.handler.requests.length;
     const spent = await start({
-      floor: { lifetimeEpsilon: 1e-3 },
+      floor: { ...CENTRAL_FLOOR, lifetimeEpsilon: 1e-3 },
       store: h.store,
       handler: h.handler,
     });
@@ -440,17 +510,17 @@ describe('flush', () => {
   });
 
   it('explains the other refusals', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     expect(await h.core.flush()).toMatchObject({ reason: 'no-round' });
     h.handler.round = roundConfig(fixture, { deadline: new Date(Date.now() - 1000).toISOString() });
     expect(await h.core.flush()).toMatchObject({ reason: 'round-closed' });
-    const memory = await start({ storage: 'memory' });
+    const memory = await start({ storage: 'memory', floor: CENTRAL_FLOOR });
     memory.handler.round = roundConfig(fixture);
     expect(await memory.core.flush()).toMatchObject({ reason: 'storage-unavailable' });
   });
 
   it('queues a failed upload and sends it when the server recovers', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture);
     h.handler.uploadStatus = 503;
     await showAndClick(h, 'gardening');
@@ -465,7 +535,7 @@ describe('flush', () => {
 
 describe('reader controls', () => {
   it('pause stops learning and every request; resume restores both', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     await h.core.rank({ slots: 2 });
     await h.core.pause();
     const before = h.handler.requests.length;
@@ -481,7 +551,7 @@ describe('reader controls', () => {
   });
 
   it('exports everything stored and forget deletes it', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     await showAndClick(h, 'travel');
     const exported = await h.core.exportProfile();
     expect(exported).toMatchObject({
@@ -500,7 +570,7 @@ describe('reader controls', () => {
   });
 
   it('forget() keeps the participation stub: the device cannot join the same round again', async () => {
-    const h = await start({ floor: { lifetimeEpsilon: 6 } });
+    const h = await start({ floor: { ...CENTRAL_FLOOR, lifetimeEpsilon: 6 } });
     h.handler.round = roundConfig(fixture);
     await showAndClick(h, 'travel');
     expect((await h.core.flush()).status).toBe('uploaded');
@@ -511,7 +581,7 @@ describe('reader controls', () => {
     const stored = await h.store.ledger();
     expect(stored).toHaveLength(1);
     expect(Object.keys(stored[0]!).sort()).toEqual(
-      ['delta', 'epsilon', 'id', 'mode', 'noiseMultiplier', 'roundId'].sort(),
+      ['delta', 'epsilon', 'id', 'mode', 'noiseMultiplier', 'rho', 'roundId'].sort(),
     );
     expect(await h.store.events()).toEqual([]);
     expect(await h.store.getProfile()).toBeUndefined();
@@ -533,7 +603,7 @@ describe('reader controls', () => {
   });
 
   it('forget({ everything: true }) removes the stub too: the device may join again as if new', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture);
     expect((await h.core.flush()).status).toBe('uploaded');
     await h.core.forget({ everything: true });
@@ -545,7 +615,7 @@ describe('reader controls', () => {
   });
 
   it('decodes what it uploads with the real decoder (sanity of the fake transport)', async () => {
-    const h = await start();
+    const h = await start({ floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture, { acceptedEncodings: ['int8'] });
     await showAndClick(h, 'finance');
     expect((await h.core.flush()).status).toBe('uploaded');

@@ -7,11 +7,12 @@ import { PrivacyParameterError } from '@privads/protocol';
 
 import { analyticGaussianSigma, classicGaussianSigma } from './calibrate.js';
 import { distributedGaussianEpsilon, distributedGaussianRho } from './distributed-gaussian.js';
+import { composedNoiseMultiplier, gaussianEpsilon } from './gaussian-composition.js';
 import { findNoiseMultiplier } from './noise-search.js';
 import { RdpAccountant } from './rdp-accountant.js';
 import type { RdpConversion } from './rdp-conversion.js';
 import { planSecureSumEncoding, roundedNormBound } from './secure-sum-encoding.js';
-import { zcdpToEpsilon, zcdpToEpsilonStandard } from './zcdp.js';
+import { gaussianZcdp, zcdpToEpsilon, zcdpToEpsilonStandard } from './zcdp.js';
 
 /** Where the CLI writes; each call receives one line without its newline. */
 export interface CliIo {
@@ -31,6 +32,10 @@ Commands (each prints one JSON object on stdout):
   sigma             --epsilon E --delta D [--sensitivity S]   (S defaults to 1)
                     σ for one Gaussian release: analytic (Balle & Wang 2018) and classic bound
                     → {"sigma": …, "classicSigma": …}
+  gaussian          --noise-multiplier Z --participations P --delta D
+                    ε of one device after P Gaussian releases, no amplification: exact (Gaussian
+                    DP) and the zCDP bound of the discrete Gaussian the ledger uses
+                    → {"epsilon": …, "epsilonZcdp": …}
   zcdp              --rho R --delta D
                     ε of ρ-zCDP: tight conversion (CKS 2020) and standard ρ + 2√(ρ log 1/δ)
                     → {"epsilon": …, "epsilonStandard": …}
@@ -68,6 +73,11 @@ const COMMANDS = {
   },
   sigma: { epsilon: req('number'), delta: req('number'), sensitivity: opt('number') },
   zcdp: { rho: req('number'), delta: req('number') },
+  gaussian: {
+    'noise-multiplier': req('number'),
+    participations: req('integer'),
+    delta: req('number'),
+  },
   'noise-multiplier': {
     epsilon: req('number'),
     delta: req('number'),
@@ -184,6 +194,17 @@ function execute(command: CliCommandName, o: Readonly<Record<string, OptionValue
         epsilon: zcdpToEpsilon(num(o, 'rho'), num(o, 'delta')),
         epsilonStandard: zcdpToEpsilonStandard(num(o, 'rho'), num(o, 'delta')),
       };
+    case 'gaussian': {
+      // P Gaussian releases of multiplier z are one of multiplier z/√P (Gaussian DP, exact), and
+      // P·1/(2z²)-zCDP (the bound the server's ledger uses for the discrete Gaussian it samples).
+      const z = num(o, 'noise-multiplier');
+      const p = num(o, 'participations');
+      const delta = num(o, 'delta');
+      return {
+        epsilon: gaussianEpsilon(composedNoiseMultiplier(Array<number>(p).fill(z)), delta),
+        epsilonZcdp: zcdpToEpsilon(p * gaussianZcdp(z), delta),
+      };
+    }
     case 'noise-multiplier':
       return {
         noiseMultiplier: findNoiseMultiplier({

@@ -85,6 +85,31 @@ describe('privads-dp (in-process)', () => {
     expect(Math.abs((out.epsilonStandard as number) - 1.200394)).toBeLessThan(1e-6);
   });
 
+  it('gaussian: z = 1, δ = 1e-6 → ε = 4.8866 for one participation and 31.599 for 21 (no amplification)', () => {
+    const one = json(
+      'gaussian',
+      '--noise-multiplier',
+      '1',
+      '--participations',
+      '1',
+      '--delta',
+      '1e-6',
+    );
+    expect(Math.abs((one.epsilon as number) - 4.8866)).toBeLessThan(1e-3);
+    const many = json(
+      'gaussian',
+      '--noise-multiplier',
+      '1',
+      '--participations',
+      '21',
+      '--delta',
+      '1e-6',
+    );
+    expect(Math.abs((many.epsilon as number) - 31.599)).toBeLessThan(1e-3);
+    // The zCDP bound the ledger uses for the discrete Gaussian is never below the exact figure.
+    expect(many.epsilonZcdp as number).toBeGreaterThan(many.epsilon as number);
+  });
+
   it('noise-multiplier inverts epsilon', () => {
     const out = json(
       'noise-multiplier',

@@ -9,7 +9,7 @@
 import { SecAggError, isValidNonce } from '@privads/protocol';
 
 import { equalBytes, fromBase64Url } from './bytes.js';
-import { X25519_KEY_BYTES, publicKeyOf } from './key-agreement.js';
+import { decodePublicKey, publicKeyOf } from './key-agreement.js';
 import type { KeyAgreement } from './key-agreement.js';
 import { expandMask } from './mask-prg.js';
 import type {
@@ -210,8 +210,8 @@ export class SecAggCoordinator {
         return;
       throw new SecAggError('SECAGG_CONFLICTING_REQUEST', 'this ticket already posted other keys');
     }
-    decodeKey(message.encryptionKey, 'encryptionKey');
-    decodeKey(message.maskingKey, 'maskingKey');
+    decodePublicKey(message.encryptionKey, 'encryptionKey');
+    decodePublicKey(message.maskingKey, 'maskingKey');
     if (
       message.encryptionKey === message.maskingKey ||
       this.usedKeys.has(message.encryptionKey) ||
@@ -247,7 +247,7 @@ export class SecAggCoordinator {
       this.members.set(i + 1, {
         ticket,
         keys,
-        maskingKey: decodeKey(keys.maskingKey, 'maskingKey'),
+        maskingKey: decodePublicKey(keys.maskingKey, 'maskingKey'),
       });
     });
     const ring = shuffled(
@@ -590,17 +590,6 @@ export class SecAggCoordinator {
     this.currentPhase = 'aborted';
     throw new SecAggError('SECAGG_TOO_FEW', `round aborted: ${why}`);
   }
-}
-
-function decodeKey(text: string, what: string): Uint8Array {
-  const key = fromBase64Url(text);
-  if (key?.length !== X25519_KEY_BYTES) {
-    throw new SecAggError(
-      'SECAGG_BAD_MESSAGE',
-      `${what} is not ${X25519_KEY_BYTES} bytes of base64url`,
-    );
-  }
-  return key;
 }
 
 // Checks that a reveal answers exactly `expected` and decodes its share values.

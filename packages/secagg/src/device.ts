@@ -8,7 +8,7 @@
 import { SecAggError, isValidNonce } from '@privads/protocol';
 
 import { fromBase64Url, toBase64Url } from './bytes.js';
-import { X25519_KEY_BYTES } from './key-agreement.js';
+import { decodePublicKey } from './key-agreement.js';
 import type { KeyAgreement, KeyPair } from './key-agreement.js';
 import { expandMask } from './mask-prg.js';
 import type {
@@ -174,8 +174,8 @@ export class SecAggDevice {
         throw new SecAggError('SECAGG_BAD_MESSAGE', `roster lists slot ${entry.slot} twice`);
       }
       neighbours.set(entry.slot, {
-        encryptionKey: decodeKey(entry.encryptionKey, `slot ${entry.slot}'s encryption key`),
-        maskingKey: decodeKey(entry.maskingKey, `slot ${entry.slot}'s masking key`),
+        encryptionKey: decodePublicKey(entry.encryptionKey, `slot ${entry.slot}'s encryption key`),
+        maskingKey: decodePublicKey(entry.maskingKey, `slot ${entry.slot}'s masking key`),
       });
     }
     if (neighbours.size < threshold) {
@@ -361,17 +361,6 @@ export class SecAggDevice {
     }
     return { ticket: this.ticket, maskKeyShares, seedShares };
   }
-}
-
-function decodeKey(text: string, what: string): Uint8Array {
-  const key = fromBase64Url(text);
-  if (key?.length !== X25519_KEY_BYTES) {
-    throw new SecAggError(
-      'SECAGG_BAD_MESSAGE',
-      `${what} is not ${X25519_KEY_BYTES} bytes of base64url`,
-    );
-  }
-  return key;
 }
 
 function checkInput(input: Uint32Array, length: number, bits: number): void {

@@ -3,6 +3,9 @@
  * WebCrypto and `@noble/curves` — and {@link resolveKeyAgreement} picks one; both exchange raw
  * 32-byte keys so keys made by one work with the other.
  */
+import { SecAggError } from '@privads/protocol';
+
+import { fromBase64Url } from './bytes.js';
 
 /** An X25519 key pair as raw bytes. */
 export interface KeyPair {
@@ -50,4 +53,22 @@ export function publicKeyOf(
   privateRaw: Uint8Array,
 ): Promise<Uint8Array> {
   return keyAgreement.agree(privateRaw, BASE_POINT);
+}
+
+/**
+ * Decodes a public key of a message: canonical base64url of exactly 32 bytes.
+ * @param text - the key as sent
+ * @param what - the field's name, for the message
+ * @returns the raw key
+ * @throws SecAggError `SECAGG_BAD_MESSAGE` for anything else
+ */
+export function decodePublicKey(text: string, what: string): Uint8Array {
+  const key = fromBase64Url(text);
+  if (key?.length !== X25519_KEY_BYTES) {
+    throw new SecAggError(
+      'SECAGG_BAD_MESSAGE',
+      `${what} is not ${X25519_KEY_BYTES} bytes of base64url`,
+    );
+  }
+  return key;
 }

@@ -8,7 +8,12 @@ import { accumulateModular } from '@privads/secagg';
 import { decodeAggregateRelease, type RoundConfig } from '@privads/protocol';
 import type { LedgerEntry, LogFields, Logger } from '@privads/server';
 
-import { DISTRIBUTED_CONFIG, driveDistributedRound, phaseOf } from './secure-round-driver.js';
+import {
+  DISTRIBUTED_CONFIG,
+  driveDistributedRound,
+  holdsVector,
+  phaseOf,
+} from './secure-round-driver.js';
 import { operator, smallServer } from './helpers.js';
 
 /** The survivors' inputs summed in Z_{2^bits}. */
@@ -33,15 +38,6 @@ async function filesUnder(dir: string): Promise<Buffer[]> {
     else out.push(await readFile(path));
   }
   return out;
-}
-
-/** Whether `haystack` holds any 32-byte window of `vector`'s little-endian bytes. */
-export function holdsVector(haystack: Buffer, vector: Uint32Array): boolean {
-  const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-  for (let at = 0; at + 32 <= bytes.length; at += 32) {
-    if (haystack.includes(bytes.subarray(at, at + 32))) return true;
-  }
-  return false;
 }
 
 describe('distributed mode (secure aggregation, real devices over HTTP)', () => {

@@ -9,6 +9,12 @@ import {
 
 import { behaviourSuite } from './behaviour-suite.js';
 import {
+  DISTRIBUTED_CONFIG,
+  driveDistributedRound,
+  holdsVector,
+  phaseOf,
+} from './secure-round-driver.js';
+import {
   openRound,
   operator,
   postUpload,
@@ -100,5 +106,64 @@ describe.skipIf(cluster === undefined)('PostgreSQL store', () => {
         await reference.close();
       }
     });
+  });
+
+  it("distributed mode: the database never holds one device's unmasked input", async () => {
+    const url = await freshUrl();
+    let now = Date.parse('2031-01-01T00:00:00Z');
+    const server = await createPrivAdsServer({
+      store: { kind: 'postgres', url },
+      operatorToken: TOKEN,
+      config: DISTRIBUTED_CONFIG,
+      clock: () => now,
+    });
+    const dumps: Buffer[] = [];
+    const dump = async (): Promise<void> => {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const tables = await client.query<{ table_name: string }>(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        );
+        for (const { table_name: table } of tables.rows) {
+          const rows = await client.query<Record<string, unknown>>(`SELECT * FROM "${table}"`);
+          for (const row of rows.rows) {
+            for (const value of Object.values(row)) {
+              dumps.push(Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value) ?? ''));
+            }
+          }
+        }
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      const round = await driveDistributedRound(server, {
+        devices: 20,
+        dropAfterMasking: new Set([0, 3, 6, 9, 12, 15]),
+        passPhaseDeadline: () => (now += 31_000),
+        afterInputs: dump,
+      });
+      expect(await phaseOf(server, round.config.roundId)).toBe('closed');
+      await dump();
+      const everything = Buffer.concat(dumps);
+      expect(everything.length).toBeGreaterThan(1000);
+      for (const input of round.inputs) {
+        expect(holdsVector(everything, input)).toBe(false);
+        // bytea as text would be hex: search for that form as well.
+        const hex = Buffer.from(Buffer.from(input.buffer).toString('hex'));
+        expect(everything.includes(hex.subarray(0, 64))).toBe(false);
+      }
+      const rounds = (await (await operator(server, '/v1/rounds')).json()) as {
+        rounds: Array<{ id: number; status: string; cohortSize: number }>;
+      };
+      expect(rounds.rounds.find((r) => r.id === round.config.roundId)).toMatchObject({
+        status: 'released',
+        cohortSize: 14,
+      });
+    } finally {
+      await server.close();
+    }
   });
 });

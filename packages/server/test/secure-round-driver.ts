@@ -158,3 +158,12 @@ export async function driveDistributedRound(
   }
   return { config, inputs, masked, survivors };
 }
+
+/** Whether `haystack` holds any 32-byte window of `vector`'s little-endian bytes. */
+export function holdsVector(haystack: Buffer, vector: Uint32Array): boolean {
+  const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+  for (let at = 0; at + 32 <= bytes.length; at += 32) {
+    if (haystack.includes(bytes.subarray(at, at + 32))) return true;
+  }
+  return false;
+}

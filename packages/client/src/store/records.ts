@@ -46,14 +46,20 @@ export interface ParticipationStub {
   /** Mode the round declared. */
   readonly mode: PrivacyMode;
   /**
-   * ε charged for this participation alone at {@link ParticipationStub.delta}: local, the upload's
-   * own (verified) ε; central, the ε of one Gaussian release with the round's noise multiplier;
-   * none, ∞. Never reduced by the round's sampling probability.
+   * ε charged for this participation alone at {@link ParticipationStub.delta}: the conversion of
+   * {@link ParticipationStub.rho}; none, ∞. Never reduced by the round's sampling probability.
    */
   readonly epsilon: number;
   /** δ of the same guarantee (0 for mode `none`). */
   readonly delta: number;
-  /** The noise multiplier z of the release, kept so that participations compose exactly. */
+  /**
+   * zCDP ρ of this participation: local, 1/(2z²) with z = σ/Δ of the upload's own noise; central,
+   * 1/(2z²) of the server's Gaussian; distributed, the distributed discrete Gaussian's ρ of the
+   * round's encoding. What the ledger composes. Absent in records written before it was kept:
+   * they are priced from {@link ParticipationStub.noiseMultiplier}.
+   */
+  readonly rho?: number;
+  /** The Gaussian noise multiplier z of the release (local and central modes). */
   readonly noiseMultiplier?: number;
 }
 
@@ -91,13 +97,14 @@ export function isFullEntry(record: LedgerRecord): record is LedgerEntry {
  * @returns a new stub
  */
 export function stubOf(record: LedgerRecord): ParticipationStub {
-  const { id, roundId, mode, epsilon, delta, noiseMultiplier } = record;
+  const { id, roundId, mode, epsilon, delta, rho, noiseMultiplier } = record;
   return {
     ...(id === undefined ? {} : { id }),
     roundId,
     mode,
     epsilon,
     delta,
+    ...(rho === undefined ? {} : { rho }),
     ...(noiseMultiplier === undefined ? {} : { noiseMultiplier }),
   };
 }

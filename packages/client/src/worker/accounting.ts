@@ -1,4 +1,4 @@
-import { gaussianMechanismDelta } from '@privads/dp';
+import { gaussianZcdp, perDeviceEpsilon } from '@privads/dp';
 import type { PrivacyMode } from '@privads/protocol';
 import type { ParticipationStub } from '../store/records.js';
 
@@ -6,93 +6,85 @@ import type { ParticipationStub } from '../store/records.js';
 export interface ModeSpend {
   /** Participations (ledger entries) under this mode. */
   readonly participations: number;
-  /** ε of all of them composed, at {@link ModeSpend.delta}. */
+  /** zCDP ρ of all of them composed (the sum of their ρ; ∞ for any `none` round). */
+  readonly rho: number;
+  /** ε of {@link ModeSpend.rho} at {@link ModeSpend.delta}. */
   readonly epsilon: number;
-  /** δ of the composed guarantee (the largest δ any of them declared). */
+  /** δ of the conversion (the largest δ any of them declared). */
   readonly delta: number;
 }
 
 /** Spend per mode plus the total the lifetime budget is checked against. */
 export interface Spend {
   readonly byMode: Readonly<Record<PrivacyMode, ModeSpend>>;
-  /** Sum of the per-mode ε (basic composition across modes: conservative). */
+  /** ρ of every participation, whatever its mode, composed. */
+  readonly totalRho: number;
+  /** ε of {@link Spend.totalRho} at {@link Spend.totalDelta}: what the lifetime budget bounds. */
   readonly totalEpsilon: number;
-  /** Sum of the per-mode δ. */
+  /** δ of the conversion: the largest δ any participation declared. */
   readonly totalDelta: number;
 }
 
 /**
- * ε of the Gaussian mechanism with noise multiplier `z` (σ = z·Δ) at `delta`: the smallest ε with
- * δ(ε) ≤ `delta` (Balle & Wang 2018, via `gaussianMechanismDelta`), found by bisection and rounded
- * up (the bracket's upper end), so the ledger never under-states the spend.
- * @param z - noise multiplier > 0
- * @param delta - target δ in (0, 1)
- * @returns ε ≥ 0
+ * The zCDP cost of one ledger record. Records written before the ledger kept ρ still hold the
+ * Gaussian noise multiplier z of their release (central: z; local: σ/Δ), which is 1/(2z²)-zCDP.
+ * A record with neither (a `none` round) is not private at all.
+ * @param record - a full entry or a stub
+ * @returns ρ ≥ 0, or ∞
  */
-export function gaussianEpsilon(z: number, delta: number): number {
-  const privateEnough = (epsilon: number): boolean =>
-    epsilon > 0 ? gaussianMechanismDelta(z, epsilon) <= delta : false;
-  if (privateEnough(Number.MIN_VALUE)) return 0;
-  let hi = 1;
-  while (!privateEnough(hi)) hi *= 2;
-  let lo = 0;
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
-    const mid = (lo + hi) / 2;
-    if (privateEnough(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+export function rhoOf(record: ParticipationStub): number {
+  if (record.rho !== undefined) return record.rho;
+  const z = record.noiseMultiplier;
+  return z !== undefined && z > 0 ? gaussianZcdp(z) : Infinity;
 }
 
 /**
- * Composes Gaussian releases exactly: `k` Gaussian mechanisms with noise multipliers `z_i` are
- * together a Gaussian mechanism with `1/z² = Σ 1/z_i²` (Gaussian differential privacy,
- * Dong, Roth & Su 2019), which is tighter than adding the ε's.
- * @param multipliers - the `z_i` (> 0)
- * @returns the composed noise multiplier (∞ for none)
+ * ε at δ of a device that took part in releases costing `rhos`: zCDP composes by adding ρ, and
+ * every participation counts (no amplification; `perDeviceEpsilon` of `@privads/dp`).
+ * @returns ε ≥ 0 (0 for none, ∞ when some ρ is ∞ or no δ was declared)
  */
-export function composedMultiplier(multipliers: readonly number[]): number {
-  const inverseSquares = multipliers.reduce((sum, z) => sum + 1 / (z * z), 0);
-  return inverseSquares === 0 ? Infinity : 1 / Math.sqrt(inverseSquares);
+function composedEpsilon(rhos: readonly number[], delta: number): number {
+  if (rhos.length === 0) return 0;
+  if (rhos.some((rho) => !Number.isFinite(rho)) || !(delta > 0 && delta < 1)) return Infinity;
+  return perDeviceEpsilon(rhos, rhos.length, delta);
 }
 
-const NO_SPEND: ModeSpend = Object.freeze({ participations: 0, epsilon: 0, delta: 0 });
-
-function modeSpend(entries: readonly ParticipationStub[]): ModeSpend {
-  if (entries.length === 0) return NO_SPEND;
-  const delta = Math.max(...entries.map((e) => e.delta));
-  const multipliers = entries.map((e) => e.noiseMultiplier);
-  let epsilon: number;
-  if (multipliers.every((z): z is number => z !== undefined && z > 0) && delta > 0) {
-    epsilon = gaussianEpsilon(composedMultiplier(multipliers), delta);
-  } else {
-    // Without a multiplier for every entry, fall back to basic composition of the recorded ε.
-    epsilon = entries.reduce((sum, e) => sum + e.epsilon, 0);
-  }
-  return { participations: entries.length, epsilon, delta };
+function spendOfRecords(entries: readonly ParticipationStub[]): ModeSpend {
+  const rhos = entries.map(rhoOf);
+  const delta = entries.reduce((largest, e) => Math.max(largest, e.delta), 0);
+  return {
+    participations: entries.length,
+    rho: rhos.reduce((sum, rho) => sum + rho, 0),
+    epsilon: composedEpsilon(rhos, delta),
+    delta,
+  };
 }
 
 /**
- * Totals the ledger per mode: the ε of this device, per device. Every record counts whatever its
- * upload status (a queued or failed upload may still have reached the server, so only
- * over-counting is allowed), and so does every stub `forget()` left. No amplification by the
- * round's sampling probability is applied: the server, the page and the network all see whether
- * this device took part, so the sampling is no secret to them.
+ * Totals the ledger, per mode and over all modes, under one rule: each participation is a
+ * ρ-zCDP release (central: the Gaussian's 1/(2z²); local: the same with z = σ/Δ; distributed: the
+ * distributed discrete Gaussian's ρ), ρ's add up, and the sum is converted to ε at the largest δ
+ * declared (tight conversion of Canonne, Kamath & Steinke 2020). Every record counts whatever its
+ * upload status (a queued or failed upload, or a secure round the device left halfway, may still
+ * have reached the server, so only over-counting is allowed), and so does every stub `forget()`
+ * left. No amplification by the round's sampling probability is applied: the server, the page and
+ * the network all see whether this device took part, so the sampling is no secret to them.
  * @param ledger - all records (full entries and stubs)
  * @returns spend per mode and in total
  */
 export function spendOf(ledger: readonly ParticipationStub[]): Spend {
-  const of = (mode: PrivacyMode): ModeSpend => modeSpend(ledger.filter((e) => e.mode === mode));
-  const byMode = {
-    none: of('none'),
-    central: of('central'),
-    distributed: of('distributed'),
-    local: of('local'),
-  };
-  const modes = Object.values(byMode);
+  const of = (mode: PrivacyMode): ModeSpend =>
+    spendOfRecords(ledger.filter((e) => e.mode === mode));
+  const total = spendOfRecords(ledger);
   return {
-    byMode,
-    totalEpsilon: modes.reduce((sum, m) => sum + m.epsilon, 0),
-    totalDelta: modes.reduce((sum, m) => sum + m.delta, 0),
+    byMode: {
+      none: of('none'),
+      central: of('central'),
+      distributed: of('distributed'),
+      local: of('local'),
+    },
+    totalRho: total.rho,
+    totalEpsilon: total.epsilon,
+    totalDelta: total.delta,
   };
 }

@@ -222,6 +222,7 @@ export class PrivAdsCore implements WorkerApi {
       site: runtime.config.site,
       floor,
       byMode: spend.byMode,
+      rhoSpent: spend.totalRho,
       epsilonSpent: spend.totalEpsilon,
       epsilonRemaining: Math.max(0, floor.lifetimeEpsilon - spend.totalEpsilon),
       participations: ledger.length,
@@ -248,6 +249,8 @@ export class PrivAdsCore implements WorkerApi {
     const runtime = this.#live();
     await runtime.ready();
     runtime.paused = paused;
+    // Paused means nothing is sent: a distributed round in progress is left (the device is dropped).
+    if (paused) runtime.stopSecureRound('the reader paused PrivAds');
     await runtime.store.setSetting('paused', paused);
     runtime.broadcast({ type: 'paused', paused });
   }

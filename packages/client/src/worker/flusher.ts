@@ -3,6 +3,7 @@ import {
   ProtocolError,
   createSecureUniformRandom,
   maxUpdateBytes,
+  type DistributedPrivacy,
   parseRoundConfig,
   type RoundConfig,
   type UpdateEncoding,
@@ -13,14 +14,23 @@ import type { FlushReason, FlushResult } from '../types.js';
 import type { LoadedCatalog } from './catalog.js';
 import { apiUrl, privateGet } from './http.js';
 import { loadModel } from './model-runtime.js';
-import { budgetExhausted, decideParticipation, queuedLedgerEntry } from './participation.js';
+import {
+  budgetExhausted,
+  decideParticipation,
+  queuedLedgerEntry,
+  type RoundCharge,
+} from './participation.js';
 import type { Runtime } from './runtime.js';
+import { runSecureRound, type SecureRoundPlan } from './secure-round.js';
 
 /** Encodings in order of preference: half precision halves the upload at no cost worth noting next to DP noise. */
 const ENCODING_PREFERENCE: readonly UpdateEncoding[] = ['f16', 'f32', 'int8'];
 
 type Prepared =
+  /** An upload queued in the outbox (none, central and local modes). */
   | { readonly ok: true; readonly roundId: number; readonly bytes: number }
+  /** A distributed round to run, already charged in the ledger. */
+  | { readonly ok: true; readonly secure: SecureRoundPlan }
   | { readonly ok: false; readonly reason: FlushReason; readonly message: string };
 
 const skip = (reason: FlushReason, message: string): Prepared => ({ ok: false, reason, message });
@@ -88,11 +98,12 @@ async function sampled(runtime: Runtime, config: RoundConfig): Promise<boolean> 
 }
 
 /**
- * Computes the clipped, noised update of the current round and queues it, under the scope's
- * flush lock so that two tabs can never both upload for one round. Whether to take part is decided
- * from the round, the ledger and the sampling draw before the reader's events are even read; a
- * device with no usable click uploads a zero gradient (plus its noise in local mode) through the
- * same path, so its request has the same size and form as any other.
+ * Computes the clipped, noised update of the current round and queues it, or, in a distributed
+ * round, computes the gradient and charges the ledger for the secure round to come; under the
+ * scope's flush lock so that two tabs can never both take part in one round. Whether to take part
+ * is decided from the round, the ledger and the sampling draw before the reader's events are even
+ * read; a device with no usable click takes part with a zero gradient (plus its noise) through the
+ * same path, so its requests have the same size and form as any other.
  */
 async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   const { store, config: options, deps } = runtime;
@@ -115,14 +126,18 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
       `this device was not sampled for round ${config.roundId} (p=${config.participation.samplingProbability})`,
     );
   }
+  const since = (await store.getSetting('lastParticipationAt')) ?? 0;
+  const clicks = usableClicks(await store.events(since), catalog);
+  if (config.privacy.mode === 'distributed') {
+    return prepareSecureRound(runtime, config, config.privacy, decision.charge, catalog, clicks);
+  }
   const encoding = chooseEncoding(config);
   if (encoding === undefined) {
     return skip('upload-too-large', `no accepted encoding fits ${config.maxUploadBytes} bytes`);
   }
-  const since = (await store.getSetting('lastParticipationAt')) ?? 0;
-  const clicks = usableClicks(await store.events(since), catalog);
-  const body = await roundUpload(runtime, config, catalog, clicks, encoding);
-  if (typeof body === 'string') return skip('model-mismatch', body);
+  const gradient = await roundGradient(runtime, config, catalog, clicks);
+  if (typeof gradient === 'string') return skip('model-mismatch', gradient);
+  const body = privatizedUpload(runtime, config, gradient, encoding, clicks.length);
   const ledgerId = await store.addLedgerEntry(
     queuedLedgerEntry(config, decision.charge, body.byteLength, now),
   );
@@ -140,17 +155,51 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
 }
 
 /**
- * The encoded upload: `clip(Σ ∇θ L, C)` (zero without clicks: the accumulator sums nothing) plus, in local mode, N(0, σ²) per coordinate from the
- * CSPRNG (the shared `privatizeRoundUpdate` of `@privads/model`).
- * @returns the body to upload, or why the projector does not fit the round
+ * A distributed round: the gradient as for any mode (zeros without clicks), then the ledger entry,
+ * written durably before the first secure-aggregation message leaves, so that a device that
+ * closes mid-round can only over-count its spend. The protocol itself runs after the flush lock is
+ * released ({@link runSecureRound}); the ledger entry already stops another tab from joining the
+ * same round.
  */
-async function roundUpload(
+async function prepareSecureRound(
+  runtime: Runtime,
+  config: RoundConfig,
+  privacy: DistributedPrivacy,
+  charge: RoundCharge,
+  catalog: LoadedCatalog,
+  clicks: readonly UsableClick[],
+): Promise<Prepared> {
+  const { store, deps } = runtime;
+  const gradient = await roundGradient(runtime, config, catalog, clicks);
+  if (typeof gradient === 'string') return skip('model-mismatch', gradient);
+  const now = deps.now();
+  const bytes = maxUpdateBytes(privacy.paddedDimension, 'masked');
+  const ledgerId = await store.addLedgerEntry(queuedLedgerEntry(config, charge, bytes, now));
+  await store.setSetting('lastParticipationAt', now);
+  return {
+    ok: true,
+    secure: {
+      config,
+      gradient,
+      ledgerId,
+      bytes,
+      clientSigma: charge.clientSigma,
+      events: clicks.length,
+    },
+  };
+}
+
+/**
+ * Σ ∇θ L over the usable clicks, with the projector of the round (zero without clicks: the
+ * accumulator sums nothing, so a device without clicks takes part exactly like one with some).
+ * @returns the gradient, or why the projector does not fit the round
+ */
+async function roundGradient(
   runtime: Runtime,
   config: RoundConfig,
   catalog: LoadedCatalog,
   clicks: readonly UsableClick[],
-  encoding: UpdateEncoding,
-): Promise<Uint8Array | string> {
+): Promise<Float32Array | string> {
   const projector = await runtime.projectors.get(config.projectorVersion);
   if (projector === undefined) return `projector ${config.projectorVersion} is not available`;
   const spec = projector.spec;
@@ -164,7 +213,6 @@ async function roundUpload(
       ? profile.vector
       : catalog.prior;
   const accumulator = new model.RoundGradientAccumulator(projector);
-  let gradient: Float32Array;
   try {
     for (const click of clicks) {
       accumulator.add({
@@ -173,10 +221,25 @@ async function roundUpload(
         clickedIndex: click.clicked,
       });
     }
-    gradient = await accumulator.resultAsync();
+    return await accumulator.resultAsync();
   } finally {
     accumulator.dispose();
   }
+}
+
+/**
+ * The encoded upload of the none, central and local modes: `clip(gradient, C)` plus, in local
+ * mode, N(0, σ²) per coordinate from the CSPRNG (the shared `privatizeRoundUpdate` of
+ * `@privads/model`).
+ * @returns the body to upload
+ */
+function privatizedUpload(
+  runtime: Runtime,
+  config: RoundConfig,
+  gradient: Float32Array,
+  encoding: UpdateEncoding,
+  events: number,
+): Uint8Array {
   const upload = privatizeRoundUpdate(config, gradient, { encoding });
   if (runtime.config.debug) {
     runtime.emit('debug', {
@@ -186,7 +249,7 @@ async function roundUpload(
       clippedNorm: upload.clippedNorm,
       clipNorm: config.clipNorm,
       clientSigma: upload.sigma,
-      events: clicks.length,
+      events,
     });
   }
   return upload.body;
@@ -217,6 +280,7 @@ export async function flush(runtime: Runtime): Promise<FlushResult> {
   if (exhausted) return skipped(exhausted.reason, exhausted.message);
   const prepared = await withLock(`${runtime.lockPrefix}:flush`, () => prepareUpload(runtime));
   if (!prepared.ok) return skipped(prepared.reason, prepared.message);
+  if ('secure' in prepared) return runSecureRound(runtime, prepared.secure);
   const { roundId, bytes } = prepared;
   const reports = await runtime.drainUploads();
   const mine = reports.find((r) => r.roundId === roundId);

@@ -1,4 +1,11 @@
-import { localSensitivity } from '@privads/dp';
+import {
+  distributedGaussianRho,
+  gaussianEpsilon,
+  gaussianZcdp,
+  localSensitivity,
+  secureSumEncodingOf,
+  zcdpToEpsilon,
+} from '@privads/dp';
 import {
   meetsPrivacyFloor,
   participationRuleViolation,
@@ -7,17 +14,22 @@ import {
 } from '@privads/protocol';
 import type { LedgerEntry, ParticipationStub } from '../store/records.js';
 import type { FlushReason, ResolvedPrivacyFloor } from '../types.js';
-import { gaussianEpsilon, spendOf } from './accounting.js';
+import { spendOf } from './accounting.js';
 
 /** What joining a round costs, as the ledger will record it. */
 export interface RoundCharge {
   readonly mode: PrivacyMode;
-  /** ε of this participation alone. */
+  /** zCDP ρ of this participation (∞ for `none`): what the ledger composes. */
+  readonly rho: number;
+  /** ε of {@link RoundCharge.rho} alone at {@link RoundCharge.delta}. */
   readonly epsilon: number;
   readonly delta: number;
-  /** Noise multiplier of the Gaussian release (local: σ/Δ, Δ = 2(C + g√d); central: z); absent for `none`. */
+  /** Gaussian noise multiplier of the release (local: σ/Δ, Δ = 2(C + g√d); central: z). */
   readonly noiseMultiplier?: number;
-  /** Standard deviation of the noise the client itself adds (local mode), else 0. */
+  /**
+   * Standard deviation of the noise the client itself adds, in update units: local, σ;
+   * distributed, σ_dev·γ of its discrete Gaussian share; else 0.
+   */
   readonly clientSigma: number;
 }
 
@@ -34,8 +46,8 @@ const DECLARED_EPSILON_SLACK = 1e-6;
 const refuse = (reason: FlushReason, message: string): Refusal => ({ ok: false, reason, message });
 
 /**
- * The ledger entry of an upload queued for a round: what the budget check prices and what the
- * flusher records, from one place.
+ * The ledger entry of a participation: what the budget check prices and what the flusher
+ * records, from one place.
  * @param config - the round
  * @param charge - its cost under the declared mode
  * @param bytes - the upload's size (0 while only pricing it)
@@ -54,6 +66,7 @@ export function queuedLedgerEntry(
     mode: charge.mode,
     epsilon: charge.epsilon,
     delta: charge.delta,
+    rho: charge.rho,
     ...(charge.noiseMultiplier === undefined ? {} : { noiseMultiplier: charge.noiseMultiplier }),
     bytes,
     at: now,
@@ -62,10 +75,24 @@ export function queuedLedgerEntry(
   };
 }
 
+/** A charge of ρ-zCDP at δ. */
+function zcdpCharge(
+  mode: PrivacyMode,
+  rho: number,
+  delta: number,
+  extra: { noiseMultiplier?: number; clientSigma: number },
+): { ok: true; charge: RoundCharge } {
+  return { ok: true, charge: { mode, rho, epsilon: zcdpToEpsilon(rho, delta), delta, ...extra } };
+}
+
 /**
- * What a round config costs. For local mode the client does not take the server's word: it
- * recomputes ε from σ / Δ (Δ from `localSensitivity`, the rule the server calibrates with) and
- * refuses a config whose σ gives less privacy than it declares.
+ * What a round config costs, priced by the client itself as zCDP ρ (one rule for every mode, so
+ * that participations in different modes compose in one ledger). Local mode: ρ = 1/(2z²) with
+ * z = σ/Δ (Δ from `localSensitivity`, the rule the server calibrates with), and a config whose σ
+ * gives less privacy than the ε it declares is refused. Central: ρ = 1/(2z²) of the server's noise.
+ * Distributed: the distributed discrete Gaussian's ρ (`distributedGaussianRho`) of the encoding
+ * the round describes, for a sum of at least `kMin` and at most `maxCohort` noise shares —
+ * computed from σ_dev, γ, C and D, not from the z the server declares.
  * @param config - a validated round config
  * @returns the charge, or a refusal
  */
@@ -80,47 +107,51 @@ export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge }
       config.model.parameterCount,
     );
     const z = privacy.sigma / sensitivity;
-    const epsilon = gaussianEpsilon(z, privacy.delta);
-    if (epsilon > privacy.epsilon * (1 + DECLARED_EPSILON_SLACK)) {
+    // The server declares the analytic Gaussian's ε: check its σ against that, exactly.
+    const declared = gaussianEpsilon(z, privacy.delta);
+    if (declared > privacy.epsilon * (1 + DECLARED_EPSILON_SLACK)) {
       return refuse(
         'config-inconsistent',
-        `round ${config.roundId} declares ε=${privacy.epsilon} but σ=${privacy.sigma} with C=${config.clipNorm} only gives ε=${epsilon.toFixed(4)} at δ=${privacy.delta}`,
+        `round ${config.roundId} declares ε=${privacy.epsilon} but σ=${privacy.sigma} with C=${config.clipNorm} only gives ε=${declared.toFixed(4)} at δ=${privacy.delta}`,
       );
     }
-    return {
-      ok: true,
-      charge: {
-        mode: 'local',
-        epsilon,
-        delta: privacy.delta,
-        noiseMultiplier: z,
-        clientSigma: privacy.sigma,
-      },
-    };
+    return zcdpCharge('local', gaussianZcdp(z), privacy.delta, {
+      noiseMultiplier: z,
+      clientSigma: privacy.sigma,
+    });
   }
   if (privacy.mode === 'central') {
     const z = privacy.noiseMultiplier;
-    const epsilon = gaussianEpsilon(z, privacy.delta);
-    return {
-      ok: true,
-      charge: {
-        mode: 'central',
-        epsilon,
-        delta: privacy.delta,
-        noiseMultiplier: z,
-        clientSigma: 0,
-      },
-    };
+    return zcdpCharge('central', gaussianZcdp(z), privacy.delta, {
+      noiseMultiplier: z,
+      clientSigma: 0,
+    });
   }
   if (privacy.mode === 'distributed') {
-    // Secure aggregation needs its own device flow (key agreement, masking, discrete noise
-    // shares); until this client has it, a distributed round is refused before anything is computed.
-    return refuse(
-      'mode-unsupported',
-      `round ${config.roundId} uses privacy mode "distributed" (secure aggregation), which this client cannot join yet`,
-    );
+    let rho: number;
+    try {
+      rho = distributedGaussianRho({
+        encoding: secureSumEncodingOf(config),
+        devices: config.kMin,
+        maxDevices: privacy.maxCohort,
+      });
+    } catch (error) {
+      return refuse(
+        'config-invalid',
+        `round ${config.roundId} does not describe a valid secure sum: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (!Number.isFinite(rho)) {
+      return refuse('config-inconsistent', `round ${config.roundId} adds no noise to its sum`);
+    }
+    return zcdpCharge('distributed', rho, privacy.delta, {
+      clientSigma: privacy.deviceSigma * privacy.granularity,
+    });
   }
-  return { ok: true, charge: { mode: 'none', epsilon: Infinity, delta: 0, clientSigma: 0 } };
+  return {
+    ok: true,
+    charge: { mode: 'none', rho: Infinity, epsilon: Infinity, delta: 0, clientSigma: 0 },
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isPrivAdsError } from '@privads/protocol';
+import { isPrivAdsError, PrivAdsError } from '@privads/protocol';
 import type { EngineRegistry, ScoringEngine } from '../engines/engine.js';
 import { resolveEngine, type EngineDecision } from '../engines/resolver.js';
 import { resolvePolicy, type ResolvedPolicy } from '../policy/options.js';
@@ -60,6 +60,7 @@ export class Runtime {
   #tabs: TabSync | undefined;
   #started: Promise<void> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #secureRound: AbortController | undefined;
 
   /**
    * @param config - resolved options from the page
@@ -158,6 +159,40 @@ export class Runtime {
     return reports;
   }
 
+  /**
+   * Starts the stop signal of a distributed round this worker takes part in: it fires at `until`
+   * (epoch ms), when the reader pauses PrivAds ({@link Runtime.stopSecureRound}) or when the worker
+   * closes. A device that stops is dropped by the server, which costs it nothing but its own noise
+   * share.
+   * @param until - epoch milliseconds after which the device gives up
+   * @returns the signal, and `done` to call once the round is over
+   */
+  startSecureRound(until: number): { readonly signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    this.#secureRound = controller;
+    // setTimeout fires at once for delays past 2^31 − 1 ms: cap it (rounds last hours, not weeks).
+    const delay = Math.min(Math.max(0, until - this.deps.now()), 2 ** 31 - 1);
+    const timer = setTimeout(
+      () => controller.abort(new PrivAdsError('TIMEOUT', 'the round is past its deadline')),
+      delay,
+    );
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        if (this.#secureRound === controller) this.#secureRound = undefined;
+      },
+    };
+  }
+
+  /**
+   * Stops the distributed round in progress, if any (pause, close).
+   * @param why - the reason, kept as the signal's reason
+   */
+  stopSecureRound(why: string): void {
+    this.#secureRound?.abort(new PrivAdsError('ABORTED', why));
+  }
+
   /** Snapshot for the page. */
   diagnostics(): Diagnostics {
     const chosen = this.engineDecisions.find((d) => d.status === 'chosen');
@@ -177,6 +212,7 @@ export class Runtime {
   /** Releases everything. */
   async close(): Promise<void> {
     clearTimeout(this.#retryTimer);
+    this.stopSecureRound('the worker closed');
     this.#tabs?.close();
     this.engine?.dispose();
     this.projectors?.dispose();
@@ -297,6 +333,7 @@ export class Runtime {
         return;
       case 'paused':
         this.paused = message.paused;
+        if (message.paused) this.stopSecureRound('the reader paused PrivAds in another tab');
         if (!message.paused)
           void this.drainUploads().catch((e: unknown) => this.reportError('upload', e));
         return;

@@ -34,8 +34,8 @@ const charts = {
     xLabel: 'round',
     yLabel: 'ε',
     series: [
-      { label: 'cumulative ε', kind: 'step', fill: true, color: '#7c3aed' },
-      { label: 'ε of release', kind: 'bars', color: '#c4b5fd' },
+      { label: 'ε per device (cumulative)', kind: 'step', fill: true, color: '#7c3aed' },
+      { label: 'ε of one participation', kind: 'bars', color: '#c4b5fd' },
     ],
   }),
   norms: new Chart($('#chart-norms'), {
@@ -233,7 +233,7 @@ async function refresh(api: OperatorApi): Promise<void> {
       `${rejected} rejected`,
     ),
     kpi(
-      'Cumulative ε',
+      'ε per device',
       ledger.cumulativeEpsilon === null ? '–' : ledger.cumulativeEpsilon.toFixed(2),
       'kpi-epsilon',
       ledger.delta === null ? 'no DP' : `at δ = ${ledger.delta}`,
