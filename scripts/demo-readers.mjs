@@ -34,6 +34,11 @@ const SLATES_PER_ROUND = 3;
 const CONCURRENT_UPLOADS = 8;
 /** How often a reader in a distributed round asks for the round's phase, ms. */
 const SECURE_POLL_MS = 500;
+/**
+ * Simulated readers online in one distributed round (each then applies the round's own sampling
+ * probability): one process quantizes and masks for all of them within a phase of a few seconds.
+ */
+const SECURE_READERS_PER_ROUND = 16;
 
 function normalise(v) {
   let s = 0;
@@ -238,17 +243,18 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     let clicks = 0;
     let impressions = 0;
     const sampled = [];
+    const secure = config.privacy.mode === 'distributed';
+    const online = secure ? Math.min(1, SECURE_READERS_PER_ROUND / readers.length) : 1;
     for (const reader of readers) {
       const round = browse(reader);
       clicks += round.events.length;
       impressions += round.impressions;
-      if (random() >= config.participation.samplingProbability) continue;
+      if (random() >= online || random() >= config.participation.samplingProbability) continue;
       sampled.push(round.events);
     }
-    const done =
-      config.privacy.mode === 'distributed'
-        ? await takePartSecurely(config, sampled)
-        : await uploadAll(config, sampled);
+    const done = secure
+      ? await takePartSecurely(config, sampled)
+      : await uploadAll(config, sampled);
     await postQuality(config.roundId, [
       ['precision@6', precisionAt6()],
       ['ctr', impressions === 0 ? 0 : clicks / impressions],

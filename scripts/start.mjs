@@ -13,6 +13,8 @@
  *
  * Options: --simulated-users N (default 300, 0 disables) --site-port P (5173) --server-port P (8787)
  *          --data DIR (.privads-demo) --round-seconds S (30) --fresh (wipe the data dir first)
+ *          --privacy distributed|central (distributed: secure aggregation, needs rounds of ≥ 20 s
+ *          for its phases; central: the server adds the noise, for very short rounds as in tests)
  *          --no-build (skip `tsc -b` and the dashboard build, e.g. after `npm run build`; the site
  *          is always rebuilt, since its build carries the server's URL)
  */
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     'server-port': { type: 'string', default: '8787' },
     data: { type: 'string', default: '.privads-demo' },
     'round-seconds': { type: 'string', default: '30' },
+    privacy: { type: 'string', default: 'distributed' },
     fresh: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
   },
@@ -47,6 +50,13 @@ const simulatedUsers = integerOption('simulated-users', 0);
 const sitePort = integerOption('site-port', 1);
 const serverPort = integerOption('server-port', 1);
 const roundSeconds = integerOption('round-seconds', 5);
+const privacyMode = values.privacy;
+if (privacyMode !== 'distributed' && privacyMode !== 'central')
+  throw new RangeError(`--privacy must be distributed or central, got ${privacyMode}`);
+if (privacyMode === 'distributed' && roundSeconds < 20)
+  throw new RangeError(
+    `--round-seconds must be >= 20 with --privacy distributed (four phases), got ${roundSeconds}`,
+  );
 const dataDir = resolve(root, values.data);
 const server = `http://127.0.0.1:${serverPort}`;
 const site = `http://127.0.0.1:${sitePort}`;
@@ -126,43 +136,43 @@ async function operatorToken() {
 }
 
 /**
- * Demo round settings: short rounds in the distributed mode (secure aggregation: the server only
- * ever sees the noised sum of at least k_min = 6 readers' updates), about 24 readers sampled per
- * round (a degree-8 masking graph, threshold 5: each reader tolerates 3 neighbours dropping), a
- * cautious server step, and rate limits
- * loose enough for hundreds of simulated readers on one address. The noise multiplier z = 2 is
- * that of the sum of k_min noise shares: ε ≈ 2.4 per release at δ = 10⁻⁶, per reader, without
- * amplification by sampling (the privacy ledger composes it over the rounds a reader may join).
+ * Demo round settings. `distributed` (the default): secure aggregation, so the server only ever
+ * sees the noised sum of at least k_min = 6 readers' updates; about 16 simulated readers are online
+ * per round (scripts/demo-readers.mjs) and every visitor may join (sampling probability 1); a
+ * degree-8 masking graph with threshold 5 (each reader tolerates 3 neighbours dropping). z = 2 is
+ * the noise of the sum of k_min noise shares: ε ≈ 2.4 per release at δ = 10⁻⁶, per reader,
+ * without amplification (more readers in a sum only add noise). `central`: the server adds
+ * N(0, (zC)²) to the sum of clipped updates, z = 2 (the same ε per release), every reader uploads.
+ * Both: a cautious server step, and rate limits loose enough for hundreds of simulated readers on
+ * one address.
  */
 const demoConfig = () => {
-  const cohort = 24;
-  // The three phases after the keys phase fit in the round, with time for the readers to mask.
-  const phaseSeconds = Math.max(1, Math.min(7, Math.floor(roundSeconds / 4)));
+  const kMin = Math.max(1, Math.min(20, Math.floor(simulatedUsers / 10)));
+  const privacy =
+    privacyMode === 'distributed'
+      ? {
+          mode: 'distributed',
+          noiseMultiplier: 2,
+          delta: 1e-6,
+          bits: 20,
+          degree: 8,
+          threshold: 5,
+          maxCohort: 32,
+          // The three phases after the keys phase take at most 3 × 7 s of the round.
+          phaseSeconds: Math.min(7, Math.floor(roundSeconds / 4)),
+        }
+      : { mode: 'central', noiseMultiplier: 2, delta: 1e-6 };
   return {
     round: {
       durationSeconds: roundSeconds,
-      kMin: 6,
-      denominator: cohort,
+      kMin: privacyMode === 'distributed' ? 6 : kMin,
+      ...(privacyMode === 'distributed' ? { denominator: 16 } : {}),
       clipNorm: 1,
-      privacy: {
-        mode: 'distributed',
-        noiseMultiplier: 2,
-        delta: 1e-6,
-        bits: 20,
-        degree: 8,
-        threshold: 5,
-        maxCohort: 2 * cohort,
-        phaseSeconds,
-      },
-      participation: {
-        maxParticipationsPerDevice: 1000,
-        minRoundGap: 1,
-        samplingProbability: Math.min(1, cohort / Math.max(1, simulatedUsers)),
-      },
-      acceptedEncodings: ['f16', 'f32'],
+      privacy,
+      participation: { maxParticipationsPerDevice: 1000, minRoundGap: 1, samplingProbability: 1 },
     },
-    // A small server step: with demo-sized cohorts the noise (σ ≥ zC on the sum) is large
-    // next to the signal, and a full step would scramble the projector every round.
+    // A small server step: with demo-sized cohorts the noise (σ ≥ zC on the sum) is large next to
+    // the signal, and a full step would scramble the projector every round.
     optimizer: { kind: 'fedavg', learningRate: 0.1, momentum: 0 },
     http: {
       rateLimit: {
@@ -277,7 +287,7 @@ async function main() {
     Operator token    ${token}
     Server API        ${server}/openapi.json
     Data directory    ${dataDir}
-    Simulated readers ${simulatedUsers}${simulatedUsers === 0 ? ' (disabled)' : ''}, rounds every ${roundSeconds} s
+    Simulated readers ${simulatedUsers}${simulatedUsers === 0 ? ' (disabled)' : ''}, rounds every ${roundSeconds} s (${privacyMode} privacy)
 
   Press Ctrl-C to stop.
 `);

@@ -196,6 +196,13 @@ export async function takePartInSecureRound(
   const untilPhase = async (wanted: SecureRoundStep): Promise<void> => {
     for (;;) {
       const answer = await request(() => transport.getJson(`${base}/secagg`));
+      if (answer.status === 404) {
+        // No secure aggregation for this round here (an older server, or the round is gone).
+        throw new RoundEnded(
+          'aborted',
+          `the server has no secure aggregation for round ${config.roundId}`,
+        );
+      }
       if (answer.status !== 200) {
         if (isRetry(answer)) {
           await sleep(retryDelay(answer, pollMs));

@@ -69,6 +69,7 @@ const OUTCOME_REASONS: Readonly<
   revealed: { reason: 'uploaded', outcome: 'sent' },
   dropped: { reason: 'dropped', outcome: 'expired' },
   aborted: { reason: 'round-aborted', outcome: 'expired' },
+  closed: { reason: 'round-closed', outcome: 'expired' },
 };
 
 /** Whether the masked input reached the server (it may then be in the released sum). */
@@ -134,7 +135,12 @@ export async function runSecureRound(
       roundId,
       bytes,
     };
-    if (runtime.config.debug) {
+    // The norms exist once the device quantized its update (it got to the input phase).
+    if (
+      runtime.config.debug &&
+      round.preClipNorm !== undefined &&
+      round.clippedNorm !== undefined
+    ) {
       runtime.emit('debug', {
         kind: 'update-norms',
         roundId,
