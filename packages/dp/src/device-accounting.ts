@@ -6,9 +6,7 @@
  * lifetime. Its ε composes the zCDP costs ρ of the releases it could have joined — for a bound that
  * holds whichever ones it joined, the most expensive ones allowed.
  */
-import { PrivacyParameterError } from '@privads/protocol';
-
-import { bisect } from './bisection.js';
+import { MAX_NOISE_MULTIPLIER, smallestNoiseMultiplier } from './noise-search.js';
 import { requireDelta, requireNonNegative, requirePositive } from './validate.js';
 import { zcdpToEpsilon } from './zcdp.js';
 
@@ -94,9 +92,6 @@ export interface PerDeviceNoiseQuery {
   readonly tolerance?: number;
 }
 
-/** Beyond this noise multiplier the target is declared unreachable. */
-const MAX_NOISE_MULTIPLIER = 2 ** 20;
-
 /**
  * The smallest noise multiplier (up to the tolerance, rounded up) whose releases keep a device
  * that joins `participations` of them within the target ε, with no amplification by subsampling:
@@ -116,19 +111,10 @@ export function findPerDeviceNoiseMultiplier(query: PerDeviceNoiseQuery): number
   }
   const meetsTarget = (z: number): boolean =>
     zcdpToEpsilon(participations * rhoOf(z), delta) <= targetEpsilon;
-  let hi = 1;
-  while (!meetsTarget(hi)) {
-    hi *= 2;
-    if (hi > MAX_NOISE_MULTIPLIER) {
-      throw new PrivacyParameterError(
-        `no noise multiplier up to ${MAX_NOISE_MULTIPLIER} keeps ${participations} participations within ε = ${targetEpsilon} at δ = ${delta}`,
-      );
-    }
-  }
-  let lo = hi / 2;
-  while (meetsTarget(lo)) {
-    hi = lo;
-    lo /= 2;
-  }
-  return bisect(meetsTarget, lo, hi, (b) => b.hi - b.lo <= tolerance * b.hi).hi;
+  return smallestNoiseMultiplier(
+    meetsTarget,
+    tolerance,
+    () =>
+      `no noise multiplier up to ${MAX_NOISE_MULTIPLIER} keeps ${participations} participations within ε = ${targetEpsilon} at δ = ${delta}`,
+  );
 }

@@ -38,7 +38,7 @@ export interface NoiseMultiplierQuery {
 }
 
 /** Beyond this noise multiplier the target is declared unreachable. */
-const MAX_NOISE_MULTIPLIER = 2 ** 20;
+export const MAX_NOISE_MULTIPLIER = 2 ** 20;
 
 /**
  * Finds the noise multiplier z for a target ε by bisection on ε(z), which decreases in z.
@@ -78,19 +78,38 @@ export function findNoiseMultiplier(query: NoiseMultiplierQuery): number {
       conversion,
     ).epsilon;
   const meetsTarget = (z: number): boolean => epsilonOf(z) <= targetEpsilon;
+  return smallestNoiseMultiplier(
+    meetsTarget,
+    tolerance,
+    () =>
+      `no noise multiplier up to ${MAX_NOISE_MULTIPLIER} reaches epsilon ${targetEpsilon} ` +
+      `(delta ${delta}, ${steps} steps at sample rate ${sampleRate}); ` +
+      `ε(${MAX_NOISE_MULTIPLIER}) = ${epsilonOf(MAX_NOISE_MULTIPLIER)}`,
+  );
+}
 
+/**
+ * The one search of this package for a noise multiplier: the smallest z (up to a relative
+ * tolerance, rounded up) at which `meetsTarget` holds, for a predicate that is false for small z
+ * and stays true once true. Doubling from 1 finds a point that meets the target, halving one that
+ * does not, and bisection narrows the bracket.
+ * @param meetsTarget - whether noise multiplier z meets the privacy target
+ * @param tolerance - relative width of the final bracket, in (0, 1)
+ * @param unreachable - the message when no z ≤ 2²⁰ meets the target (built only then)
+ * @returns z with `meetsTarget(z)`
+ * @throws PrivacyParameterError when no z ≤ 2²⁰ meets the target
+ */
+export function smallestNoiseMultiplier(
+  meetsTarget: (noiseMultiplier: number) => boolean,
+  tolerance: number,
+  unreachable: () => string,
+): number {
   let hi = 1;
   while (!meetsTarget(hi)) {
     hi *= 2;
-    if (hi > MAX_NOISE_MULTIPLIER) {
-      throw new PrivacyParameterError(
-        `no noise multiplier up to ${MAX_NOISE_MULTIPLIER} reaches epsilon ${targetEpsilon} ` +
-          `(delta ${delta}, ${steps} steps at sample rate ${sampleRate}); ` +
-          `ε(${MAX_NOISE_MULTIPLIER}) = ${epsilonOf(MAX_NOISE_MULTIPLIER)}`,
-      );
-    }
+    if (hi > MAX_NOISE_MULTIPLIER) throw new PrivacyParameterError(unreachable());
   }
-  // ε(z) → ∞ as z → 0 (at integer orders RDP grows like α/(2z²)), so halving terminates.
+  // ε(z) → ∞ as z → 0 for every mechanism searched here, so halving terminates.
   let lo = hi / 2;
   while (meetsTarget(lo)) {
     hi = lo;

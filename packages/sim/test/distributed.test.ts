@@ -4,7 +4,7 @@ import {
   quantizeForSecureSum,
   secureSumEncodingOf,
 } from '@privads/dp';
-import { takePartInSecureRound } from '@privads/model/secure-upload';
+import { takePartInSecureRound, type SecureRoundOutcome } from '@privads/model/secure-upload';
 import { accumulateModular } from '@privads/secagg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,15 +14,13 @@ import {
   runSecureRound,
   useFastestNodeBackend,
   type AggregatorSettings,
-  type CatalogContent,
   type SecureDevice,
-  type Slate,
-  type UserTimeline,
 } from '@privads/sim';
+import { TINY_SPEC, tinyWorld } from './tiny-world.js';
 
 // A tiny projector (4 → 2 with bias, d = 10) so that the protocol, not the model, is what runs. Cohort 20 with
 // degree 18 is a complete masking graph; t = 10 > 18/2 and kMin = 11 ≥ t + 1.
-const spec = { kind: 'linear', contentDim: 4, userDim: 2 } as const;
+const spec = TINY_SPEC;
 const DEVICES = 20;
 const DENOMINATOR = 10;
 
@@ -83,7 +81,7 @@ describe('distributed mode in the simulator (shared device driver, real server)'
       const dropped = new Set([1, 4, 7, 10, 13, 16]);
       const results = await runSecureRound(aggregator, config, devices(dropped), { pollMs: 1 });
       expect(results.filter((r) => r.status === 'vanished')).toHaveLength(6);
-      const revealed = results.filter((r) => r.status === 'revealed');
+      const revealed = results.filter((r): r is SecureRoundOutcome => r.status === 'revealed');
       expect(revealed).toHaveLength(14);
       for (const r of revealed) {
         expect(r.lastStep).toBe('unmask');
@@ -167,18 +165,12 @@ describe('distributed mode in the simulator (shared device driver, real server)'
   });
 
   it('runs a federation of distributed rounds through the device fleet, with dropouts', async () => {
-    const random = createSeededRandom(9);
-    const vectors = Float32Array.from({ length: 6 * 4 }, () => random.next() - 0.5);
-    const content: CatalogContent = { encoderId: 'test', dim: 4, count: 6, vectors };
-    const slate = (): Slate => ({
-      items: Int32Array.from([0, 1, 2]),
-      clicked: Uint8Array.from([random.next() < 0.5 ? 1 : 0, 0, 0]),
-      time: 0,
+    const { content, timelines } = tinyWorld({
+      users: DEVICES,
+      slates: 3,
+      clickRate: 0.5,
+      seed: 9,
     });
-    const timelines: UserTimeline[] = Array.from({ length: DEVICES }, () => ({
-      train: [slate(), slate(), slate()],
-      test: [slate()],
-    }));
     const aggregator = await createServerAggregator(settings(), 'in-process');
     try {
       const run = await runFederation({

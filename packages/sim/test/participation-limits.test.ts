@@ -1,40 +1,19 @@
 import { createSeededRandomSource } from '@privads/dp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createSeededRandom,
   createServerAggregator,
   runFederation,
   useFastestNodeBackend,
   type AggregatorSettings,
-  type CatalogContent,
-  type Slate,
-  type UserTimeline,
 } from '@privads/sim';
+import { TINY_SPEC, tinyWorld } from './tiny-world.js';
 
-// A tiny world (a 4 → 2 projector, 6 ads, 40 devices with a few slates each): nothing here needs
-// to learn, only to run many rounds through the real server.
-const USERS = 40;
-const ADS = 6;
-const spec = { kind: 'linear', contentDim: 4, userDim: 2 } as const;
-
-let content: CatalogContent;
-let timelines: UserTimeline[];
+// Nothing here needs to learn, only to run many rounds through the real server.
+const { content, timelines } = tinyWorld({ users: 40, slates: 2, clickRate: 0.3, seed: 9 });
+const spec = TINY_SPEC;
 
 beforeAll(async () => {
   await useFastestNodeBackend();
-  const random = createSeededRandom(9);
-  const vectors = new Float32Array(ADS * spec.contentDim);
-  for (let i = 0; i < vectors.length; i++) vectors[i] = random.next() - 0.5;
-  content = { encoderId: 'test', dim: spec.contentDim, count: ADS, vectors };
-  const slate = (): Slate => ({
-    items: Int32Array.from([0, 1, 2]),
-    clicked: Uint8Array.from([random.next() < 0.3 ? 1 : 0, 0, 0]),
-    time: 0,
-  });
-  timelines = Array.from({ length: USERS }, () => ({
-    train: [slate(), slate()],
-    test: [slate()],
-  }));
 });
 
 function settings(limits: { maxParticipationsPerDevice: number; minRoundGap: number }) {

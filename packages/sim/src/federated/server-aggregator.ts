@@ -21,32 +21,6 @@ import type { Aggregator, AggregatorSettings, RoundOutcome } from './aggregator.
 /** How the simulation reaches the server. */
 export type ServerTransport = 'in-process' | 'http';
 
-function privacySettings(settings: AggregatorSettings): PrivacySettings {
-  const p = settings.privacy;
-  if (p.mode === 'central') {
-    return {
-      mode: 'central',
-      noiseMultiplier: p.noiseMultiplier,
-      delta: p.delta,
-      ...(p.targetEpsilon === undefined ? {} : { targetEpsilon: p.targetEpsilon }),
-    };
-  }
-  if (p.mode === 'local') return { mode: 'local', epsilon: p.epsilon, delta: p.delta };
-  if (p.mode === 'distributed') {
-    return {
-      mode: 'distributed',
-      noiseMultiplier: p.noiseMultiplier,
-      delta: p.delta,
-      bits: p.bits,
-      degree: p.degree,
-      threshold: p.threshold,
-      maxCohort: p.maxCohort,
-      phaseSeconds: p.phaseSeconds,
-    };
-  }
-  return { mode: 'none' };
-}
-
 /** A round that no phase deadline moves on is stuck: give up after this many jumps. */
 const MAX_DEADLINE_JUMPS = 8;
 
@@ -87,7 +61,8 @@ export async function createServerAggregator(
       round: {
         durationSeconds: 365 * 86400,
         clipNorm: settings.clipNorm,
-        privacy: privacySettings(settings),
+        // The simulation's privacy settings are the server's own (a subset of its modes' fields).
+        privacy: { ...settings.privacy } satisfies PrivacySettings,
         kMin: settings.kMin,
         denominator: settings.denominator,
         participation: {
@@ -187,7 +162,17 @@ export async function createServerAggregator(
       await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
       return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer())).update;
     },
-    transport: fetchTransport(base, (input, init) => call(new Request(input, init))),
+    transport: fetchTransport(base, (input, { body, ...init }) =>
+      call(
+        new Request(input, {
+          ...init,
+          // A copy over a plain ArrayBuffer: what `BodyInit` accepts under every lib.
+          ...(body === undefined
+            ? {}
+            : { body: typeof body === 'string' ? body : new Uint8Array(body) }),
+        }),
+      ),
+    ),
     async passPhaseDeadline(roundId, phase) {
       const status = await phaseOf(roundId);
       if (status.phase === phase && status.deadline !== undefined) {
