@@ -18,7 +18,7 @@ export function serverUrl(): string {
 
 /**
  * Options of the demo's client: the library defaults, plus a little exploration, and the opt-in to
- * the demo server's `central` rounds (the library's default floor is `distributed`).
+ * `central` rounds when the demo server runs them (the library's default floor is `distributed`).
  */
 export function demoOptions(): PrivAdsOptions {
   return {
@@ -29,8 +29,9 @@ export function demoOptions(): PrivAdsOptions {
     assets: { baseUrl: new URL('assets/', document.baseURI) },
     // Demo rounds last about ten seconds: check the open round more often than the default.
     rounds: { checkIntervalMs: 5_000 },
-    // `npm start` runs central rounds (its simulated readers are quick to aggregate in the clear):
-    // this publisher accepts that the server sees each clipped update before adding noise.
+    // `npm start` runs distributed rounds by default, and central ones with `--privacy central`
+    // (as the demo's end-to-end tests do, for their short rounds): this publisher accepts that the
+    // server may see each clipped update before adding noise.
     privacy: { minimumMode: 'central' },
     policy: {
       frequencyCap: { maxImpressions: 6, windowMs: 3_600_000 },
