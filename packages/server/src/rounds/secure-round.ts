@@ -17,8 +17,6 @@ export interface SecureRoundStatus {
   readonly phase: SecAggPhase;
   /** When the phase ends at the latest (ISO 8601). */
   readonly phaseDeadline: string;
-  /** Devices admitted (null before the keys phase closes). */
-  readonly cohortSize: number | null;
 }
 
 /** Whether the round can close, and how. */
@@ -65,16 +63,15 @@ export class SecureRound {
   }
 
   /**
-   * The public status.
-   * @returns phase, its deadline and the cohort size
+   * The public status: phase and deadline only. Counts stay with the operator, since live counts
+   * would tell anyone polling how many readers take part right now.
+   * @returns the round, its phase and the phase's deadline
    */
   status(): SecureRoundStatus {
-    const { phase } = this.coordinator;
     return {
       roundId: this.config.roundId,
-      phase,
+      phase: this.coordinator.phase,
       phaseDeadline: new Date(this.#phaseDeadline).toISOString(),
-      cohortSize: phase === 'keys' || phase === 'aborted' ? null : this.coordinator.cohortSize,
     };
   }
 
