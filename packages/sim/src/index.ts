@@ -11,16 +11,20 @@ export type {
 } from './synthetic/world.js';
 export { loadMovieLens, MOVIELENS_CLICK_RATING, MOVIELENS_GENRES } from './datasets/movielens.js';
 export { loadMind, parseMindTime } from './datasets/mind.js';
+export { findRecBoleName, loadRecBole, RECBOLE_SUFFIXES } from './datasets/recbole.js';
+export { rebuildSequence } from './datasets/recbole-sequence.js';
+export type { SequenceLine } from './datasets/recbole-sequence.js';
 export type {
   DatasetClick,
   DatasetImpression,
   DatasetItem,
   DatasetProblem,
+  GivenSplit,
   InteractionDataset,
   LoadOptions,
   LoadResult,
 } from './datasets/dataset.js';
-export { splitTimeline, countClicks } from './population.js';
+export { countClicks, givenSplitTimeline, splitTimeline, validationSplit } from './population.js';
 export type { Population, PopulationItem, Slate, UserTimeline } from './population.js';
 export { createSyntheticPopulation } from './synthetic/population.js';
 export type { SyntheticPopulation, SyntheticPopulationOptions } from './synthetic/population.js';

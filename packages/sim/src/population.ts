@@ -29,6 +29,12 @@ export interface UserTimeline {
   readonly train: readonly Slate[];
   /** The user's latest slates, held out for evaluation; empty when the user has too few clicks. */
   readonly test: readonly Slate[];
+  /**
+   * How many of the last `train` slates are the source's validation split (RecBole's
+   * `valid.inter`). Devices learn from them like any training slate; model selection holds them
+   * out instead of carving its own. Absent when the source has no split of its own.
+   */
+  readonly validation?: number;
 }
 
 /** A population of users over one catalog. */
@@ -69,6 +75,41 @@ export function splitTimeline(slates: readonly Slate[], testFraction: number): U
   );
   const cut = clickedAt[clickedAt.length - held]!;
   return { train: slates.slice(0, cut), test: slates.slice(cut) };
+}
+
+/**
+ * Splits time-ordered slates as the source did: the last `test` slates are held out for
+ * evaluation, the `valid` ones before them stay in training but are marked as the validation split.
+ * @param slates - the user's slates in time order, one per click
+ * @param split - how many of the latest slates are validation and test
+ * @returns the split
+ * @throws RangeError when the split asks for more slates than there are
+ */
+export function givenSplitTimeline(
+  slates: readonly Slate[],
+  split: { readonly valid: number; readonly test: number },
+): UserTimeline {
+  const cut = slates.length - split.test;
+  if (cut - split.valid < 0) {
+    throw new RangeError(
+      `split of ${split.valid} validation and ${split.test} test slates exceeds ${slates.length} slates`,
+    );
+  }
+  return { train: slates.slice(0, cut), test: slates.slice(cut), validation: split.valid };
+}
+
+/**
+ * The split model selection validates on: the timeline's own validation slates when the source
+ * gives them, else the last `fraction` of its clicked training slates (as {@link splitTimeline}
+ * carves the test split from the whole timeline). Never touches the test slates.
+ * @param timeline - a user's split timeline
+ * @param fraction - share of clicked training slates held out when the source gives no split
+ * @returns training slates without the validation ones, and the validation slates as `test`
+ */
+export function validationSplit(timeline: UserTimeline, fraction: number): UserTimeline {
+  if (timeline.validation === undefined) return splitTimeline(timeline.train, fraction);
+  const cut = timeline.train.length - timeline.validation;
+  return { train: timeline.train.slice(0, cut), test: timeline.train.slice(cut) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { datasetPopulation } from './datasets/population.js';
 import { loadMind } from './datasets/mind.js';
 import { loadMovieLens } from './datasets/movielens.js';
+import { loadRecBole } from './datasets/recbole.js';
 import type { Population } from './population.js';
 import { createSyntheticPopulation } from './synthetic/population.js';
 import { type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
@@ -25,10 +26,14 @@ export interface SimCliIo {
 }
 
 /** Usage text of `privads-sim --help`. */
-export const SIM_CLI_USAGE = `Usage: privads-sim run --dataset synthetic|movielens:DIR|mind:DIR --out DIR [options]
+export const SIM_CLI_USAGE = `Usage: privads-sim run --dataset synthetic|movielens:DIR|mind:DIR|recbole:DIR --out DIR [options]
 
-Runs popularity, content-only, centralized, federated and federated-with-DP training on one
-population and writes DIR/report.json, DIR/report.md and SVG plots; prints a one-line summary.
+Runs popularity, cold start, content-only, centralized, federated and federated-with-DP training
+on one population and writes DIR/report.json, DIR/report.md and SVG plots; prints a one-line summary.
+
+Data sets: movielens:DIR (u.data, u.item), mind:DIR (news.tsv, behaviors.tsv), recbole:DIR
+(RecBole / UniSRec atomic files NAME.text, NAME.item2index, NAME.user2index, NAME.train.inter,
+NAME.valid.inter, NAME.test.inter; one NAME per folder; their train/valid/test split is kept).
 
 Options (defaults in brackets):
   --users N            users (synthetic: generated; datasets: a seeded subset) [synthetic 1000; datasets all]
@@ -61,6 +66,9 @@ Options (defaults in brackets):
 Exit codes: 0 success, 2 bad arguments, 1 failure.`;
 
 class UsageError extends Error {}
+
+/** The data-set loaders of `--dataset KIND:DIR`. */
+const LOADERS = { movielens: loadMovieLens, mind: loadMind, recbole: loadRecBole } as const;
 
 /** A numeric option's rule: the check and how the usage error names it. */
 interface NumberRule {
@@ -107,12 +115,12 @@ async function loadPopulation(
       ...(items === undefined ? {} : { ads: items }),
     });
   }
-  const match = /^(movielens|mind):(.+)$/.exec(dataset);
+  const match = /^(movielens|mind|recbole):(.+)$/.exec(dataset);
   if (!match)
     throw new UsageError(
-      `--dataset must be synthetic, movielens:DIR or mind:DIR, got ${JSON.stringify(dataset)}`,
+      `--dataset must be synthetic, movielens:DIR, mind:DIR or recbole:DIR, got ${JSON.stringify(dataset)}`,
     );
-  const load = match[1] === 'movielens' ? loadMovieLens : loadMind;
+  const load = LOADERS[match[1] as keyof typeof LOADERS];
   const { dataset: data, problems } = await load(match[2]!, { onMalformed });
   for (const p of problems.slice(0, 10))
     io.stderr.write(`skipped ${p.file}:${p.line}: ${p.message}\n`);

@@ -92,6 +92,7 @@ describe('privads-sim run', () => {
     expect(report.privacy.spentEpsilon).toBeLessThanOrEqual(2);
     expect(Object.keys(report.results).sort()).toEqual([
       'centralized',
+      'coldStart',
       'contentOnly',
       'federated',
       'federatedDp',
@@ -158,6 +159,47 @@ describe('privads-sim run', () => {
     expect(report.dataset).toBe('movielens');
     expect(report.items).toBe(4);
     for (const m of Object.values(report.results)) checkMetrics(m, false);
+  }, 60_000);
+
+  it('runs a RecBole folder (fixture) and reports cold start next to the other models', async () => {
+    const out = await outDir();
+    const r = await run([
+      'run',
+      '--dataset',
+      `recbole:${join(fixtures, 'recbole')}`,
+      '--cohort',
+      '2',
+      '--mode',
+      'none',
+      '--out',
+      out,
+      ...QUICK,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout[0]).toMatch(
+      /^recbole:Shop 3 users, 3 rounds: .*cold start \d\.\d{4}, content-only/,
+    );
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.dataset).toBe('recbole:Shop');
+    expect(report.items).toBe(6);
+    expect(report.heldOutUsers).toBe(3);
+    for (const m of Object.values(report.results).filter((x) => x !== null)) checkMetrics(m, false);
+    expect(report.results.coldStart.users).toBe(3);
+    expect(report.ndcgRatioToCentralized).toHaveProperty('coldStart');
+    const md = await readFile(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| Cold start \(initial projector, catalog prior\) \| /);
+    const bad = await run([
+      'run',
+      '--dataset',
+      `recbole:${join(fixtures, 'recbole-bad')}`,
+      '--on-malformed',
+      'fail',
+      '--out',
+      out,
+      ...QUICK,
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Shop\.text:8/);
   }, 60_000);
 
   it('runs a MIND folder (fixture) through the real server over loopback HTTP', async () => {

@@ -32,6 +32,18 @@ export interface InteractionDataset {
   readonly clicks: readonly (readonly DatasetClick[])[];
   /** Impression logs with labels, when the source has them (MIND); empty otherwise. */
   readonly impressions: readonly DatasetImpression[];
+  /**
+   * The source's own split, indexed like {@link InteractionDataset.clicks} (RecBole atomic files):
+   * how many of each user's latest clicks are validation and test. When absent, the population
+   * holds out a share of every timeline itself.
+   */
+  readonly givenSplit?: readonly GivenSplit[];
+}
+
+/** One user's split as the source gives it: the last `test` clicks, the `valid` ones before them. */
+export interface GivenSplit {
+  readonly valid: number;
+  readonly test: number;
 }
 
 /** A line the loader could not use. */

@@ -1,6 +1,7 @@
 import { createSeededRandom, type SeededRandom } from '../seeded-random.js';
 import {
   checkUserIndex,
+  givenSplitTimeline,
   splitTimeline,
   userSeed,
   type Population,
@@ -22,7 +23,10 @@ export interface DatasetPopulationOptions {
    * sampled down to this size (MIND impressions list up to ~300 items). @defaultValue 20
    */
   readonly maxSlateSize?: number;
-  /** Share of a user's clicked slates held out at the end of the timeline. @defaultValue 0.2 */
+  /**
+   * Share of a user's clicked slates held out at the end of the timeline, when the data set has no
+   * split of its own ({@link InteractionDataset.givenSplit}). @defaultValue 0.2
+   */
   readonly testFraction?: number;
 }
 
@@ -86,7 +90,10 @@ export function datasetPopulation(
       slates.push(sampledSlate(click.item, click.time, positives, itemCount, slateSize, random));
     }
     slates.sort((a, b) => a.time - b.time);
-    return splitTimeline(slates, testFraction);
+    const given = dataset.givenSplit?.[source];
+    return given === undefined
+      ? splitTimeline(slates, testFraction)
+      : givenSplitTimeline(slates, given);
   };
 
   return {

@@ -2,9 +2,10 @@
  * The centralized, non-private baseline: the same linear projector and the same per-user
  * embeddings, trained with every user's clicks in one place. θ and every user vector `u` are
  * optimised jointly on the slate softmax loss the devices differentiate (same τ), with full-batch
- * Adam (deterministic: no sampling). Hyper-parameters are chosen on a validation split carved from
- * each user's TRAINING slates (their last clicked ones, as the test split is carved from the
- * whole timeline) — never on the test slates: for each candidate learning rate, training stops
+ * Adam (deterministic: no sampling). Hyper-parameters are chosen on a validation split of
+ * each user's TRAINING slates (the source's own when it has one, as RecBole's `valid.inter`; else
+ * their last clicked ones, as the test split is carved from the whole timeline) — never on the
+ * test slates: for each candidate learning rate, training stops
  * early when validation NDCG@10 stops improving, and the best (learning rate, step count) is
  * kept. The user vectors for scoring are either the jointly optimised ones or the on-device rule
  * replayed under the learned θ (recency-weighted), whichever validates better. The model is then
@@ -12,13 +13,13 @@
  */
 import { DEFAULT_TEMPERATURE, resolveProjectorSpec, type ProjectorSpec } from '@privads/model';
 import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
-import { splitTimeline, type UserTimeline } from '../population.js';
+import { validationSplit, type UserTimeline } from '../population.js';
 import type { CatalogContent } from './catalog.js';
 import { catalogPrior } from './catalog.js';
 import { DeviceFleet } from './devices.js';
 import { linearCatalogGradient, projectLinear, trainingEvents } from './linear-gradient.js';
 
-/** Share of each user's clicked training slates held out for validation. */
+/** Share of each user's clicked training slates held out for validation (without a given split). */
 const VALIDATION_FRACTION = 0.2;
 
 /** Options of {@link trainCentralized}. */
@@ -234,7 +235,7 @@ export function trainCentralized(
   let done = 0;
   const onStep = (): void => options.onProgress?.(Math.min(1, ++done / budget));
 
-  const inner = timelines.map((t) => splitTimeline(t.train, VALIDATION_FRACTION));
+  const inner = timelines.map((t) => validationSplit(t, VALIDATION_FRACTION));
   const validation = evenlySpaced(
     inner.map((t, u) => heldOutOf(u, t)).filter((h): h is HeldOut => h !== undefined),
     options.validationUsers ?? 3000,

@@ -1,7 +1,8 @@
 /**
  * One evaluation run: every baseline of DESIGN §8 on one population, in one process, with the
- * same held-out clicks and metrics — popularity, content-only, centralized, federated without DP,
- * federated with DP, and optionally the DP run at several ε (the privacy–utility curve).
+ * same held-out clicks and metrics — popularity, cold start, content-only, centralized, federated
+ * without DP, federated with DP, and optionally the DP run at several ε (the privacy–utility
+ * curve).
  */
 import { createSeededRandomSource } from '@privads/dp';
 import {
@@ -11,7 +12,13 @@ import {
   type ProjectorSpec,
 } from '@privads/model';
 import type { Population, UserTimeline } from '../population.js';
-import { evaluateScorer, evenlySpaced, heldOutOf, type HeldOut } from '../eval/evaluate.js';
+import {
+  dotScores,
+  evaluateScorer,
+  evenlySpaced,
+  heldOutOf,
+  type HeldOut,
+} from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
 import type {
   Aggregator,
@@ -20,6 +27,7 @@ import type {
   SimPrivacy,
 } from './aggregator.js';
 import {
+  catalogPrior,
   encodeCatalog,
   projectCatalog,
   useFastestNodeBackend,
@@ -126,6 +134,11 @@ export interface ExperimentResult {
   readonly settings: Record<string, number | string>;
   readonly results: {
     readonly popularity: RankingMetrics;
+    /**
+     * The first impression a site makes: the initial (version-1) projector and, for every user,
+     * the client's cold-start query (the catalog prior) — before any device learned anything.
+     */
+    readonly coldStart: RankingMetrics;
     readonly contentOnly: RankingMetrics;
     readonly centralized: RankingMetrics;
     readonly federated: RankingMetrics;
@@ -235,16 +248,28 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       for (const s of t.train) s.clicked.forEach((c, k) => (counts[s.items[k]!]! += c));
     return evaluateScorer(heldOut, () => counts, withAuc);
   });
+  // The catalog as version 1 publishes it: what cold start and content-only rank with.
+  const initialProjected = project(initial);
+  progress('cold-start', 0);
+  const coldStart = await timed('coldStart', () => {
+    // A client with no profile and no page context ranks by the catalog prior (client ranker.ts:
+    // source 'prior'); the simulated sites give no page context, so every user gets this ranking.
+    const scores = dotScores(
+      catalogPrior(initialProjected, spec.userDim),
+      initialProjected,
+      spec.userDim,
+    );
+    return evaluateScorer(heldOut, () => scores, withAuc);
+  });
   progress('content-only', 0);
-  const contentOnly = await timed('contentOnly', () => {
-    const projected = project(initial);
-    return evaluateDevices(
-      replayUsers(timelines, projected, spec.userDim),
-      projected,
+  const contentOnly = await timed('contentOnly', () =>
+    evaluateDevices(
+      replayUsers(timelines, initialProjected, spec.userDim),
+      initialProjected,
       heldOut,
       withAuc,
-    );
-  });
+    ),
+  );
 
   const c = options.centralized ?? {};
   let selected: CentralizedResult | undefined;
@@ -407,6 +432,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     },
     results: {
       popularity,
+      coldStart,
       contentOnly,
       centralized,
       federated: federated.metrics,
@@ -414,6 +440,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     },
     ndcgRatioToCentralized: {
       popularity: ratio(popularity),
+      coldStart: ratio(coldStart),
       contentOnly: ratio(contentOnly),
       federated: ratio(federated.metrics),
       federatedDp: ratio(federatedDp?.metrics ?? null),

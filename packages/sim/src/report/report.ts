@@ -21,6 +21,7 @@ export interface SimReport extends ExperimentResult {
 /** Model names in table order, with their labels. */
 const MODELS = [
   ['popularity', 'Popularity'],
+  ['coldStart', 'Cold start (initial projector, catalog prior)'],
   ['contentOnly', 'Content-only (bootstrap projector)'],
   ['centralized', 'Centralized, non-private'],
   ['federated', 'Federated, no DP'],
@@ -44,7 +45,7 @@ const f4 = (x: number | null | undefined): string =>
 /**
  * The one-line summary the CLI prints.
  * @param report - the report
- * @returns e.g. `synthetic 10000 users: NDCG@10 centralized 0.0312, federated 0.0305 (97.8%), …`
+ * @returns e.g. `synthetic 10000 users, 30 rounds: NDCG@10 popularity 0.0101, cold start 0.0042, …`
  */
 export function summaryLine(report: SimReport): string {
   const r = report.results;
@@ -56,7 +57,7 @@ export function summaryLine(report: SimReport): string {
       : `, federated+DP(${report.privacy.mode} ε=${report.privacy.epsilon}) ${f4(r.federatedDp.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federatedDp)})`;
   return (
     `${report.dataset} ${report.users} users, ${report.rounds} rounds: NDCG@10 popularity ${f4(r.popularity.ndcgAt10)}, ` +
-    `content-only ${f4(r.contentOnly.ndcgAt10)}, centralized ${f4(r.centralized.ndcgAt10)}, ` +
+    `cold start ${f4(r.coldStart.ndcgAt10)}, content-only ${f4(r.contentOnly.ndcgAt10)}, centralized ${f4(r.centralized.ndcgAt10)}, ` +
     `federated ${f4(r.federated.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federated)})${dp}`
   );
 }
@@ -173,6 +174,7 @@ export function renderPlots(report: SimReport): Record<string, string> {
     reference('centralized', report.results.centralized),
     reference('content-only', report.results.contentOnly),
     reference('popularity', report.results.popularity),
+    reference('cold start', report.results.coldStart),
   );
   const plots: Record<string, string> = {
     'ndcg-per-round.svg': renderLineChart({
