@@ -7,6 +7,7 @@ import {
   buildRoundConfig,
   finalizeRound,
   ledgerEntryFor,
+  ledgerEpsilon,
   nextClipNorm,
   releaseCost,
   resolveConfig,
@@ -217,6 +218,20 @@ describe('privacy ledger', () => {
     const amplified = new RdpAccountant().step(1, 0.01, 30).getEpsilon(1e-6).epsilon;
     expect(ledger[29]?.epsilonIfParticipationHidden).toBeCloseTo(amplified, 10);
     expect(amplified).toBeLessThan((ledger[29]?.cumulativeEpsilon ?? 0) / 10);
+  });
+
+  it('a release without a guarantee never lowers the per-device figure of the ones before', () => {
+    const round = centralRound({ maxParticipationsPerDevice: 21, minRoundGap: 1 });
+    const ledger = releases(round, 3);
+    const none = { ...round, roundId: 4, privacy: { mode: 'none' as const } };
+    ledger.push(
+      ledgerEntryFor(
+        none,
+        { cohortSize: 10, ...releaseCost(none), releasedAt: new Date().toISOString() },
+        ledger,
+      ),
+    );
+    expect(ledgerEpsilon(ledger, 1e-6)).toBeCloseTo(zcdpToEpsilon(1.5, 1e-6), 9);
   });
 
   it('counts at most one participation in any minRoundGap rounds', () => {

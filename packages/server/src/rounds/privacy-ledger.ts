@@ -95,6 +95,10 @@ export function ledgerEntryFor(
     cohortSize: release.cohortSize,
     clipNorm: round.clipNorm,
     sampleRate: round.participation.samplingProbability,
+    participationsAllowed: Math.min(
+      allowedParticipations(round.participation, round.roundId),
+      previous.length + 1,
+    ),
   };
   if (privacy.mode === 'none' || release.rho === null) {
     return {
@@ -105,7 +109,6 @@ export function ledgerEntryFor(
       delta: null,
       epsilon: null,
       cumulativeEpsilon: null,
-      participationsAllowed: 0,
       epsilonIfParticipationHidden: null,
     };
   }
@@ -118,10 +121,6 @@ export function ledgerEntryFor(
     delta,
     epsilon: zcdpToEpsilon(release.rho, delta),
     cumulativeEpsilon: null,
-    participationsAllowed: Math.min(
-      allowedParticipations(round.participation, round.roundId),
-      previous.length + 1,
-    ),
   };
   const all = [...previous, entry];
   entry.cumulativeEpsilon = ledgerEpsilon(all, delta);
@@ -139,7 +138,7 @@ export function ledgerEntryFor(
 export function ledgerEpsilon(ledger: readonly LedgerEntry[], delta: number): number | null {
   const rhos = ledger.map(rhoOf).filter((rho): rho is number => rho !== null);
   if (rhos.length === 0) return null;
-  const last = ledger[ledger.length - 1];
-  const allowed = Math.min(last?.participationsAllowed ?? rhos.length, rhos.length) || rhos.length;
-  return perDeviceEpsilon(rhos, allowed, delta);
+  // Entries written before per-device accounting carry no bound: then every release counts.
+  const allowed = ledger[ledger.length - 1]?.participationsAllowed ?? rhos.length;
+  return perDeviceEpsilon(rhos, Math.min(allowed, rhos.length), delta);
 }
