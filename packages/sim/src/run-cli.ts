@@ -10,7 +10,7 @@ import { loadMovieLens } from './datasets/movielens.js';
 import { loadRecBole } from './datasets/recbole.js';
 import type { Population } from './population.js';
 import { createSyntheticPopulation } from './synthetic/population.js';
-import { type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
+import { FEDADAM_TAU, type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
 import { runExperiment } from './federated/experiment.js';
 import type { PrivacyMode } from './federated/privacy.js';
 import { createServerAggregator } from './federated/server-aggregator.js';
@@ -46,8 +46,12 @@ Options (defaults in brackets):
   --delta D            δ [1/users]
   --seed S             seed of data, sampling and simulated noise [1]
   --clip C             clip norm [1]
-  --server-lr η        FedAvg server learning rate [1]
-  --momentum β         FedAvg server momentum [0.9]
+  --server-optimizer O fedavg (FedAvgM) | fedadam (Reddi et al. 2021; β₂ 0.99) [fedavg]
+  --server-lr η        server learning rate [1]
+  --momentum β         FedAvg server momentum; FedAdam: β₁ [0.9]
+  --adam-tau τ         FedAdam: adaptivity τ [0.001]
+  --personalize-epochs N   passes of the on-device click rule over a device's clicks, against the
+                       round's catalog, before its upload's gradient [0]
   --dropout P          share of sampled uploads lost in transit; distributed: devices vanishing after masking [0]
   --max-participations k   lifetime cap of rounds per device [rounds]
   --min-round-gap b    a device joins at most one round in any b consecutive rounds [1]
@@ -84,6 +88,10 @@ const POSITIVE: NumberRule = {
   expected: 'a number > 0',
 };
 const RATE: NumberRule = { check: (x) => x >= 0 && x < 1, expected: 'a number in [0, 1)' };
+const NON_NEGATIVE_INTEGER: NumberRule = {
+  check: (x) => Number.isSafeInteger(x) && x >= 0,
+  expected: 'a non-negative integer',
+};
 const INTEGER: NumberRule = { check: Number.isSafeInteger, expected: 'an integer' };
 
 function number(
@@ -161,6 +169,9 @@ export async function runSimCli(
         seed: { type: 'string' },
         clip: { type: 'string' },
         'server-lr': { type: 'string' },
+        'server-optimizer': { type: 'string' },
+        'adam-tau': { type: 'string' },
+        'personalize-epochs': { type: 'string' },
         momentum: { type: 'string' },
         dropout: { type: 'string' },
         'max-participations': { type: 'string' },
@@ -203,6 +214,11 @@ export async function runSimCli(
     if (!['server', 'http'].includes(aggregatorKind))
       throw new UsageError(
         `--aggregator must be server or http, got ${JSON.stringify(v.aggregator)}`,
+      );
+    const serverOptimizer = v['server-optimizer'] ?? 'fedavg';
+    if (serverOptimizer !== 'fedavg' && serverOptimizer !== 'fedadam')
+      throw new UsageError(
+        `--server-optimizer must be fedavg or fedadam, got ${JSON.stringify(serverOptimizer)}`,
       );
     const onMalformed = v['on-malformed'] ?? 'skip';
     if (onMalformed !== 'skip' && onMalformed !== 'fail')
@@ -254,6 +270,14 @@ export async function runSimCli(
       clipNorm: number('clip', v.clip, 1, POSITIVE),
       serverLearningRate: number('server-lr', v['server-lr'], 1, POSITIVE),
       serverMomentum: number('momentum', v.momentum, 0.9, RATE),
+      serverOptimizer,
+      serverAdamTau: number('adam-tau', v['adam-tau'], FEDADAM_TAU, POSITIVE),
+      personalizeEpochs: number(
+        'personalize-epochs',
+        v['personalize-epochs'],
+        0,
+        NON_NEGATIVE_INTEGER,
+      ),
       dropout: number('dropout', v.dropout, 0, RATE),
       maxParticipationsPerDevice: optional('max-participations') ?? rounds,
       minRoundGap: optional('min-round-gap') ?? 1,

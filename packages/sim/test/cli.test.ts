@@ -226,6 +226,66 @@ describe('privads-sim run', () => {
     expect(report.federatedRuns.federated.releasedRounds).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
+  it('configures the server with FedAdam under --server-optimizer fedadam; rejects bad optimizer and epoch values', async () => {
+    const out = await outDir();
+    const r = await run([
+      'run',
+      '--dataset',
+      'synthetic',
+      '--users',
+      '150',
+      '--cohort',
+      '30',
+      '--mode',
+      'none',
+      '--server-optimizer',
+      'fedadam',
+      '--server-lr',
+      '0.01',
+      '--adam-tau',
+      '0.002',
+      '--out',
+      out,
+      ...QUICK,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
+      settings: Record<string, unknown>;
+      federatedRuns: { federated: { releasedRounds: number } };
+    };
+    expect(report.settings).toMatchObject({
+      serverOptimizer: 'fedadam',
+      serverAdamTau: 0.002,
+      serverLearningRate: 0.01,
+    });
+    expect(report.federatedRuns.federated.releasedRounds).toBe(3);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(
+      /FedAdam lr 0\.01 β₁ 0\.9 τ 0\.002/,
+    );
+    const bad = await run([
+      'run',
+      '--dataset',
+      'synthetic',
+      '--out',
+      out,
+      '--server-optimizer',
+      'sgd',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--server-optimizer must be fedavg or fedadam, got "sgd"/);
+    const negative = await run([
+      'run',
+      '--dataset',
+      'synthetic',
+      '--out',
+      out,
+      '--personalize-epochs',
+      '1.5',
+    ]);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toMatch(/--personalize-epochs must be a non-negative integer/);
+  });
+
   it('fails on malformed lines under --on-malformed fail, and on bad arguments with exit code 2', async () => {
     const out = await outDir();
     const bad = await run([

@@ -82,6 +82,14 @@ export type SimPrivacy =
       readonly delta: number;
     } & DistributedMasking);
 
+/** Server optimizers a simulation can configure (those of `@privads/server`). */
+export type ServerOptimizerKind = 'fedavg' | 'fedadam';
+
+/** FedAdam's second-moment decay: Reddi et al. (2021) use 0.99 throughout. */
+export const FEDADAM_BETA2 = 0.99;
+/** FedAdam's default τ: Reddi et al. (2021) found 10⁻³ best or near best on most tasks. */
+export const FEDADAM_TAU = 1e-3;
+
 /** Server-side settings a simulation passes to its aggregator. */
 export interface AggregatorSettings {
   readonly spec: ProjectorSpec;
@@ -98,9 +106,18 @@ export interface AggregatorSettings {
   /** Divisor of the sum: the expected cohort (fixed, as recommended with central DP). */
   readonly denominator: number;
   readonly kMin: number;
-  /** FedAvg with server momentum. */
+  /** Server learning rate η of either optimizer. */
   readonly serverLearningRate: number;
+  /** FedAvg: momentum β; FedAdam: first-moment decay β₁. */
   readonly serverMomentum: number;
+  /**
+   * The server's optimizer (`@privads/server`'s `optimizer.kind`); FedAdam takes β₂ =
+   * {@link FEDADAM_BETA2} and τ = {@link AggregatorSettings.serverAdamTau}.
+   * @defaultValue 'fedavg'
+   */
+  readonly serverOptimizer?: ServerOptimizerKind;
+  /** FedAdam: adaptivity τ, the floor of the denominator. @defaultValue {@link FEDADAM_TAU} */
+  readonly serverAdamTau?: number;
   /** Randomness of the central noise (seeded in simulations for reproducibility). */
   readonly source: RandomSource;
 }

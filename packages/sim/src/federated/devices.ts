@@ -94,20 +94,60 @@ export class DeviceFleet {
   }
 
   /**
-   * The device's round gradient: `Σ ∇θ L` over its clicks since its last upload with its current
-   * user vector frozen (all zeros without clicks: a sampled device takes part either way). Marks
-   * those clicks as uploaded.
+   * Device-side personalisation: `epochs` passes of the on-device click rule over every slate the
+   * device has learned from, against the catalog of the current round. Online learning fitted u to
+   * the catalog versions the clicks were seen under; the projector gradient is taken at u, so a u
+   * that fits the current catalog gives a gradient closer to the centralized one, where u and θ
+   * are optimised together. The refitted vector is kept (a browser would keep it too).
    * @param user - device
    * @param slates - its training slates
-   * @param options - projector of the round, content vectors
+   * @param projected - the round's projected catalog (`count × userDim`)
+   * @param epochs - passes over the clicks; 0 leaves the vector as it is
+   */
+  personalize(
+    user: number,
+    slates: readonly Slate[],
+    projected: Float32Array,
+    epochs: number,
+  ): void {
+    let u: Float32Array = this.vector(user).slice();
+    for (let e = 0; e < epochs; e++) {
+      for (let s = 0; s < this.learned[user]!; s++) {
+        const slate = slates[s]!;
+        if (slate.items.length < 2) continue;
+        const rows = gatherRows(projected, this.userDim, slate.items);
+        slate.clicked.forEach((c, k) => {
+          if (c === 1) u = userGradientStep(u, rows, k);
+        });
+      }
+    }
+    this.vectors.set(u, user * this.userDim);
+  }
+
+  /**
+   * The device's round gradient: `Σ ∇θ L` over its clicks since its last upload with its current
+   * user vector frozen (all zeros without clicks: a sampled device takes part either way). Marks
+   * those clicks as uploaded. With `personalizeEpochs` > 0 the vector is first refitted to the
+   * round's catalog ({@link DeviceFleet.personalize}).
+   * @param user - device
+   * @param slates - its training slates
+   * @param options - projector of the round, content vectors; for personalisation, the round's
+   *   projected catalog and the number of passes
    * @returns the gradient and the number of click events in it
    */
   roundGradient(
     user: number,
     slates: readonly Slate[],
-    options: { projector: Projector; content: CatalogContent },
+    options: {
+      projector: Projector;
+      content: CatalogContent;
+      personalization?: { projected: Float32Array; epochs: number };
+    },
   ): { gradient: Float32Array; events: number } {
-    const { projector, content } = options;
+    const { projector, content, personalization } = options;
+    if (personalization !== undefined && personalization.epochs > 0) {
+      this.personalize(user, slates, personalization.projected, personalization.epochs);
+    }
     const accumulator = new RoundGradientAccumulator(projector);
     const u = this.vector(user).slice();
     let gradient: Float32Array;
@@ -144,6 +184,7 @@ export class DeviceFleet {
       projector: Projector;
       content: CatalogContent;
       source: RandomSource;
+      personalization?: { projected: Float32Array; epochs: number };
     },
   ): { body: Uint8Array; preClipNorm: number; events: number } {
     const { config, source } = options;

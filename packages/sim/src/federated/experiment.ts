@@ -20,11 +20,13 @@ import {
   type HeldOut,
 } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
-import type {
-  Aggregator,
-  AggregatorSettings,
-  DistributedMasking,
-  SimPrivacy,
+import {
+  FEDADAM_TAU,
+  type Aggregator,
+  type AggregatorSettings,
+  type DistributedMasking,
+  type ServerOptimizerKind,
+  type SimPrivacy,
 } from './aggregator.js';
 import {
   catalogPrior,
@@ -64,8 +66,12 @@ export interface ExperimentOptions {
   readonly clipNorm?: number;
   /** FedAvg server learning rate. @defaultValue 1 */
   readonly serverLearningRate?: number;
-  /** FedAvg server momentum. @defaultValue 0.9 */
+  /** FedAvg server momentum, or FedAdam's β₁. @defaultValue 0.9 */
   readonly serverMomentum?: number;
+  /** The server's optimizer. @defaultValue 'fedavg' */
+  readonly serverOptimizer?: ServerOptimizerKind;
+  /** FedAdam's τ. @defaultValue {@link FEDADAM_TAU} */
+  readonly serverAdamTau?: number;
   /**
    * Probability that a sampled device's upload is lost; in distributed mode, that a device
    * vanishes after masking (it never posts its input or its reveal). @defaultValue 0
@@ -84,6 +90,8 @@ export interface ExperimentOptions {
   readonly masking?: Partial<DistributedMasking>;
   /** Extra ε values of the privacy–utility curve (the DP run is repeated for each). */
   readonly curveEpsilons?: readonly number[];
+  /** Passes of device-side personalisation before each upload's gradient. @defaultValue 0 */
+  readonly personalizeEpochs?: number;
   /** Users in the per-round evaluation subset. @defaultValue 1000 */
   readonly evalUsers?: number;
   /** Encoder spec file; default: the project's encoder. */
@@ -204,6 +212,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   // Fails early on bad limits, before any training.
   allowedParticipations(limits, rounds);
   const masking = defaultMasking(options.cohort, options.masking);
+  const serverOptimizer = options.serverOptimizer ?? 'fedavg';
+  const serverAdamTau = options.serverAdamTau ?? FEDADAM_TAU;
   const kMin =
     options.kMin ??
     Math.max(masking.threshold + 1, Math.floor(0.8 * options.cohort * (1 - dropout)));
@@ -305,6 +315,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       kMin: privacy.mode === 'distributed' ? kMin : 1,
       serverLearningRate: options.serverLearningRate ?? 1,
       serverMomentum: options.serverMomentum ?? 0.9,
+      serverOptimizer,
+      serverAdamTau,
       source: createSeededRandomSource(seed ^ 0xa66),
     };
     const aggregator = await (
@@ -321,6 +333,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         seed,
         evalUsers: evalSubset,
         withAuc,
+        personalizeEpochs: options.personalizeEpochs ?? 0,
         onRound: (r) => progress(label, r / rounds),
       });
       return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
@@ -405,6 +418,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       clipNorm,
       serverLearningRate: options.serverLearningRate ?? 1,
       serverMomentum: options.serverMomentum ?? 0.9,
+      serverOptimizer,
+      ...(serverOptimizer === 'fedadam' ? { serverAdamTau } : {}),
+      personalizeEpochs: options.personalizeEpochs ?? 0,
       dropout,
       seed,
       maxParticipationsPerDevice: limits.maxParticipationsPerDevice,

@@ -39,6 +39,11 @@ export interface FederationOptions {
   /** @defaultValue rounds / 10, at least 1 */
   readonly evalEvery?: number;
   readonly withAuc: boolean;
+  /**
+   * Passes of device-side personalisation before each upload's gradient
+   * ({@link DeviceFleet.personalize}). @defaultValue 0
+   */
+  readonly personalizeEpochs?: number;
   /** Called after each round. */
   readonly onRound?: (round: number) => void;
 }
@@ -119,6 +124,11 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   }
   if (!(dropout >= 0 && dropout < 1))
     throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  const personalizeEpochs = options.personalizeEpochs ?? 0;
+  if (!(Number.isInteger(personalizeEpochs) && personalizeEpochs >= 0))
+    throw new RangeError(
+      `personalizeEpochs must be a non-negative integer, got ${personalizeEpochs}`,
+    );
   const evalEvery = options.evalEvery ?? Math.max(1, Math.floor(rounds / 10));
   const started = performance.now();
   const sampling = createSeededRandom(seed ^ SAMPLING_SALT);
@@ -157,7 +167,11 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       participations[user]!++;
       const t0 = performance.now();
       if (distributed) {
-        const { gradient } = fleet.roundGradient(user, train, { projector, content });
+        const { gradient } = fleet.roundGradient(user, train, {
+          projector,
+          content,
+          personalization: { projected, epochs: personalizeEpochs },
+        });
         clientMs += performance.now() - t0;
         clientRounds++;
         secureDevices.push({
@@ -172,6 +186,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         projector,
         content,
         source: localSource,
+        personalization: { projected, epochs: personalizeEpochs },
       });
       clientMs += performance.now() - t0;
       clientRounds++;

@@ -16,7 +16,13 @@ import { projectorFromSafetensors } from '@privads/model';
 import { fetchTransport } from '@privads/model/secure-upload';
 import { decodeAggregateRelease, parseRoundConfig, type RoundConfig } from '@privads/protocol';
 import { createPrivAdsServer, type PrivacySettings } from '@privads/server';
-import type { Aggregator, AggregatorSettings, RoundOutcome } from './aggregator.js';
+import {
+  FEDADAM_BETA2,
+  FEDADAM_TAU,
+  type Aggregator,
+  type AggregatorSettings,
+  type RoundOutcome,
+} from './aggregator.js';
 
 /** How the simulation reaches the server. */
 export type ServerTransport = 'in-process' | 'http';
@@ -73,11 +79,20 @@ export async function createServerAggregator(
         // A distributed round takes masked uploads only; the server publishes ["masked"] itself.
         acceptedEncodings: ['f16', 'f32'],
       },
-      optimizer: {
-        kind: 'fedavg',
-        learningRate: settings.serverLearningRate,
-        momentum: settings.serverMomentum,
-      },
+      optimizer:
+        settings.serverOptimizer === 'fedadam'
+          ? {
+              kind: 'fedadam',
+              learningRate: settings.serverLearningRate,
+              beta1: settings.serverMomentum,
+              beta2: FEDADAM_BETA2,
+              tau: settings.serverAdamTau ?? FEDADAM_TAU,
+            }
+          : {
+              kind: 'fedavg',
+              learningRate: settings.serverLearningRate,
+              momentum: settings.serverMomentum,
+            },
       // Every simulated device shares one loopback address: lift the per-address limits.
       http: {
         rateLimit: {
