@@ -14,41 +14,16 @@ import {
 } from '@privads/protocol';
 import { expectNoPageErrors, openHarness } from './support/client-page.js';
 import {
+  SECURE_AGGREGATION_REQUESTS,
+  auditBrowserTraffic,
+  captureTraffic,
+  type SeenRequest,
+} from './support/traffic-audit.js';
+import {
   COHORT,
   startDistributedServer,
   type DistributedServer,
 } from './support/distributed-server.js';
-
-/** The only requests a device may make in distributed mode (no query strings, ever). */
-const ALLOWED: readonly { method: string; path: RegExp }[] = [
-  { method: 'GET', path: /^\/v1\/catalog\/(latest|\d+)$/ },
-  { method: 'GET', path: /^\/v1\/round$/ },
-  { method: 'GET', path: /^\/v1\/projector\/\d+$/ },
-  { method: 'GET', path: /^\/v1\/rounds\/\d+\/secagg$/ },
-  { method: 'POST', path: /^\/v1\/rounds\/\d+\/secagg\/(keys|roster|shares|inbox|unmask|reveal)$/ },
-  { method: 'POST', path: /^\/v1\/rounds\/\d+\/updates$/ },
-];
-
-interface SeenRequest {
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer | null;
-}
-
-/** Records every request of every page and worker of a context, with its body. */
-function captureTraffic(context: BrowserContext): SeenRequest[] {
-  const seen: SeenRequest[] = [];
-  context.on('request', (request) => {
-    seen.push({
-      method: request.method(),
-      url: new URL(request.url()),
-      headers: request.headers(),
-      body: request.postDataBuffer(),
-    });
-  });
-  return seen;
-}
 
 let stack: DistributedServer;
 
@@ -133,25 +108,16 @@ test('five browsers run one masked round against the real server, which releases
 
     // What left each browser.
     for (const [i, seen] of traffic.entries()) {
-      const pageOrigin = new URL(pages[i]!.url()).origin;
       const updates: Buffer[] = [];
-      for (const request of seen) {
-        const where = `context ${i}: ${request.method} ${request.url.href}`;
-        if (request.url.origin === pageOrigin) {
-          // The publisher's own page, scripts and worker script: loaded, never sent to.
-          expect(request.method, where).toBe('GET');
-          continue;
-        }
-        expect(request.url.origin, `request to a third party: ${where}`).toBe(stack.url);
-        expect(request.url.search, where).toBe('');
-        expect(
-          ALLOWED.some((a) => a.method === request.method && a.path.test(request.url.pathname)),
-          where,
-        ).toBe(true);
-        expect(request.headers['cookie'], where).toBeUndefined();
-        // Playwright shows a suppressed referrer as an empty header.
-        expect(request.headers['referer'] ?? '', where).toBe('');
+      const toServer = auditBrowserTraffic(
+        seen,
+        { page: new URL(pages[i]!.url()).origin, server: stack.url },
+        SECURE_AGGREGATION_REQUESTS,
+        `context ${i}: `,
+      );
+      for (const request of toServer) {
         if (request.method === 'POST' && /\/updates$/.test(request.url.pathname)) {
+          const where = `context ${i}: ${request.url.href}`;
           expect(request.url.pathname, where).toBe(`/v1/rounds/${roundId}/updates`);
           expect(request.body, where).not.toBeNull();
           updates.push(request.body as Buffer);

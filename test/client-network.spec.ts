@@ -13,6 +13,12 @@ import {
   type Fixture,
 } from './support/protocol-fixture.js';
 import type { RecordedRequest } from './support/protocol-handler.js';
+import {
+  PROTOCOL_REQUESTS,
+  auditBrowserTraffic,
+  captureTraffic,
+  type SeenRequest,
+} from './support/traffic-audit.js';
 import { startProtocolServer, type ProtocolServer } from './support/protocol-server.js';
 import {
   events,
@@ -38,14 +44,6 @@ const scope = (): string => `net${test.info().testId}-${Date.now()}`;
 /** Central rounds (the fixture's default) need the publisher's opt-in: the default floor is `distributed`. */
 const CENTRAL_FLOOR = { minimumMode: 'central' };
 
-/** The only requests PrivAds may make to its server (no query strings, ever). */
-const ALLOWED: readonly { method: string; path: RegExp }[] = [
-  { method: 'GET', path: /^\/v1\/catalog\/(latest|\d+)$/ },
-  { method: 'GET', path: /^\/v1\/round$/ },
-  { method: 'GET', path: /^\/v1\/projector\/\d+$/ },
-  { method: 'POST', path: /^\/v1\/rounds\/\d+\/updates$/ },
-];
-
 /** Headers a browser may add to a private request; anything else would be a field PrivAds added. */
 const STANDARD_HEADERS = new Set([
   'host',
@@ -70,25 +68,6 @@ const STANDARD_HEADERS = new Set([
   'priority',
 ]);
 
-interface SeenRequest {
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/** Records every request of every page (and its workers) in the context. */
-function captureTraffic(context: BrowserContext): SeenRequest[] {
-  const seen: SeenRequest[] = [];
-  context.on('request', (request) => {
-    seen.push({
-      method: request.method(),
-      url: new URL(request.url()),
-      headers: request.headers(),
-    });
-  });
-  return seen;
-}
-
 /** A cookie on the server's host: sent along if any request ever included credentials. */
 async function plantCookie(context: BrowserContext): Promise<void> {
   await context.addCookies([
@@ -109,29 +88,12 @@ async function session(page: Page, clicks: number): Promise<void> {
 const flush = (page: Page) => page.evaluate(() => window.privads!.flush());
 
 /** Checks every request the browser made; returns the ones that went to the PrivAds server. */
-function auditBrowserTraffic(seen: readonly SeenRequest[], page: Page): SeenRequest[] {
-  const pageOrigin = new URL(page.url()).origin;
-  const toServer: SeenRequest[] = [];
-  for (const request of seen) {
-    const where = `${request.method} ${request.url.href}`;
-    if (request.url.origin === pageOrigin) {
-      // The publisher's own page, scripts and the worker script: loaded, never sent to.
-      expect(request.method, where).toBe('GET');
-      continue;
-    }
-    expect(request.url.origin, `request to a third party: ${where}`).toBe(server.url);
-    toServer.push(request);
-    expect(request.url.search, where).toBe('');
-    expect(
-      ALLOWED.some((a) => a.method === request.method && a.path.test(request.url.pathname)),
-      where,
-    ).toBe(true);
-    expect(request.headers['cookie'], where).toBeUndefined();
-    // Playwright shows a suppressed referrer as an empty header; the server side checks it is absent.
-    expect(request.headers['referer'] ?? '', where).toBe('');
-  }
-  return toServer;
-}
+const audit = (seen: readonly SeenRequest[], page: Page): SeenRequest[] =>
+  auditBrowserTraffic(
+    seen,
+    { page: new URL(page.url()).origin, server: server.url },
+    PROTOCOL_REQUESTS,
+  );
 
 /** Checks what the server received: the same requests, no cookie, no referrer, only standard headers. */
 function auditServerSide(requests: readonly RecordedRequest[]): void {
@@ -141,7 +103,7 @@ function auditServerSide(requests: readonly RecordedRequest[]): void {
     expect(request.headers['referer'], where).toBeUndefined();
     if (request.method === 'OPTIONS') continue;
     expect(
-      ALLOWED.some((a) => a.method === request.method && a.path.test(request.path)),
+      PROTOCOL_REQUESTS.some((a) => a.method === request.method && a.path.test(request.path)),
       where,
     ).toBe(true);
     for (const name of Object.keys(request.headers))
@@ -237,7 +199,7 @@ test('a session sends only the protocol: catalog, round, projector, one clipped 
   expect(await flush(page)).toMatchObject({ status: 'uploaded', roundId: 2 });
 
   // Browser side: nothing but the protocol's requests, to the PrivAds server only.
-  const toServer = auditBrowserTraffic(seen, page);
+  const toServer = audit(seen, page);
   const posts = toServer.filter((r) => r.method === 'POST').map((r) => r.url.pathname);
   expect(posts).toEqual(['/v1/rounds/1/updates', '/v1/rounds/2/updates']);
   // Server side: the same POSTs arrived (so the worker's requests were captured above), and no more.
@@ -319,8 +281,8 @@ test('a device with no click sends the same request as one that clicked (data-in
         ),
       ].sort();
     expect(kinds(seen.idle)).toEqual(kinds(seen.clicker));
-    auditBrowserTraffic(seen.clicker, a);
-    auditBrowserTraffic(seen.idle, b);
+    audit(seen.clicker, a);
+    audit(seen.idle, b);
     for (const page of [a, b]) await expectNoPageErrors(page);
   } finally {
     await clicker.close();
