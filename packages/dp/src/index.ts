@@ -47,6 +47,8 @@ export {
 } from './secure-sum-quantize.js';
 export type { SecureSumInput } from './secure-sum-quantize.js';
 export { secureSumEncodingOf } from './secure-sum-config.js';
+export { participationCost } from './participation-cost.js';
+export type { ParticipationCost } from './participation-cost.js';
 
 // Noise
 export { addGaussianNoise, sampleGaussian } from './gaussian.js';

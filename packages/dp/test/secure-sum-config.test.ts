@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { planSecureSumEncoding, secureSumEncodingOf } from '@privads/dp';
-import { PrivacyParameterError, toBase64Url } from '@privads/protocol';
+import {
+  distributedGaussianRho,
+  localSensitivity,
+  participationCost,
+  planSecureSumEncoding,
+  secureSumEncodingOf,
+} from '@privads/dp';
+import { PrivacyParameterError, toBase64Url, type RoundConfig } from '@privads/protocol';
 
 describe('secureSumEncodingOf (the encoding a distributed round config describes)', () => {
   const base = {
@@ -57,5 +63,64 @@ describe('secureSumEncodingOf (the encoding a distributed round config describes
     expect(() =>
       secureSumEncodingOf({ ...base, privacy: { ...privacy, rotationSeed: '!!' } }),
     ).toThrow(PrivacyParameterError);
+  });
+});
+
+describe('participationCost (the one pricing rule of server, client and simulator)', () => {
+  const round = (privacy: RoundConfig['privacy']): RoundConfig => ({
+    formatVersion: 2,
+    roundId: 1,
+    projectorVersion: 1,
+    model: { kind: 'linear', contentDim: 8, userDim: 4, parameterCount: 36 },
+    clipNorm: 1,
+    privacy,
+    kMin: 4,
+    deadline: '2030-01-01T00:00:00Z',
+    participation: { maxParticipationsPerDevice: 5, minRoundGap: 1, samplingProbability: 1 },
+    acceptedEncodings: privacy.mode === 'distributed' ? ['masked'] : ['f32'],
+    maxUploadBytes: 1 << 20,
+  });
+
+  it('prices central, local and distributed rounds, and none as no guarantee', () => {
+    expect(participationCost(round({ mode: 'central', noiseMultiplier: 2, delta: 1e-6 }))).toEqual({
+      noiseMultiplier: 2,
+      rho: 1 / 8,
+    });
+    const sigma = 3;
+    const local = participationCost(round({ mode: 'local', epsilon: 1, delta: 1e-6, sigma }));
+    const z = sigma / localSensitivity(1, sigma, 36);
+    expect(local?.noiseMultiplier).toBe(z);
+    expect(local?.rho).toBeCloseTo(1 / (2 * z * z), 12);
+    expect(participationCost(round({ mode: 'none' }))).toBeUndefined();
+    const plan = planSecureSumEncoding({
+      clipNorm: 1,
+      dimension: 36,
+      bits: 16,
+      noiseMultiplier: 1,
+      minDevices: 4,
+      maxDevices: 10,
+      rotationSeed: Uint8Array.from({ length: 16 }, (_, i) => i + 1),
+    });
+    const distributed = round({
+      mode: 'distributed',
+      noiseMultiplier: 1,
+      delta: 1e-6,
+      bits: plan.bits,
+      granularity: plan.granularity,
+      deviceSigma: plan.deviceSigma,
+      paddedDimension: plan.paddedDimension,
+      rotationSeed: toBase64Url(plan.rotationSeed),
+      beta: plan.beta,
+      threshold: 3,
+      degree: 4,
+      maxCohort: 10,
+    });
+    const atKMin = participationCost(distributed)?.rho as number;
+    expect(atKMin).toBeCloseTo(
+      distributedGaussianRho({ encoding: plan, devices: 4, maxDevices: 10 }),
+      12,
+    );
+    // More noise shares in the sum: a smaller ρ.
+    expect(participationCost(distributed, 10)?.rho).toBeLessThan(atKMin);
   });
 });

@@ -1,10 +1,8 @@
 import {
-  distributedGaussianRho,
   gaussianEpsilon,
-  gaussianZcdp,
-  localSensitivity,
-  secureSumEncodingOf,
+  participationCost,
   zcdpToEpsilon,
+  type ParticipationCost,
 } from '@privads/dp';
 import {
   meetsPrivacyFloor,
@@ -101,12 +99,7 @@ export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge }
   if (privacy.mode === 'local') {
     // Local DP compares any two inputs of one device: both clipped to C and rounded to the noise
     // grid, they differ by at most 2(C + g√d); the server calibrates σ with the same helper.
-    const sensitivity = localSensitivity(
-      config.clipNorm,
-      privacy.sigma,
-      config.model.parameterCount,
-    );
-    const z = privacy.sigma / sensitivity;
+    const { noiseMultiplier: z, rho } = participationCost(config) as ParticipationCost;
     // The server declares the analytic Gaussian's ε: check its σ against that, exactly.
     const declared = gaussianEpsilon(z, privacy.delta);
     if (declared > privacy.epsilon * (1 + DECLARED_EPSILON_SLACK)) {
@@ -115,26 +108,19 @@ export function chargeOf(config: RoundConfig): { ok: true; charge: RoundCharge }
         `round ${config.roundId} declares ε=${privacy.epsilon} but σ=${privacy.sigma} with C=${config.clipNorm} only gives ε=${declared.toFixed(4)} at δ=${privacy.delta}`,
       );
     }
-    return zcdpCharge('local', gaussianZcdp(z), privacy.delta, {
+    return zcdpCharge('local', rho, privacy.delta, {
       noiseMultiplier: z,
       clientSigma: privacy.sigma,
     });
   }
   if (privacy.mode === 'central') {
-    const z = privacy.noiseMultiplier;
-    return zcdpCharge('central', gaussianZcdp(z), privacy.delta, {
-      noiseMultiplier: z,
-      clientSigma: 0,
-    });
+    const { noiseMultiplier: z, rho } = participationCost(config) as ParticipationCost;
+    return zcdpCharge('central', rho, privacy.delta, { noiseMultiplier: z, clientSigma: 0 });
   }
   if (privacy.mode === 'distributed') {
     let rho: number;
     try {
-      rho = distributedGaussianRho({
-        encoding: secureSumEncodingOf(config),
-        devices: config.kMin,
-        maxDevices: privacy.maxCohort,
-      });
+      ({ rho } = participationCost(config) as ParticipationCost);
     } catch (error) {
       return refuse(
         'config-invalid',

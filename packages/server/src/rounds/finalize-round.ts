@@ -153,7 +153,7 @@ export async function finalizeRound(
 
   const ledgerEntry = ledgerEntryFor(
     round,
-    { cohortSize: n, ...releaseCost(round, released?.rho), releasedAt: closedAt },
+    { cohortSize: n, ...releaseCost(round, released?.devices), releasedAt: closedAt },
     context.ledger,
   );
   const projectorFile = decodeProjectorFile(context.projector.bytes);

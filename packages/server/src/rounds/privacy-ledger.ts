@@ -20,7 +20,7 @@ import {
   RdpAccountant,
   allowedParticipations,
   gaussianZcdp,
-  localSensitivity,
+  participationCost,
   perDeviceEpsilon,
   zcdpToEpsilon,
 } from '@privads/dp';
@@ -45,35 +45,17 @@ function amplifiedEpsilon(entries: readonly LedgerEntry[], delta: number): numbe
 }
 
 /**
- * The accounted noise multiplier and ρ of one participation in a round's release.
+ * The accounted noise multiplier and ρ of one participation in a round's release
+ * (`participationCost` of `@privads/dp`, the rule the client prices with too).
  * @param round - the released round's config
- * @param distributedRho - ρ of the release in distributed mode (from its encoding and cohort)
+ * @param devices - noise shares the release actually sums (distributed mode; default k_min)
  * @returns z and ρ (null ρ without a guarantee)
  */
 export function releaseCost(
   round: RoundConfig,
-  distributedRho?: number,
+  devices?: number,
 ): { noiseMultiplier: number; rho: number | null } {
-  const privacy = round.privacy;
-  switch (privacy.mode) {
-    case 'central':
-      return {
-        noiseMultiplier: privacy.noiseMultiplier,
-        rho: gaussianZcdp(privacy.noiseMultiplier),
-      };
-    case 'local': {
-      const z =
-        privacy.sigma / localSensitivity(round.clipNorm, privacy.sigma, round.model.parameterCount);
-      return { noiseMultiplier: z, rho: gaussianZcdp(z) };
-    }
-    case 'distributed':
-      if (distributedRho === undefined) {
-        throw new RangeError(`round ${round.roundId} is distributed: its release ρ is required`);
-      }
-      return { noiseMultiplier: privacy.noiseMultiplier, rho: distributedRho };
-    default:
-      return { noiseMultiplier: 0, rho: null };
-  }
+  return participationCost(round, devices) ?? { noiseMultiplier: 0, rho: null };
 }
 
 /**

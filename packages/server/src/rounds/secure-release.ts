@@ -4,12 +4,7 @@
  * the unmasked sum — already noised by the devices' discrete Gaussian shares — is de-quantized and
  * rotated back. Nothing here ever holds one device's unmasked vector.
  */
-import {
-  dequantizeSecureSum,
-  distributedGaussianRho,
-  secureSumEncodingOf,
-  type SecureSumEncoding,
-} from '@privads/dp';
+import { dequantizeSecureSum, secureSumEncodingOf, type SecureSumEncoding } from '@privads/dp';
 import { SecAggError, type RoundConfig } from '@privads/protocol';
 
 import type { RoundAccumulator } from './aggregator.js';
@@ -19,8 +14,8 @@ import type { SecureRound } from './secure-round.js';
 export interface SecureRelease {
   /** The noised sum of the survivors' updates, in update units (length: the parameter count). */
   readonly sum: Float64Array;
-  /** zCDP ρ of one device's participation (distributed discrete Gaussian, ≥ the actual cohort). */
-  readonly rho: number;
+  /** Noise shares in the sum: the devices whose input was unmasked. */
+  readonly devices: number;
   /** Standard deviation of the sum's noise per coordinate, in update units. */
   readonly sigma: number;
 }
@@ -78,7 +73,7 @@ export async function secureRelease(
   const encoding: SecureSumEncoding = secureSumEncodingOf(round);
   return {
     sum: dequantizeSecureSum(unmasked, encoding),
-    rho: distributedGaussianRho({ encoding, devices: inputs, maxDevices: privacy.maxCohort }),
+    devices: inputs,
     sigma: encoding.granularity * encoding.deviceSigma * Math.sqrt(inputs),
   };
 }

@@ -14,7 +14,7 @@ import {
   gaussianZcdp,
   localNoiseSigma,
   planSecureSumEncoding,
-  secureSumEncodingOf,
+  participationCost,
   type ParticipationLimits,
 } from '@privads/dp';
 import type { RoundConfig } from '@privads/protocol';
@@ -140,14 +140,7 @@ export function privacyFor(query: PrivacyQuery): { privacy: SimPrivacy; summary:
  * @returns ρ
  */
 export function releaseRho(config: RoundConfig): number {
-  const p = config.privacy;
-  if (p.mode === 'central') return gaussianZcdp(p.noiseMultiplier);
-  if (p.mode === 'distributed') {
-    return distributedGaussianRho({
-      encoding: secureSumEncodingOf(config),
-      devices: config.kMin,
-      maxDevices: p.maxCohort,
-    });
-  }
-  return 0;
+  // Local uploads are accounted per upload, not per release.
+  if (config.privacy.mode === 'local') return 0;
+  return participationCost(config)?.rho ?? 0;
 }
