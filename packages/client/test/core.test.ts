@@ -16,6 +16,7 @@ import {
   type DistributedPrivacy,
   type RoundConfig,
 } from '@privads/protocol';
+import { decodeProjectorFile, DEFAULT_TEMPERATURE, referenceRoundGradient } from '@privads/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolHandler } from '../../../test/support/protocol-handler.js';
 import {
@@ -318,6 +319,55 @@ describe('flush', () => {
       bytes: h.handler.uploads[0]!.bytes,
     });
     expect(report.byMode.central.epsilon).toBeGreaterThan(0);
+  });
+
+  it('refits the profile to the round catalog before the gradient, and takes the gradient there', async () => {
+    const h = await start({ floor: CENTRAL_FLOOR });
+    h.handler.round = roundConfig(fixture, { clipNorm: 1e6, acceptedEncodings: ['f32'] });
+    for (let i = 0; i < 3; i++) await showAndClick(h, 'sport');
+    const before = (await h.store.getProfile())!;
+    expect(await h.core.flush()).toMatchObject({ status: 'uploaded' });
+    const after = (await h.store.getProfile())!;
+    // One more revision, no new learning event: the refit replays the clicks already counted.
+    expect(after.revision).toBe(before.revision + 1);
+    expect(after.updates).toBe(before.updates);
+    expect(Array.from(after.vector)).not.toEqual(Array.from(before.vector));
+    expect(h.events.filter((e) => e.type === 'profile').at(-1)?.detail).toMatchObject({
+      revision: after.revision,
+    });
+
+    const parameters = decodeProjectorFile(fixture.projectorBytes).parameters;
+    const index = new Map(fixture.ads.map((ad, i) => [ad.id, i]));
+    const dim = fixture.spec.contentDim;
+    const clicks = (await h.store.events()).flatMap((e) =>
+      e.kind === 'click' ? [{ slate: e.slate.map((id) => index.get(id)!), adId: e.adId }] : [],
+    );
+    const gradientAt = (user: Float32Array) =>
+      referenceRoundGradient(
+        fixture.spec,
+        parameters,
+        clicks.map(({ slate, adId }) => ({
+          user,
+          slateContent: Float32Array.from(
+            slate.flatMap((i) => Array.from(fixture.content.subarray(i * dim, (i + 1) * dim))),
+          ),
+          clickedIndex: slate.indexOf(index.get(adId)!),
+        })),
+        DEFAULT_TEMPERATURE,
+      );
+    const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += (a[i]! - b[i]!) ** 2;
+        n += b[i]! ** 2;
+      }
+      return Math.sqrt(d / n);
+    };
+    const uploaded = h.handler.uploads[0]!.update.vector;
+    // 2.4e-4 apart (the catalog ships rounded content rows) vs 0.43 from the unrefitted gradient.
+    expect(distance(uploaded, gradientAt(after.vector))).toBeLessThan(2e-3);
+    expect(distance(uploaded, gradientAt(before.vector))).toBeGreaterThan(0.05);
   });
 
   it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {

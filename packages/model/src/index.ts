@@ -44,6 +44,7 @@ export {
   userGradientStep,
   type UserStepOptions,
 } from './user-update.js';
+export { DEFAULT_PERSONALIZE_EPOCHS, refitUserVector, type ProjectedClick } from './personalize.js';
 export type { NumericArray } from './vector.js';
 export type { ClickEvent } from './click-event.js';
 export { RoundGradientAccumulator, type RoundGradientOptions } from './round-gradient.js';

@@ -4,6 +4,7 @@
  * `cli.ts` is the only file that touches `process`.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_PERSONALIZE_EPOCHS } from '@privads/model';
 import { datasetPopulation } from './datasets/population.js';
 import { loadMind } from './datasets/mind.js';
 import { loadMovieLens } from './datasets/movielens.js';
@@ -51,7 +52,7 @@ Options (defaults in brackets):
   --momentum β         FedAvg server momentum; FedAdam: β₁ [0.9]
   --adam-tau τ         FedAdam: adaptivity τ [0.001]
   --personalize-epochs N   passes of the on-device click rule over a device's clicks, against the
-                       round's catalog, before its upload's gradient [0]
+                       round's catalog, before its upload's gradient [1, the browser client's]
   --dropout P          share of sampled uploads lost in transit; distributed: devices vanishing after masking [0]
   --max-participations k   lifetime cap of rounds per device [rounds]
   --min-round-gap b    a device joins at most one round in any b consecutive rounds [1]
@@ -275,7 +276,7 @@ export async function runSimCli(
       personalizeEpochs: number(
         'personalize-epochs',
         v['personalize-epochs'],
-        0,
+        DEFAULT_PERSONALIZE_EPOCHS,
         NON_NEGATIVE_INTEGER,
       ),
       dropout: number('dropout', v.dropout, 0, RATE),

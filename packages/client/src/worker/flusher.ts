@@ -9,11 +9,12 @@ import {
   type UpdateEncoding,
 } from '@privads/protocol';
 import { withLock } from '../store/locks.js';
-import type { EventRecord } from '../store/records.js';
 import type { FlushReason, FlushResult } from '../types.js';
 import type { LoadedCatalog } from './catalog.js';
+import { usableClicks, type UsableClick } from './clicks.js';
 import { apiUrl, privateGet } from './http.js';
 import { loadModel } from './model-runtime.js';
+import { personalizeProfile } from './personalize.js';
 import {
   budgetExhausted,
   decideParticipation,
@@ -34,25 +35,6 @@ type Prepared =
   | { readonly ok: false; readonly reason: FlushReason; readonly message: string };
 
 const skip = (reason: FlushReason, message: string): Prepared => ({ ok: false, reason, message });
-
-/** A click the round gradient can use: its slate's ads are all in the catalog, two or more. */
-interface UsableClick {
-  readonly indices: number[];
-  readonly clicked: number;
-}
-
-function usableClicks(events: readonly EventRecord[], catalog: LoadedCatalog): UsableClick[] {
-  const out: UsableClick[] = [];
-  for (const event of events) {
-    if (event.kind !== 'click') continue;
-    const ids = event.slate.filter((id) => catalog.indexOf(id) !== undefined);
-    const clicked = ids.indexOf(event.adId);
-    // One-ad slates have a zero softmax gradient: they carry nothing to learn from.
-    if (clicked < 0 || ids.length < 2) continue;
-    out.push({ indices: ids.map((id) => catalog.indexOf(id) as number), clicked });
-  }
-  return out;
-}
 
 function modelMismatch(config: RoundConfig, catalog: LoadedCatalog): string | undefined {
   const m = config.model;
@@ -190,8 +172,9 @@ async function prepareSecureRound(
 }
 
 /**
- * Σ ∇θ L over the usable clicks, with the projector of the round (zero without clicks: the
- * accumulator sums nothing, so a device without clicks takes part exactly like one with some).
+ * Σ ∇θ L over the usable clicks since the last participation, with the projector of the round,
+ * at the profile refitted to the round's catalog ({@link personalizeProfile}; zero without clicks:
+ * the accumulator sums nothing, so a device without clicks takes part exactly like one with some).
  * @returns the gradient, or why the projector does not fit the round
  */
 async function roundGradient(
@@ -206,12 +189,8 @@ async function roundGradient(
   if (spec.kind !== config.model.kind || projector.parameterCount !== config.model.parameterCount) {
     return `projector ${config.projectorVersion} is ${spec.kind} with ${projector.parameterCount} parameters; the round expects ${config.model.kind} with ${config.model.parameterCount}`;
   }
+  const user = await personalizeProfile(runtime, catalog);
   const model = await loadModel();
-  const profile = runtime.profile;
-  const user =
-    profile !== undefined && profile.vector.length === catalog.userDim
-      ? profile.vector
-      : catalog.prior;
   const accumulator = new model.RoundGradientAccumulator(projector);
   try {
     for (const click of clicks) {

@@ -128,9 +128,6 @@ export class Learner {
         updatedAt: now,
       };
     }, event);
-    if (next === undefined) return;
-    runtime.profile = next;
-    runtime.broadcast({ type: 'profile', revision: next.revision });
-    runtime.emit('profile', { revision: next.revision, updates: next.updates });
+    if (next !== undefined) runtime.announceProfile(next);
   }
 }

@@ -123,6 +123,13 @@ export class Runtime {
     this.#tabs?.post(message);
   }
 
+  /** Adopts a profile just written to the store and announces it to the page and the other tabs. */
+  announceProfile(next: ProfileRecord): void {
+    this.profile = next;
+    this.broadcast({ type: 'profile', revision: next.revision });
+    this.emit('profile', { revision: next.revision, updates: next.updates });
+  }
+
   /** The scoring engine with `catalog` loaded (loading it if another version is resident). */
   async engineFor(catalog: LoadedCatalog): Promise<ScoringEngine> {
     if (this.engine === undefined) {

@@ -9,8 +9,10 @@
 import type { RandomSource } from '@privads/dp';
 import {
   emaUpdate,
+  refitUserVector,
   RoundGradientAccumulator,
   userGradientStep,
+  type ProjectedClick,
   type Projector,
 } from '@privads/model';
 import { privatizeRoundUpdate } from '@privads/model/round-upload';
@@ -94,11 +96,9 @@ export class DeviceFleet {
   }
 
   /**
-   * Device-side personalisation: `epochs` passes of the on-device click rule over every slate the
-   * device has learned from, against the catalog of the current round. Online learning fitted u to
-   * the catalog versions the clicks were seen under; the projector gradient is taken at u, so a u
-   * that fits the current catalog gives a gradient closer to the centralized one, where u and θ
-   * are optimised together. The refitted vector is kept (a browser would keep it too).
+   * Device-side personalisation ({@link refitUserVector}, what the browser client runs before a
+   * round's gradient): `epochs` passes of the click rule over every slate the device has learned
+   * from, against the catalog of the current round. The refitted vector is kept, as in the browser.
    * @param user - device
    * @param slates - its training slates
    * @param projected - the round's projected catalog (`count × userDim`)
@@ -110,18 +110,17 @@ export class DeviceFleet {
     projected: Float32Array,
     epochs: number,
   ): void {
-    let u: Float32Array = this.vector(user).slice();
-    for (let e = 0; e < epochs; e++) {
-      for (let s = 0; s < this.learned[user]!; s++) {
-        const slate = slates[s]!;
-        if (slate.items.length < 2) continue;
-        const rows = gatherRows(projected, this.userDim, slate.items);
-        slate.clicked.forEach((c, k) => {
-          if (c === 1) u = userGradientStep(u, rows, k);
-        });
-      }
+    if (epochs === 0) return;
+    const clicks: ProjectedClick[] = [];
+    for (let s = 0; s < this.learned[user]!; s++) {
+      const slate = slates[s]!;
+      if (slate.items.length < 2) continue;
+      const rows = gatherRows(projected, this.userDim, slate.items);
+      slate.clicked.forEach((c, k) => {
+        if (c === 1) clicks.push({ slate: rows, clickedIndex: k });
+      });
     }
-    this.vectors.set(u, user * this.userDim);
+    this.vectors.set(refitUserVector(this.vector(user), clicks, epochs), user * this.userDim);
   }
 
   /**

@@ -7,6 +7,7 @@
 import { createSeededRandomSource } from '@privads/dp';
 import {
   createProjector,
+  DEFAULT_PERSONALIZE_EPOCHS,
   initialParameters,
   parameterCount,
   type ProjectorSpec,
@@ -90,7 +91,7 @@ export interface ExperimentOptions {
   readonly masking?: Partial<DistributedMasking>;
   /** Extra ε values of the privacy–utility curve (the DP run is repeated for each). */
   readonly curveEpsilons?: readonly number[];
-  /** Passes of device-side personalisation before each upload's gradient. @defaultValue 0 */
+  /** Passes of device-side personalisation before each upload's gradient. @defaultValue the client's, DEFAULT_PERSONALIZE_EPOCHS */
   readonly personalizeEpochs?: number;
   /** Users in the per-round evaluation subset. @defaultValue 1000 */
   readonly evalUsers?: number;
@@ -333,7 +334,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         seed,
         evalUsers: evalSubset,
         withAuc,
-        personalizeEpochs: options.personalizeEpochs ?? 0,
+        personalizeEpochs: options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS,
         onRound: (r) => progress(label, r / rounds),
       });
       return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
@@ -420,7 +421,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       serverMomentum: options.serverMomentum ?? 0.9,
       serverOptimizer,
       ...(serverOptimizer === 'fedadam' ? { serverAdamTau } : {}),
-      personalizeEpochs: options.personalizeEpochs ?? 0,
+      personalizeEpochs: options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS,
       dropout,
       seed,
       maxParticipationsPerDevice: limits.maxParticipationsPerDevice,

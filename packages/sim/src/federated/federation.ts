@@ -8,7 +8,7 @@
  * device has seen the first ⌈(r+1)·K/R⌉ of its K training slates.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
-import type { Projector } from '@privads/model';
+import { DEFAULT_PERSONALIZE_EPOCHS, type Projector } from '@privads/model';
 import { participationRuleViolation } from '@privads/protocol';
 import { createSeededRandom } from '../seeded-random.js';
 import type { UserTimeline } from '../population.js';
@@ -41,7 +41,7 @@ export interface FederationOptions {
   readonly withAuc: boolean;
   /**
    * Passes of device-side personalisation before each upload's gradient
-   * ({@link DeviceFleet.personalize}). @defaultValue 0
+   * ({@link DeviceFleet.personalize}). @defaultValue DEFAULT_PERSONALIZE_EPOCHS (the client's)
    */
   readonly personalizeEpochs?: number;
   /** Called after each round. */
@@ -124,7 +124,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   }
   if (!(dropout >= 0 && dropout < 1))
     throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
-  const personalizeEpochs = options.personalizeEpochs ?? 0;
+  const personalizeEpochs = options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS;
   if (!(Number.isInteger(personalizeEpochs) && personalizeEpochs >= 0))
     throw new RangeError(
       `personalizeEpochs must be a non-negative integer, got ${personalizeEpochs}`,
