@@ -105,7 +105,7 @@ export async function importCatalog(options: ImportCatalogOptions): Promise<Vers
   const store = given ?? (await openStore(location as StoreLocation, config));
   // Loaded on demand: onnxruntime-node is only needed when something is encoded.
   const encoder =
-    options.encoder ?? (await (await import('@privads/encoder/node')).createNodeEncoder());
+    options.encoder ?? (await (await import('@privads/encoder-node')).createNodeEncoder());
   try {
     return await publishCatalog(store, ads, encoder, config);
   } finally {
