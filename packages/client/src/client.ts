@@ -280,7 +280,14 @@ class PrivAdsClient implements PrivAds {
   diagnostics(): Promise<Diagnostics> {
     return this.#call<Diagnostics>(
       'diagnostics',
-      () => ({ runtime: 'none', storage: 'none', engines: [], profileUpdates: 0, paused: false }),
+      () => ({
+        runtime: 'none',
+        storage: 'none',
+        engines: [],
+        profileUpdates: 0,
+        paused: false,
+        missingAssets: [],
+      }),
       async (api, runtime) => ({ ...(await api.diagnostics()), runtime }),
     );
   }
@@ -297,6 +304,10 @@ class PrivAdsClient implements PrivAds {
   }
 
   #onEvent = (event: WorkerEvent): void => {
+    // A missing asset is a deployment mistake the publisher must see without listening for events.
+    if (event.type === 'fallback' && event.detail.what === 'asset') {
+      console.warn(`PrivAds: ${event.detail.reason}`);
+    }
     this.#events.emit(event.type, event.detail as never);
   };
 
