@@ -36,8 +36,11 @@ export async function publishCatalog(
       `encoder ${encoder.id} has dim ${encoder.dim}; the projector expects ${config.projector.contentDim}`,
     );
   }
-  await store.initialize(async () => initialState(config, new Date()));
   const content = await encoder.encode(ads.map(encoderText));
+  // A store that this catalog initialises gets a projector 1 fitted to it.
+  await store.initialize(async () =>
+    initialState(config, new Date(), { content, count: ads.length }),
+  );
   return store.publish('catalog', async ({ version, projector }) => {
     if (projector === undefined)
       throw new StorageError('STORAGE_CORRUPT', 'the store has no projector');
