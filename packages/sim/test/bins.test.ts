@@ -66,3 +66,33 @@ describe.each(BINS)('%s: bin %s', (pkg, name, commands) => {
     expect(run.stdout).toMatch(usage);
   });
 });
+
+describe('published packages', () => {
+  const PUBLISHED = [
+    'protocol',
+    'dp',
+    'secagg',
+    'model',
+    'encoder',
+    'encoder-node',
+    'client',
+    'server',
+    'sim',
+  ];
+
+  it.each(PUBLISHED)('%s packs a README (install, example) and the LICENSE', (pkg) => {
+    const manifest = JSON.parse(readFileSync(`${packagesDir}${pkg}/package.json`, 'utf8')) as {
+      files: string[];
+      license: string;
+      scripts: Record<string, string>;
+    };
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(manifest.files).toEqual(expect.arrayContaining(['README.md', 'LICENSE']));
+    // The LICENSE is copied from the repository root when the package is packed.
+    expect(manifest.scripts.prepack).toBe('node ../../scripts/copy-license.mjs');
+    const readme = readFileSync(`${packagesDir}${pkg}/README.md`, 'utf8');
+    expect(readme).toMatch(new RegExp(`^# @privads/${pkg}\\n`));
+    expect(readme).toMatch(/## Install\n[^]*npm install @privads\//);
+    expect(readme).toMatch(/## Example\n\n```js\n/);
+  });
+});
