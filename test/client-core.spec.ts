@@ -48,6 +48,9 @@ test('ranks in a module worker before anything is learned', async ({ page }) => 
     runtime: 'worker',
     storage: 'indexeddb',
   });
+  await expect
+    .poll(async () => (await events(page)).find((e) => e.type === 'ready')?.detail)
+    .toMatchObject({ runtime: 'worker' });
   await expectNoPageErrors(page);
 });
 
@@ -267,6 +270,10 @@ test('without a loadable worker script the page ranks in-page, unpersonalised', 
   expect((await events(page)).find((e) => e.type === 'fallback')?.detail).toMatchObject({
     what: 'worker',
   });
+  // The ready event says where PrivAds runs, like diagnostics().
+  await expect
+    .poll(async () => (await events(page)).find((e) => e.type === 'ready')?.detail)
+    .toMatchObject({ runtime: 'main-thread', missingAssets: [] });
   expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({
     reason: 'unavailable',
   });
