@@ -255,6 +255,10 @@ test('rank falls back to the house ads when the server cannot be reached', async
 test('without a loadable worker script the page ranks in-page, unpersonalised', async ({
   page,
 }) => {
+  const warnings: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
   await openHarness(page, {
     server: server.url,
     site: scope(),
@@ -274,6 +278,8 @@ test('without a loadable worker script the page ranks in-page, unpersonalised', 
   await expect
     .poll(async () => (await events(page)).find((e) => e.type === 'ready')?.detail)
     .toMatchObject({ runtime: 'main-thread', missingAssets: [] });
+  // One console warning names the script that could not start.
+  expect(warnings.filter((w) => w.includes('/client/does-not-exist.js'))).toHaveLength(1);
   expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({
     reason: 'unavailable',
   });
