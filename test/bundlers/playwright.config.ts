@@ -12,7 +12,7 @@ export default defineConfig({
   testMatch: 'bundlers.test.ts',
   outputDir: '../../test-results/bundlers',
   // Installing and building an app takes most of a test's time (the npm cache makes it shorter).
-  timeout: 300_000,
+  timeout: 480_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
   workers: 1,
