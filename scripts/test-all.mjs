@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every suite (Vitest unit suites of all packages, then the Playwright end-to-end suite),
+// Runs every suite (Vitest unit suites of all packages, the Playwright end-to-end suite, then the
+// bundler suite: fresh Vite, webpack and esbuild apps built from the packed client),
 // streams their output, and ends with one line `N passed, N failed` summed over all
 // suites — the line CI reads. A suite that dies without writing its report counts as one failure.
 import { spawnSync } from 'node:child_process';
@@ -59,25 +60,24 @@ const results = [
       };
     },
   ),
-  runSuite(
-    'end-to-end (playwright)',
-    process.execPath,
-    [
-      'node_modules/@playwright/test/cli.js',
-      'test',
-      '-c',
-      'test/playwright.config.ts',
-      '--reporter=list,json',
-    ],
-    { PLAYWRIGHT_JSON_OUTPUT_NAME: `${reports}/playwright.json` },
-    () => {
-      const { stats } = readJson('playwright.json');
-      return {
-        passed: stats.expected + stats.flaky,
-        failed: stats.unexpected,
-        skipped: stats.skipped,
-      };
-    },
+  ...[
+    ['end-to-end (playwright)', 'test/playwright.config.ts', 'playwright.json'],
+    ['bundlers (playwright)', 'test/bundlers/playwright.config.ts', 'bundlers.json'],
+  ].map(([name, config, report]) =>
+    runSuite(
+      name,
+      process.execPath,
+      ['node_modules/@playwright/test/cli.js', 'test', '-c', config, '--reporter=list,json'],
+      { PLAYWRIGHT_JSON_OUTPUT_NAME: `${reports}/${report}` },
+      () => {
+        const { stats } = readJson(report);
+        return {
+          passed: stats.expected + stats.flaky,
+          failed: stats.unexpected,
+          skipped: stats.skipped,
+        };
+      },
+    ),
   ),
 ];
 

@@ -48,6 +48,9 @@ test('ranks in a module worker before anything is learned', async ({ page }) => 
     runtime: 'worker',
     storage: 'indexeddb',
   });
+  await expect
+    .poll(async () => (await events(page)).find((e) => e.type === 'ready')?.detail)
+    .toMatchObject({ runtime: 'worker' });
   await expectNoPageErrors(page);
 });
 
@@ -252,6 +255,10 @@ test('rank falls back to the house ads when the server cannot be reached', async
 test('without a loadable worker script the page ranks in-page, unpersonalised', async ({
   page,
 }) => {
+  const warnings: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
   await openHarness(page, {
     server: server.url,
     site: scope(),
@@ -267,6 +274,12 @@ test('without a loadable worker script the page ranks in-page, unpersonalised', 
   expect((await events(page)).find((e) => e.type === 'fallback')?.detail).toMatchObject({
     what: 'worker',
   });
+  // The ready event says where PrivAds runs, like diagnostics().
+  await expect
+    .poll(async () => (await events(page)).find((e) => e.type === 'ready')?.detail)
+    .toMatchObject({ runtime: 'main-thread', missingAssets: [] });
+  // One console warning names the script that could not start.
+  expect(warnings.filter((w) => w.includes('/client/does-not-exist.js'))).toHaveLength(1);
   expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({
     reason: 'unavailable',
   });

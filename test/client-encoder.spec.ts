@@ -3,7 +3,7 @@
  * content encoder (onnxruntime-web) lazily inside the client's worker, from the page's origin.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { createNodeEncoder } from '../packages/encoder/src/node.js';
+import { createNodeEncoder } from '../packages/encoder-node/src/index.js';
 import { events, expectNoPageErrors, openHarness } from './support/client-page.js';
 import { buildFixture, type Fixture } from './support/protocol-fixture.js';
 import { startProtocolServer, type ProtocolServer } from './support/protocol-server.js';

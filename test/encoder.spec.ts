@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { createNodeEncoder } from '../packages/encoder/src/node.js';
+import { createNodeEncoder } from '../packages/encoder-node/src/index.js';
 import type { HarnessRequest, HarnessResponse } from './pages/encoder/protocol.js';
 
 const parityTexts = JSON.parse(

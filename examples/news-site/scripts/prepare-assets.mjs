@@ -12,9 +12,11 @@
  *
  * Usage: node examples/news-site/scripts/prepare-assets.mjs   (needs `npx tsc -b` first)
  */
-import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
 const adLines = (await readFile(new URL('content/ads.jsonl', root), 'utf8'))
@@ -26,31 +28,15 @@ const adCopy = Object.fromEntries(
 await mkdir(new URL('public/', root), { recursive: true });
 await writeFile(new URL('public/ad-copy.json', root), JSON.stringify(adCopy, null, 2) + '\n');
 
-// Resolved through @privads/model, whose dependency it is.
-const requireFromModel = createRequire(createRequire(import.meta.url).resolve('@privads/model'));
-const wasmDir = dirname(
-  requireFromModel.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'),
+// The library's own copy step (the one docs/api.md gives publishers), into the folder Vite emits
+// the worker to.
+const assetsCli = join(
+  dirname(createRequire(import.meta.url).resolve('@privads/client/package.json')),
+  'bin/privads-assets.js',
 );
-await mkdir(new URL('public/assets/', root), { recursive: true });
-for (const name of (await readdir(wasmDir)).filter((file) => file.endsWith('.wasm'))) {
-  await copyFile(join(wasmDir, name), new URL(`public/assets/${name}`, root));
-}
-
-// Resolved through @privads/encoder, whose dependency onnxruntime-web is.
-const requireFromEncoder = createRequire(
-  createRequire(import.meta.url).resolve('@privads/encoder/package.json'),
-);
-await copyFile(
-  requireFromEncoder.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'),
-  new URL('public/assets/ort-wasm-simd-threaded.wasm', root),
-);
-const encoderDir = dirname(
-  requireFromEncoder.resolve('@privads/encoder/models/default/encoder.json'),
-);
-await mkdir(new URL('public/assets/encoder/', root), { recursive: true });
-for (const name of ['encoder.json', 'model.onnx']) {
-  await copyFile(join(encoderDir, name), new URL(`public/assets/encoder/${name}`, root));
-}
+execFileSync(process.execPath, [assetsCli, fileURLToPath(new URL('public/assets/', root))], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 // Written by earlier versions of this script (precomputed article embeddings), no longer used.
 await rm(new URL('public/article-embeddings.json', root), { force: true });
 console.log(

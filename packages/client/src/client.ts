@@ -280,7 +280,14 @@ class PrivAdsClient implements PrivAds {
   diagnostics(): Promise<Diagnostics> {
     return this.#call<Diagnostics>(
       'diagnostics',
-      () => ({ runtime: 'none', storage: 'none', engines: [], profileUpdates: 0, paused: false }),
+      () => ({
+        runtime: 'none',
+        storage: 'none',
+        engines: [],
+        profileUpdates: 0,
+        paused: false,
+        missingAssets: [],
+      }),
       async (api, runtime) => ({ ...(await api.diagnostics()), runtime }),
     );
   }
@@ -297,17 +304,24 @@ class PrivAdsClient implements PrivAds {
   }
 
   #onEvent = (event: WorkerEvent): void => {
+    // A missing asset is a deployment mistake the publisher must see without listening for events.
+    if (event.type === 'fallback' && event.detail.what === 'asset') {
+      console.warn(`PrivAds: ${event.detail.reason}`);
+    }
     this.#events.emit(event.type, event.detail as never);
   };
 
   async #start(): Promise<Backend | undefined> {
+    // For the message only: through a variable, so that bundlers do not take it for an asset.
+    const moduleUrl = import.meta.url;
+    const script = this.#options.workerUrl ?? new URL('./privads.worker.js', moduleUrl);
     try {
-      return await this.#startWorker();
+      return await this.#startWorker(script);
     } catch (error) {
-      this.#events.emit('fallback', {
-        what: 'worker',
-        reason: `the PrivAds worker could not start (${messageOf(error)}); ranking without personalisation in the page`,
-      });
+      const reason = `the PrivAds worker ${String(script)} could not start (${messageOf(error)}); ranking without personalisation in the page`;
+      // Usually a bundling mistake (a worker script that was not emitted): say so in the console.
+      console.warn(`PrivAds: ${reason}. See docs/api.md, "Bundling and serving the assets".`);
+      this.#events.emit('fallback', { what: 'worker', reason });
     }
     try {
       const { PrivAdsCore } = await import('./worker/core.js');
@@ -330,13 +344,13 @@ class PrivAdsClient implements PrivAds {
     }
   }
 
-  async #startWorker(): Promise<Backend> {
+  async #startWorker(script: string | URL): Promise<Backend> {
     const name = 'privads';
-    const url = this.#options.workerUrl;
+    // Bundlers recognise and rewrite only this exact expression: keep it literal.
     const worker =
-      url === undefined
+      this.#options.workerUrl === undefined
         ? new Worker(new URL('./privads.worker.js', import.meta.url), { type: 'module', name })
-        : new Worker(url, { type: 'module', name });
+        : new Worker(script, { type: 'module', name });
     // A module that fails to load only shows up as an `error` event, never as a rejected call.
     const loadFailure = new Promise<never>((_, reject) => {
       worker.addEventListener('error', (event) => {

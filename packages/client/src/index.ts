@@ -19,6 +19,7 @@ export type {
   Diagnostics,
   EncoderOptions,
   EngineDecisionInfo,
+  MissingAsset,
   EnginePreference,
   ExportedEvent,
   FlushReason,

@@ -62,7 +62,7 @@ export interface PrivAdsOptions {
   readonly fallbackAds?: readonly AdInfo[];
   /**
    * Where the binary files the worker loads are served: tfjs' and onnxruntime-web's WebAssembly
-   * (see `docs/api.md`, "Serving the assets").
+   * (see `docs/api.md`, "Bundling and serving the assets").
    */
   readonly assets?: AssetOptions;
   /**
@@ -339,6 +339,16 @@ export interface ExportedEvent {
   readonly dwellMs?: number;
 }
 
+/** A file the worker needed from the publisher's origin and could not load. */
+export interface MissingAsset {
+  /** The URL it was requested from. */
+  readonly url: string;
+  /** The HTTP status it answered with, or `unreachable` when no response came. */
+  readonly status: number | 'unreachable';
+  /** The feature that needs it (and is degraded without it). */
+  readonly neededFor: 'content encoder' | 'on-device learning';
+}
+
 /** Why an engine was or was not chosen. */
 export interface EngineDecisionInfo {
   readonly name: string;
@@ -357,6 +367,11 @@ export interface Diagnostics {
   readonly catalogSize?: number;
   readonly profileUpdates: number;
   readonly paused: boolean;
+  /**
+   * Asset files (WebAssembly, encoder model) that could not be loaded, each also reported once by a
+   * `fallback` event (`what: 'asset'`) and a console warning naming its URL.
+   */
+  readonly missingAssets: readonly MissingAsset[];
 }
 
 /** Events the page can listen to instead of catching exceptions. */
@@ -367,7 +382,7 @@ export interface PrivAdsEventMap {
   error: { readonly code: string; readonly message: string; readonly operation: string };
   /** A degraded mode was entered. */
   fallback: {
-    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context' | 'encoder';
+    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context' | 'encoder' | 'asset';
     readonly reason: string;
   };
   /**

@@ -35,6 +35,7 @@ function setup(load: () => Promise<DetailedContentEncoder>) {
       fallback: (reason) => log.push(`fallback: ${reason}`),
       error: (error) => log.push(`error: ${String(error)}`),
       log: () => undefined,
+      loadFailed: (files) => log.push(`load failed: ${files.join(' ')}`),
     },
     () => {
       loads++;
@@ -67,11 +68,37 @@ describe('ContextEncoder', () => {
     const { encoder, log, loads } = setup(() => Promise.reject(new Error('HTTP 404')));
     expect(await encoder.encode('hello', SPACE)).toBeUndefined();
     expect(await encoder.encode('hello', SPACE)).toBeUndefined();
-    expect(log).toHaveLength(1);
-    expect(log[0]).toMatch(
+    expect(log).toHaveLength(2);
+    // The host is told which files the load fetches, to find the missing one.
+    expect(log[0]).toBe('load failed: https://pub.test/e/encoder.json https://pub.test/o.wasm');
+    expect(log[1]).toMatch(
       /could not be loaded from https:\/\/pub\.test\/e\/encoder\.json \(HTTP 404\)/,
     );
     expect(loads()).toBe(1);
+  });
+
+  it('an encoder file error adds the file it names; a wasm folder adds both onnxruntime-web files', async () => {
+    const log: string[] = [];
+    const missingModel = Object.assign(new Error('model.onnx: answered HTTP 404'), {
+      file: 'https://pub.test/e/model.onnx',
+    });
+    const encoder = new ContextEncoder(
+      { specUrl: 'https://pub.test/e/encoder.json', ortWasm: 'https://pub.test/ort/' },
+      {
+        fallback: () => undefined,
+        error: () => undefined,
+        log: () => undefined,
+        loadFailed: (files) => log.push(...files),
+      },
+      () => Promise.reject(missingModel),
+    );
+    await encoder.encode('hello', SPACE);
+    expect(log).toEqual([
+      'https://pub.test/e/encoder.json',
+      'https://pub.test/e/model.onnx',
+      'https://pub.test/ort/ort-wasm-simd-threaded.wasm',
+      'https://pub.test/ort/ort-wasm-simd-threaded.mjs',
+    ]);
   });
 });
 

@@ -283,14 +283,17 @@ describe('privads-dp (built binary)', () => {
     },
   );
 
-  it('has a shebang and is the package bin', () => {
+  it('has a shebang and its dist file is what the package bin runs', () => {
     expect(
       readFileSync(`${packageDir}src/cli.ts`, 'utf8').startsWith('#!/usr/bin/env node\n'),
     ).toBe(true);
     const pkg = JSON.parse(readFileSync(`${packageDir}package.json`, 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin).toEqual({ 'privads-dp': './dist/cli.js' });
+    expect(pkg.bin).toEqual({ 'privads-dp': './bin/privads-dp.js' });
+    expect(readFileSync(`${packageDir}bin/privads-dp.js`, 'utf8')).toContain(
+      "import '../dist/cli.js';",
+    );
   });
 });
 

@@ -7,6 +7,10 @@ export const packageDir = fileURLToPath(new URL('../', import.meta.url));
 export const tinySpecPath = fileURLToPath(
   new URL('./fixtures/tiny-wordpiece/encoder.json', import.meta.url),
 );
+/** The default encoder's spec file. */
+export const defaultSpecPath = fileURLToPath(
+  new URL('../models/default/encoder.json', import.meta.url),
+);
 /** The default encoder's model file. */
 export const defaultModelPath = fileURLToPath(
   new URL('../models/default/model.onnx', import.meta.url),

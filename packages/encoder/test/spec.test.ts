@@ -8,10 +8,9 @@ import {
   defaultEncoderSpec,
   parseEncoderSpec,
 } from '@privads/encoder';
-import { defaultSpecPath } from '@privads/encoder/node';
 import { defaultSpecJson } from '../scripts/generate-default-model.mjs';
 import { tinySpecJson } from '../scripts/generate-tiny-wordpiece.mjs';
-import { tinySpecPath } from './helpers.js';
+import { defaultSpecPath, tinySpecPath } from './helpers.js';
 
 const base = () =>
   JSON.parse(JSON.stringify(defaultEncoderSpec)) as Record<string, unknown> & {

@@ -19,6 +19,7 @@ export {
   type ResolvedProjectorSpec,
 } from './spec.js';
 export { DEFAULT_PROJECTOR_SEED, initialParameters, seededUniforms } from './init.js';
+export { catalogInitialParameters } from './catalog-init.js';
 export {
   Projector,
   createProjector,

@@ -11,7 +11,7 @@ import { parameterLayout, type ProjectorSpec } from './spec.js';
 export const DEFAULT_PROJECTOR_SEED = 0x5eed;
 
 /** A uniform float in [−1, 1): 24 random bits, so exactly representable in f32. */
-function uniformSigned(rng: RandomSource): number {
+export function uniformSigned(rng: RandomSource): number {
   return 2 * ((rng.nextUint32() >>> 8) / 16_777_216) - 1;
 }
 
@@ -34,9 +34,38 @@ export function seededUniforms(count: number, seed: number): Float32Array {
 }
 
 /**
- * Initial parameters: weights uniform in `±limit`, biases zero. `limit = sqrt(6 / fanIn)` (He)
- * for a layer followed by ReLU, `sqrt(6 / (fanIn + fanOut))` (Glorot) for the output layer, so
- * pre-activations keep roughly unit scale. Flat, in {@link parameterLayout} order.
+ * Orthonormalises `count` vectors of length `length` (row-major, in place) by modified
+ * Gram–Schmidt in float64: only +, −, ×, ÷ and √, which IEEE 754 rounds identically everywhere,
+ * so the result is the same in every JavaScript engine.
+ * @param vectors - `count × length`, count ≤ length, linearly independent
+ * @param count - number of vectors
+ * @param length - their length
+ */
+export function orthonormalise(vectors: Float64Array, count: number, length: number): void {
+  for (let i = 0; i < count; i++) {
+    const v = vectors.subarray(i * length, (i + 1) * length);
+    for (let j = 0; j < i; j++) {
+      const u = vectors.subarray(j * length, (j + 1) * length);
+      let dot = 0;
+      for (let k = 0; k < length; k++) dot += v[k]! * u[k]!;
+      for (let k = 0; k < length; k++) v[k]! -= dot * u[k]!;
+    }
+    let norm = 0;
+    for (let k = 0; k < length; k++) norm += v[k]! * v[k]!;
+    norm = Math.sqrt(norm);
+    for (let k = 0; k < length; k++) v[k]! /= norm;
+  }
+}
+
+/**
+ * Initial parameters: every weight matrix a seeded random (semi-)orthogonal matrix, biases zero.
+ * A `fanIn × fanOut` layer with fanIn ≥ fanOut has orthonormal columns, so the linear projector
+ * maps content vectors onto an orthonormal basis of a random subspace: cosines between content
+ * vectors, and with them the content encoder's neighbourhoods, survive projection up to the
+ * random-projection error (a uniformly random matrix distorts them far more: on the demo catalog
+ * it lost about a quarter of the ads from each article's own section, docs/benchmarks.md).
+ * Scales: gain √2 for a layer followed by ReLU (He), 1 for the output layer.
+ * Flat, in {@link parameterLayout} order.
  * @param spec - the architecture
  * @param seed - any integer; only its low 32 bits are used
  * @returns a new flat parameter vector
@@ -51,9 +80,19 @@ export function initialParameters(spec: ProjectorSpec, seed: number): Float32Arr
   layout.forEach((block, index) => {
     if (block.shape.length !== 2) return;
     const [fanIn, fanOut] = block.shape as [number, number];
-    const hiddenFollows = index < layout.length - 2;
-    const limit = Math.sqrt(6 / (hiddenFollows ? fanIn : fanIn + fanOut));
-    for (let i = 0; i < block.size; i++) out[block.offset + i] = uniformSigned(rng) * limit;
+    const gain = index < layout.length - 2 ? Math.SQRT2 : 1;
+    // Orthonormal columns when fanIn ≥ fanOut, orthonormal rows otherwise.
+    const count = Math.min(fanIn, fanOut);
+    const length = Math.max(fanIn, fanOut);
+    const vectors = new Float64Array(count * length);
+    for (let i = 0; i < vectors.length; i++) vectors[i] = uniformSigned(rng);
+    orthonormalise(vectors, count, length);
+    for (let r = 0; r < fanIn; r++) {
+      for (let c = 0; c < fanOut; c++) {
+        const value = fanIn >= fanOut ? vectors[c * length + r]! : vectors[r * length + c]!;
+        out[block.offset + r * fanOut + c] = gain * value;
+      }
+    }
   });
   return out;
 }

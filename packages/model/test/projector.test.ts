@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { ProtocolError, encodeSafetensors, type Tensor } from '@privads/protocol';
 import {
+  catalogInitialParameters,
   PROJECTOR_FORMAT,
   Projector,
   createProjector,
@@ -119,19 +120,104 @@ describe('deterministic initialisation', () => {
     expect(seededUniforms(5, 1)).toEqual(seededUniforms(5, 1));
   });
 
-  it('draws weights within the Glorot/He limits and zero biases', () => {
+  it('draws (semi-)orthogonal weights, gain √2 before a ReLU and 1 at the output, and zero biases', () => {
     const theta = initialParameters(MLP, 1);
     const [w0, b0, w1, b1] = parameterLayout(MLP).map((b) =>
       theta.subarray(b.offset, b.offset + b.size),
     );
-    const maxAbs = (a: Float32Array | undefined) =>
-      a!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    expect(maxAbs(w0)).toBeLessThanOrEqual(Math.sqrt(6 / 384));
-    expect(maxAbs(w0)).toBeGreaterThan(0.9 * Math.sqrt(6 / 384));
-    expect(maxAbs(w1)).toBeLessThanOrEqual(Math.sqrt(6 / (256 + 128)));
-    expect(maxAbs(w1)).toBeGreaterThan(0.9 * Math.sqrt(6 / (256 + 128)));
-    expect(maxAbs(b0)).toBe(0);
-    expect(maxAbs(b1)).toBe(0);
+    // Wᵀ W = gain² I for a fanIn × fanOut matrix with fanIn ≥ fanOut (orthonormal columns).
+    const gram = (w: Float32Array, fanIn: number, fanOut: number, i: number, j: number) => {
+      let dot = 0;
+      for (let r = 0; r < fanIn; r++) dot += w[r * fanOut + i]! * w[r * fanOut + j]!;
+      return dot;
+    };
+    for (const [i, j] of [
+      [0, 0],
+      [0, 1],
+      [7, 200],
+      [255, 255],
+    ] as const) {
+      expect(gram(w0!, 384, 256, i, j)).toBeCloseTo(i === j ? 2 : 0, 4);
+    }
+    for (const [i, j] of [
+      [0, 0],
+      [3, 90],
+      [127, 127],
+    ] as const) {
+      expect(gram(w1!, 256, 128, i, j)).toBeCloseTo(i === j ? 1 : 0, 4);
+    }
+    expect(b0!.every((v) => v === 0)).toBe(true);
+    expect(b1!.every((v) => v === 0)).toBe(true);
+  });
+
+  it('a linear projector preserves the cosine of any two content vectors up to random-projection error', () => {
+    const theta = initialParameters(LINEAR, 5);
+    const x = seededUniforms(384, 1);
+    const y = x.map((v, i) => v + 0.5 * seededUniforms(384, 2)[i]!);
+    const project = (z: Float32Array) =>
+      Float32Array.from({ length: 128 }, (_, j) =>
+        z.reduce((s, v, r) => s + v * theta[r * 128 + j]!, 0),
+      );
+    const cos = (a: Float32Array, b: Float32Array) =>
+      a.reduce((s, v, i) => s + v * b[i]!, 0) /
+      Math.sqrt(a.reduce((s, v) => s + v * v, 0) * b.reduce((s, v) => s + v * v, 0));
+    expect(Math.abs(cos(project(x), project(y)) - cos(x, y))).toBeLessThan(0.1);
+  });
+});
+
+describe('catalogInitialParameters', () => {
+  const SMALL: ProjectorSpec = { kind: 'linear', contentDim: 12, userDim: 4 };
+
+  /** A catalog whose content vectors lie in a 3-d subspace of R^12, off the origin. */
+  function lowRankCatalog(count: number): Float32Array {
+    const basis = [seededUniforms(12, 1), seededUniforms(12, 2), seededUniforms(12, 3)];
+    const out = new Float32Array(count * 12);
+    const coefficients = seededUniforms(count * 3, 4);
+    for (let r = 0; r < count; r++)
+      for (let d = 0; d < 12; d++)
+        out[r * 12 + d] = basis.reduce((s, b, k) => s + coefficients[r * 3 + k]! * b[d]!, 0);
+    return out;
+  }
+
+  it('keeps the centred geometry of a catalog that fits in userDim dimensions exactly', () => {
+    const count = 40;
+    const content = lowRankCatalog(count);
+    const theta = catalogInitialParameters(SMALL, content, count, 9);
+    expect(theta).toEqual(catalogInitialParameters(SMALL, content, count, 9));
+    const project = (r: number) =>
+      Array.from(
+        { length: 4 },
+        (_, j) =>
+          content.subarray(r * 12, r * 12 + 12).reduce((s, v, d) => s + v * theta[d * 4 + j]!, 0) +
+          theta[48 + j]!,
+      );
+    const mean = Array.from({ length: 12 }, (_, d) => {
+      let s = 0;
+      for (let r = 0; r < count; r++) s += content[r * 12 + d]!;
+      return s / count;
+    });
+    const centred = (r: number) =>
+      Array.from({ length: 12 }, (_, d) => content[r * 12 + d]! - mean[d]!);
+    const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+    for (const [a, b] of [
+      [0, 1],
+      [5, 30],
+      [12, 12],
+    ] as const) {
+      expect(dot(project(a), project(b))).toBeCloseTo(dot(centred(a), centred(b)), 4);
+    }
+  });
+
+  it('falls back to the orthogonal initialisation for an MLP, and refuses a wrong catalog shape', () => {
+    const tinyContent = seededUniforms(5 * TINY_MLP.contentDim, 3);
+    expect(catalogInitialParameters(TINY_MLP, tinyContent, 5, 2)).toEqual(
+      initialParameters(TINY_MLP, 2),
+    );
+    expect(() => catalogInitialParameters(SMALL, new Float32Array(11), 1, 0)).toThrow(RangeError);
+    expect(() => catalogInitialParameters(SMALL, new Float32Array(0), 0, 0)).toThrow(RangeError);
+    expect(() => catalogInitialParameters(SMALL, new Float32Array(12).fill(NaN), 1, 0)).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -17,12 +17,62 @@ import { pullReleases } from './pull.js';
 import { createPrivAdsServer, type PrivAdsServer } from './server.js';
 import { parseStoreLocation, type StoreLocation } from './store/open-store.js';
 
+/** Usage of each command, printed by `privads-server <command> --help`. */
+export const SERVER_COMMAND_USAGE = {
+  start: `usage: privads-server start --port P --data DIR [options]
+
+Starts the aggregation server (HTTP API, rounds, catalogs, privacy ledger).
+
+options:
+  --port P            TCP port; 0 picks a free one [8080]
+  --host H            interface to listen on [127.0.0.1]
+  --data DIR          embedded store in DIR (created if absent)
+  --store URL         postgres://… store instead of --data (several instances can share it)
+  --config FILE       server configuration JSON (docs/server.md) [built-in defaults]
+  --token-file FILE   operator bearer token [PRIVADS_OPERATOR_TOKEN]
+  -h, --help          this text`,
+  'catalog import': `usage: privads-server catalog import FILE.jsonl --data DIR [options]
+
+Encodes the ads of FILE.jsonl (one JSON object per line: id, title, text, …) with the content
+encoder, projects them with the current projector and publishes a new catalog version.
+
+options:
+  --data DIR          embedded store
+  --store URL         postgres://… store instead of --data
+  --config FILE       server configuration JSON (docs/server.md) [built-in defaults]
+  -h, --help          this text`,
+  pull: `usage: privads-server pull --url URL --token TOKEN --out DIR [--since N]
+
+Downloads the aggregate releases (safetensors + JSON metadata) of closed rounds.
+
+options:
+  --url URL           the server's base URL
+  --token TOKEN       operator bearer token [PRIVADS_OPERATOR_TOKEN]
+  --out DIR           where the files are written
+  --since N           only rounds after N [0]
+  -h, --help          this text`,
+} as const;
+
 /** Usage text. */
 export const SERVER_CLI_USAGE = `usage:
   privads-server start --port P --data DIR [--store postgres://…] [--host 127.0.0.1] [--config FILE] [--token-file FILE]
   privads-server catalog import FILE.jsonl --data DIR [--store postgres://…] [--config FILE]
   privads-server pull --url URL --token TOKEN [--since N] --out DIR
-The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.`;
+The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.
+privads-server <command> --help describes a command.`;
+
+/**
+ * The usage text `--help` asks for, if it does.
+ * @param argv - arguments after the program name
+ * @returns the command's usage (the general one for no or an unknown command), or `undefined`
+ */
+function helpFor(argv: readonly string[]): string | undefined {
+  if (!argv.includes('--help') && !argv.includes('-h')) return undefined;
+  const [command, sub] = argv;
+  if (command === 'start' || command === 'pull') return SERVER_COMMAND_USAGE[command];
+  if (command === 'catalog' && sub === 'import') return SERVER_COMMAND_USAGE['catalog import'];
+  return SERVER_CLI_USAGE;
+}
 
 /** Where the CLI writes. */
 export interface ServerCliIo {
@@ -85,6 +135,11 @@ export async function runServerCli(
   argv: readonly string[],
   io: ServerCliIo,
 ): Promise<{ code: number; server?: PrivAdsServer }> {
+  const help = helpFor(argv);
+  if (help !== undefined) {
+    io.out(help);
+    return { code: 0 };
+  }
   const [command, ...rest] = argv;
   try {
     if (command === 'start') return { code: 0, server: await start(rest, io) };

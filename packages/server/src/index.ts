@@ -24,7 +24,12 @@ export {
   type ServerConfig,
 } from './config.js';
 export { importCatalog, publishCatalog, type ImportCatalogOptions } from './catalog/import.js';
-export { parseAdsJsonl, readCatalogAd, type CatalogAdInput } from './catalog/ads-jsonl.js';
+export {
+  encoderText,
+  parseAdsJsonl,
+  readCatalogAd,
+  type CatalogAdInput,
+} from './catalog/ads-jsonl.js';
 export { pullReleases, type PullOptions, type PulledRelease } from './pull.js';
 export { runServerCli, SERVER_CLI_USAGE, type ServerCliIo } from './cli-main.js';
 export { openStore, parseStoreLocation, type StoreLocation } from './store/open-store.js';
@@ -70,7 +75,7 @@ export {
   type AdaptiveClipConfig,
 } from './rounds/adaptive-clip.js';
 export { buildRoundConfig, projectorSpecOf, roundPrivacy } from './rounds/round-config.js';
-export { initialState } from './rounds/initial-state.js';
+export { initialState, type InitialCatalog } from './rounds/initial-state.js';
 export {
   contributionClipNorm,
   contributionOf,

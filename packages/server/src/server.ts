@@ -154,7 +154,7 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
     openapi: openApiBytes,
     dashboardDir: options.dashboardDir ?? defaultDashboardDir(),
     importAds: async (ads) => {
-      encoder ??= import('@privads/encoder/node').then((m) => m.createNodeEncoder());
+      encoder ??= import('@privads/encoder-node').then((m) => m.createNodeEncoder());
       return publishCatalog(store, ads, await encoder, config);
     },
   });

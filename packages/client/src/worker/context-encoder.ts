@@ -47,6 +47,25 @@ export function contextEncoderSettings(config: WorkerConfig): ContextEncoderSett
   };
 }
 
+/**
+ * The files an encoder load fetches, for finding the missing one after a failure.
+ * @param settings - where the encoder is loaded from
+ * @param error - what the load threw (an encoder file error names the file it could not read)
+ * @returns absolute URLs, without duplicates
+ */
+function encoderFiles(settings: ContextEncoderSettings, error: unknown): string[] {
+  const { specUrl, modelUrl, ortWasm } = settings;
+  const wasm = ortWasm.endsWith('/')
+    ? [
+        new URL(ORT_WASM_FILE, ortWasm).href,
+        new URL(ORT_WASM_FILE.replace(/wasm$/, 'mjs'), ortWasm).href,
+      ]
+    : [ortWasm];
+  const named = (error as { file?: unknown })?.file;
+  const file = typeof named === 'string' && URL.canParse(named) ? [named] : [];
+  return [...new Set([specUrl, ...(modelUrl === undefined ? [] : [modelUrl]), ...file, ...wasm])];
+}
+
 const encoders = new Map<string, Promise<DetailedContentEncoder>>();
 
 /**
@@ -80,6 +99,11 @@ export function loadContextEncoder(
 export interface ContextEncoderHost {
   /** A degraded mode was entered (called once per cause). */
   fallback(reason: string): void;
+  /**
+   * The encoder could not be loaded (called once, before `fallback`).
+   * @param files - the files it loads (spec, model, onnxruntime-web's WebAssembly)
+   */
+  loadFailed(files: readonly string[]): void;
   /** A text could not be encoded (bad input). */
   error(error: unknown): void;
   /** Debug measurements. */
@@ -139,6 +163,7 @@ export class ContextEncoder {
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      this.#host.loadFailed(encoderFiles(this.#settings, error));
       return this.#disable(
         `the content encoder could not be loaded from ${this.#settings.specUrl} (${message}); text contexts are ignored`,
       );

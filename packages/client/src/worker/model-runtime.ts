@@ -17,6 +17,13 @@ export function loadModel(): Promise<ModelModule> {
   return modelModule;
 }
 
+/** The WebAssembly binaries of tfjs' wasm backend (it fetches the one the browser supports). */
+export const TFJS_WASM_FILES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+] as const;
+
 /** Options of {@link ProjectorRuntime}. */
 export interface ProjectorRuntimeOptions {
   readonly server: string;
@@ -26,6 +33,11 @@ export interface ProjectorRuntimeOptions {
   readonly wasmPaths?: string;
   /** Told which tfjs backend was chosen and why the others were not. */
   readonly onBackend?: (report: string) => void;
+  /**
+   * Told when tfjs' WebAssembly backend could not start.
+   * @param files - the WebAssembly files it loads from `wasmPaths`
+   */
+  readonly onWasmFailed?: (files: readonly string[]) => void;
 }
 
 /**
@@ -98,6 +110,11 @@ export class ProjectorRuntime {
         measure: true,
       })
       .then((report) => {
+        const wasm = report.attempts.find((a) => a.name === 'wasm');
+        const base = this.#o.wasmPaths;
+        if (wasm?.status === 'failed' && base !== undefined) {
+          this.#o.onWasmFailed?.(TFJS_WASM_FILES.map((file) => new URL(file, base).href));
+        }
         const others = report.attempts
           .map((a) => `${a.name}: ${a.status} (${a.reason})`)
           .join('; ');

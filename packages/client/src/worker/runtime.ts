@@ -9,11 +9,12 @@ import {
   type ClientStoreOptions,
   type ResilientStore,
 } from '../store/resilient-store.js';
-import type { Diagnostics, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
+import type { Diagnostics, MissingAsset, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
 import { Uploader, type UploadReport } from '../uploader.js';
 import { CatalogSource, type LoadedCatalog } from './catalog.js';
 import { assetBase, ContextEncoder, contextEncoderSettings } from './context-encoder.js';
 import { ImpressionHistory } from './history.js';
+import { describeMissingAsset, findMissingAssets } from './missing-assets.js';
 import type { FetchLike } from './http.js';
 import { ProjectorRuntime } from './model-runtime.js';
 import { TabSync, type TabMessage } from './tab-sync.js';
@@ -33,6 +34,13 @@ export interface RuntimeDeps {
   /** Opens the store. @defaultValue `openClientStore` (IndexedDB, memory on failure) */
   readonly openStore?: (options: ClientStoreOptions) => Promise<ResilientStore>;
 }
+
+/**
+ * Whether this runtime is the module worker's (the page runs one itself, non-personalised, when no
+ * worker can start): the `ready` event and `diagnostics()` say so alike.
+ */
+const RUNS_IN_WORKER =
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 /** One day: the impression history kept when no frequency cap is configured. */
 const DEFAULT_HISTORY_MS = 86_400_000;
@@ -56,6 +64,8 @@ export class Runtime {
   engineDecisions: readonly EngineDecision[] = [];
   profile: ProfileRecord | undefined;
   paused = false;
+  /** Asset files that could not be loaded (each reported once). */
+  readonly missingAssets: MissingAsset[] = [];
   #catalogSource!: CatalogSource;
   #tabs: TabSync | undefined;
   #started: Promise<void> | undefined;
@@ -74,6 +84,7 @@ export class Runtime {
     this.history = new ImpressionHistory(cap === false ? DEFAULT_HISTORY_MS : cap.windowMs);
     this.contextEncoder = new ContextEncoder(contextEncoderSettings(config), {
       fallback: (reason) => this.emit('fallback', { what: 'encoder', reason }),
+      loadFailed: (files) => void this.reportMissingAssets(files, 'content encoder'),
       error: (error) => this.reportError('context', error),
       log: (message) => {
         if (config.debug) this.emit('debug', { kind: 'log', message });
@@ -116,6 +127,24 @@ export class Runtime {
     const code = isPrivAdsError(error) ? error.code : 'INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
     this.emit('error', { code, message, operation });
+  }
+
+  /**
+   * After a feature failed to load: finds which of its files are missing and reports each once
+   * (a `fallback` event that the page logs as a console warning, and {@link Runtime.diagnostics}).
+   * @param files - the files the feature loads
+   * @param neededFor - the feature
+   */
+  async reportMissingAssets(
+    files: readonly string[],
+    neededFor: MissingAsset['neededFor'],
+  ): Promise<void> {
+    const fresh = files.filter((url) => !this.missingAssets.some((m) => m.url === url));
+    for (const asset of await findMissingAssets(this.deps.fetch, fresh, neededFor)) {
+      if (this.missingAssets.some((m) => m.url === asset.url)) continue;
+      this.missingAssets.push(asset);
+      this.emit('fallback', { what: 'asset', reason: describeMissingAsset(asset) });
+    }
   }
 
   /** Announces a change to the other tabs of this scope. */
@@ -204,7 +233,7 @@ export class Runtime {
   diagnostics(): Diagnostics {
     const chosen = this.engineDecisions.find((d) => d.status === 'chosen');
     return {
-      runtime: 'worker',
+      runtime: RUNS_IN_WORKER ? 'worker' : 'main-thread',
       storage: this.store?.kind ?? 'none',
       ...(chosen === undefined ? {} : { engine: chosen.name }),
       engines: this.engineDecisions.map(({ name, status, reason }) => ({ name, status, reason })),
@@ -213,6 +242,7 @@ export class Runtime {
         : { catalogVersion: this.catalog.version, catalogSize: this.catalog.count }),
       profileUpdates: this.profile?.updates ?? 0,
       paused: this.paused,
+      missingAssets: [...this.missingAssets],
     };
   }
 
@@ -275,6 +305,7 @@ export class Runtime {
       fetch: deps.fetch,
       ...(tfjsWasm === undefined ? {} : { wasmPaths: tfjsWasm }),
       onBackend: (report) => this.emit('debug', { kind: 'log', message: report }),
+      onWasmFailed: (files) => void this.reportMissingAssets(files, 'on-device learning'),
     });
     this.uploader = new Uploader({
       store: this.store,

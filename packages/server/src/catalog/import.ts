@@ -36,8 +36,11 @@ export async function publishCatalog(
       `encoder ${encoder.id} has dim ${encoder.dim}; the projector expects ${config.projector.contentDim}`,
     );
   }
-  await store.initialize(async () => initialState(config, new Date()));
   const content = await encoder.encode(ads.map(encoderText));
+  // A store that this catalog initialises gets a projector 1 fitted to it.
+  await store.initialize(async () =>
+    initialState(config, new Date(), { content, count: ads.length }),
+  );
   return store.publish('catalog', async ({ version, projector }) => {
     if (projector === undefined)
       throw new StorageError('STORAGE_CORRUPT', 'the store has no projector');
@@ -105,7 +108,7 @@ export async function importCatalog(options: ImportCatalogOptions): Promise<Vers
   const store = given ?? (await openStore(location as StoreLocation, config));
   // Loaded on demand: onnxruntime-node is only needed when something is encoded.
   const encoder =
-    options.encoder ?? (await (await import('@privads/encoder/node')).createNodeEncoder());
+    options.encoder ?? (await (await import('@privads/encoder-node')).createNodeEncoder());
   try {
     return await publishCatalog(store, ads, encoder, config);
   } finally {

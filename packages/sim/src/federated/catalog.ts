@@ -2,7 +2,7 @@
  * The simulated catalog: content vectors of the items' texts (the real content encoder, once per
  * run) and their projection into user space by a projector version, as the server publishes it.
  */
-import { createNodeEncoder } from '@privads/encoder/node';
+import { createNodeEncoder } from '@privads/encoder-node';
 import { selectNodeGradientBackend } from '@privads/model/node';
 import type { Projector } from '@privads/model';
 import type { PopulationItem } from '../population.js';
@@ -18,7 +18,7 @@ export interface CatalogContent {
 }
 
 /**
- * Encodes every item's text with the content encoder operators use (`@privads/encoder/node`).
+ * Encodes every item's text with the content encoder operators use (`@privads/encoder-node`).
  * @param items - catalog items
  * @param specPath - an encoder spec file; default: the project's generated encoder
  * @returns the content vectors

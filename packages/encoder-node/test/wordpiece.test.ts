@@ -7,8 +7,8 @@ import {
   parseEncoderSpec,
   type ResolvedWordpiece,
 } from '@privads/encoder';
-import { createNodeEncoder } from '@privads/encoder/node';
-import { cosine, maxAbsDiff, rowNorm, tinySpecPath } from './helpers.js';
+import { createNodeEncoder } from '@privads/encoder-node';
+import { cosine, maxAbsDiff, rowNorm, tinySpecPath } from '../../encoder/test/helpers.js';
 
 const tinyDir = join(tinySpecPath, '..');
 const tinySpec = JSON.parse(readFileSync(tinySpecPath, 'utf8')) as Record<string, unknown>;

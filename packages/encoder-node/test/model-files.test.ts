@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EncoderFileError, defaultEncoderSpec } from '@privads/encoder';
-import { createNodeEncoder } from '@privads/encoder/node';
-import { DataType, initializer, node, serializeModel, valueInfo } from '../scripts/onnx-writer.mjs';
-import { defaultModelPath, tinySpecPath } from './helpers.js';
+import { createNodeEncoder } from '@privads/encoder-node';
+import {
+  DataType,
+  initializer,
+  node,
+  serializeModel,
+  valueInfo,
+} from '../../encoder/scripts/onnx-writer.mjs';
+import { defaultModelPath, tinySpecPath } from '../../encoder/test/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'privads-encoder-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

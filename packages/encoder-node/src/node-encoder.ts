@@ -1,14 +1,21 @@
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  loadOnnxEncoder,
+  parseEncoderSpec,
+  parseJsonFile,
+  type DetailedContentEncoder,
+  type ResolvedEncoderSpec,
+} from '@privads/encoder';
 import * as ort from 'onnxruntime-node';
-import type { DetailedContentEncoder } from '../core/content-encoder.js';
-import { loadOnnxEncoder, parseJsonFile } from '../core/load.js';
-import { parseEncoderSpec, type ResolvedEncoderSpec } from '../core/spec.js';
 import { readEncoderFile } from './files.js';
 
-/** Path of the spec of the project's generated default encoder (shipped in the package). */
-export const defaultSpecPath: string = fileURLToPath(
-  new URL('../../models/default/encoder.json', import.meta.url),
+/**
+ * Path of the spec of the project's generated default encoder, shipped in `@privads/encoder` (the
+ * browser runner serves the same files, so both sides encode with one model).
+ */
+export const defaultSpecPath: string = createRequire(import.meta.url).resolve(
+  '@privads/encoder/models/default/encoder.json',
 );
 
 /** Options of {@link createNodeEncoder}. */

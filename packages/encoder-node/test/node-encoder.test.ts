@@ -5,8 +5,8 @@ import {
   encodeInBatches,
   type DetailedContentEncoder,
 } from '@privads/encoder';
-import { createNodeEncoder } from '@privads/encoder/node';
-import { cosine, longText, maxAbsDiff, parityTexts, rowNorm } from './helpers.js';
+import { createNodeEncoder } from '@privads/encoder-node';
+import { cosine, longText, maxAbsDiff, parityTexts, rowNorm } from '../../encoder/test/helpers.js';
 
 let encoder: DetailedContentEncoder;
 beforeAll(async () => {

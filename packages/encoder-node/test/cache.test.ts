@@ -11,7 +11,7 @@ import {
   withEncodingCache,
   type ContentEncoder,
 } from '@privads/encoder';
-import { openFileEncodingCache } from '@privads/encoder/node';
+import { openFileEncodingCache } from '@privads/encoder-node';
 
 const dir = mkdtempSync(join(tmpdir(), 'privads-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

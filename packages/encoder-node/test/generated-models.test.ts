@@ -8,18 +8,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeEncoder, defaultSpecPath } from '@privads/encoder/node';
+import { createNodeEncoder, defaultSpecPath } from '@privads/encoder-node';
 import {
   DEFAULT_MODEL,
   buildDefaultModel,
   defaultSpecJson,
-} from '../scripts/generate-default-model.mjs';
-import { defaultModelPath, maxAbsDiff, parityTexts, rowNorm, tinySpecPath } from './helpers.js';
+} from '../../encoder/scripts/generate-default-model.mjs';
+import {
+  defaultModelPath,
+  maxAbsDiff,
+  parityTexts,
+  rowNorm,
+  tinySpecPath,
+} from '../../encoder/test/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'privads-generated-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const script = (name: string) => fileURLToPath(new URL(`../scripts/${name}`, import.meta.url));
+const script = (name: string) =>
+  fileURLToPath(new URL(`../../encoder/scripts/${name}`, import.meta.url));
 
 /** Runs a generator script into a fresh folder; returns that folder. */
 function generate(name: string, out: string): string {

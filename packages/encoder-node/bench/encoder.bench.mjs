@@ -17,9 +17,9 @@ import {
   encodeInBatches,
   hashedNgramFeatures,
   parseEncoderSpec,
-} from '../dist/index.js';
-import { createNodeEncoder } from '../dist/node.js';
-import { createWebEncoder } from '../dist/web.js';
+} from '@privads/encoder';
+import { createNodeEncoder } from '@privads/encoder-node';
+import { createWebEncoder } from '@privads/encoder/web';
 
 const { values } = parseArgs({
   options: {
@@ -102,7 +102,7 @@ async function nodeRunner(label, create) {
 
 const spec = parseEncoderSpec(defaultEncoderSpec, 'defaultEncoderSpec').tokenizer;
 const modelBytes = await readFile(
-  fileURLToPath(new URL('../models/default/model.onnx', import.meta.url)),
+  fileURLToPath(new URL('../../encoder/models/default/model.onnx', import.meta.url)),
 );
 const node = {
   ...(await nodeRunner('onnxruntime-node', () => createNodeEncoder())),

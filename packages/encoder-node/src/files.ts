@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EncoderFileError, messageOf } from '../core/errors.js';
-import type { LoadedFile } from '../core/load.js';
+import { EncoderFileError, type LoadedFile } from '@privads/encoder';
 
 const EXPECTED: Record<string, string> = {
   spec: 'an encoder spec file (encoder.json)',
@@ -25,7 +24,10 @@ export async function readEncoderFile(
     return { bytes: await readFile(path), source: path };
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
-    const problem = code === 'ENOENT' ? 'does not exist' : `cannot be read (${messageOf(cause)})`;
+    const problem =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : `cannot be read (${cause instanceof Error ? cause.message : String(cause)})`;
     throw new EncoderFileError('ENCODER_MODEL_MISSING', path, problem, EXPECTED[role] ?? role, {
       cause,
     });

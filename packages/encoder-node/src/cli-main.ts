@@ -3,9 +3,13 @@ import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { isPrivAdsError } from '@privads/protocol';
-import { withEncodingCache } from '../core/cache.js';
-import { encodeJsonlStream, type ByteSource } from '../core/jsonl.js';
-import { createProgressBar, type EncodeProgress } from '../core/progress.js';
+import {
+  createProgressBar,
+  encodeJsonlStream,
+  withEncodingCache,
+  type ByteSource,
+  type EncodeProgress,
+} from '@privads/encoder';
 import { openFileEncodingCache } from './file-cache.js';
 import { createNodeEncoder } from './node-encoder.js';
 

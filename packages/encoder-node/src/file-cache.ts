@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { StorageError } from '@privads/protocol';
-import type { EncodingCache } from '../core/cache.js';
+import type { EncodingCache } from '@privads/encoder';
 
 const MAGIC = 0x43454150; // "PAEC" little-endian
 const VERSION = 1;

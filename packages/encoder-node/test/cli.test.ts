@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeEncoder, runEncodeCli } from '@privads/encoder/node';
-import { maxAbsDiff } from './helpers.js';
+import { createNodeEncoder, runEncodeCli } from '@privads/encoder-node';
+import { maxAbsDiff } from '../../encoder/test/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'privads-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runEncodeCli } from './node/cli-main.js';
+import { runEncodeCli } from './cli-main.js';
 
 process.exitCode = await runEncodeCli(process.argv.slice(2), process);

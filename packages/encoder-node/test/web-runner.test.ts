@@ -4,7 +4,7 @@ import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EncoderFileError, defaultEncoderSpec } from '@privads/encoder';
-import { createNodeEncoder } from '@privads/encoder/node';
+import { createNodeEncoder } from '@privads/encoder-node';
 import { createWebEncoder } from '@privads/encoder/web';
 import {
   defaultModelPath,
@@ -14,7 +14,7 @@ import {
   packageDir,
   parityTexts,
   tinySpecPath,
-} from './helpers.js';
+} from '../../encoder/test/helpers.js';
 
 // onnxruntime-web's WebAssembly backend, run under Node: the browser runner's code path (fetch,
 // spec resolution, wasm session) without a browser. test/encoder.spec.ts runs it in Chromium.
