@@ -44,6 +44,7 @@ import {
 } from '@privads/protocol';
 import { createPrivAdsServer } from '@privads/server';
 
+import { jsonClient } from './json-client.mjs';
 import { admitSyntheticCohort, maskedBodies } from './synthetic-cohort.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -229,25 +230,6 @@ async function startServer(cli, config) {
       await stopChild(server.child);
       await rm(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** `(path, body?) => json` against a base URL or an in-process server. */
-function jsonClient(send) {
-  return async (path, body) => {
-    const response = await send(
-      path,
-      body === undefined
-        ? {}
-        : {
-            method: 'POST',
-            body: JSON.stringify(body),
-            headers: { 'content-type': 'application/json' },
-          },
-    );
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${text}`);
-    return JSON.parse(text);
   };
 }
 
