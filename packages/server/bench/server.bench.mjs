@@ -19,7 +19,7 @@
  * sizes, in process (`server.fetch`), with the rate of that in-process path.
  *
  * Options (env): BENCH_SECONDS (per phase, default 4), BENCH_CONCURRENCY (default 16),
- * BENCH_DEVICES (devices of the masked round, default 6000), BENCH_FORMATS (default
+ * BENCH_DEVICES (devices of the masked round, default 4000), BENCH_FORMATS (default
  * `masked,f16,int8`), BENCH_PROFILE=<dir> (the server process writes a V8 CPU profile there; read it
  * with `node bench/profile-summary.mjs <file>`), BENCH_BASELINE_CLI=<path to another build's
  * dist/cli.js> (measured too, after the same sink: before/after ratios from one run).
@@ -32,6 +32,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,7 +50,7 @@ import { admitSyntheticCohort, maskedBodies } from './synthetic-cohort.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const DEVICES = Number(process.env.BENCH_DEVICES ?? 6000);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 4000);
 const FORMATS = (process.env.BENCH_FORMATS ?? 'masked,f16,int8').split(',');
 const PROFILE = process.env.BENCH_PROFILE;
 const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
@@ -314,6 +315,14 @@ async function httpRow(sink, format) {
   return { format, ratio, baseline: baseline && baseline.perSecond / bare.perSecond };
 }
 
+/** Collects garbage until the freed array buffers are gone too (they go a turn after their views). */
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /**
  * Heap growth of one open distributed round across its input phase, and the in-process upload
  * rate of that phase.
@@ -330,7 +339,7 @@ async function maskedRoundInProcess(devices) {
   const tickets = await admitSyntheticCohort(post, round);
   const nextBody = maskedBodies(round, tickets);
   const path = `/v1/rounds/${round.roundId}/updates`;
-  globalThis.gc?.();
+  await settle();
   const usage0 = process.memoryUsage();
   const t0 = performance.now();
   let accepted = 0;
@@ -344,7 +353,7 @@ async function maskedRoundInProcess(devices) {
     }),
   );
   const perSecond = accepted / ((performance.now() - t0) / 1000);
-  globalThis.gc?.();
+  await settle();
   const usage1 = process.memoryUsage();
   const count = (await server.store.roundTotals(round.roundId)).count;
   await server.close();
