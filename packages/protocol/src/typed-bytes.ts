@@ -51,6 +51,31 @@ export function readLE<T extends NumericArray>(
 }
 
 /**
+ * Like {@link readLE}, but without the copy where one is not needed: on a little-endian host, when
+ * `bytes` places the range at a multiple of the element size, the result is a view of `bytes`
+ * (it changes when `bytes` does); otherwise a copy. For decoders whose result is read at once, or
+ * whose input is never written again (a request body).
+ * @param ctor - element type
+ * @param bytes - source
+ * @param offset - byte offset of the first element
+ * @param count - number of elements
+ * @returns a view of `bytes`, or a new array
+ */
+export function viewLE<T extends NumericArray>(
+  ctor: NumericArrayConstructor<T> & {
+    new (buffer: ArrayBufferLike, offset: number, length: number): T;
+  },
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+): T {
+  const start = bytes.byteOffset + offset;
+  if (LITTLE_ENDIAN_HOST && start % ctor.BYTES_PER_ELEMENT === 0)
+    return new ctor(bytes.buffer, start, count);
+  return readLE(ctor, bytes, offset, count);
+}
+
+/**
  * Writes `values` little-endian into `target` at `offset`.
  * @param target - destination buffer
  * @param offset - byte offset

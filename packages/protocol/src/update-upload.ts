@@ -14,7 +14,7 @@ import { FieldReader } from './json.js';
 import { UPDATE_DEFAULT_LIMITS, resolveLimits } from './limits.js';
 import { NONCE_PATTERN, generateNonce } from './nonce.js';
 import { dequantizeInt8, stochasticQuantizeInt8, type UniformRandom } from './quantize.js';
-import { readLE, writeLE } from './typed-bytes.js';
+import { readLE, viewLE, writeLE } from './typed-bytes.js';
 
 /** ASCII magic of an update upload. */
 export const UPDATE_MAGIC = 'PRVUPDAT';
@@ -213,15 +213,20 @@ function checkWords(words: Uint32Array, bits: number): void {
   if (!(Number.isInteger(bits) && bits >= 1 && bits <= 32)) {
     throw new RangeError(`bits must be an integer in [1, 32], got ${bits}`);
   }
+  if (bits === 32) return;
+  // One branch-free pass (this runs on every upload the server takes); the offending word is only
+  // looked for once the pass found one.
+  // Read as int32 (the same bits): uint32 loads above 2^31 would leave V8's integer fast path.
+  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
+  let any = 0;
+  for (let i = 0; i < signed.length; i++) any |= signed[i] as number;
+  if (any >>> bits === 0) return;
   const limit = 2 ** bits;
-  for (let i = 0; i < words.length; i++) {
-    if ((words[i] as number) >= limit) {
-      throw new ProtocolError(
-        'OUT_OF_RANGE',
-        `masked word ${i} is ${words[i]}, not below the modulus 2^${bits}`,
-      );
-    }
-  }
+  const i = words.findIndex((w) => w >= limit);
+  throw new ProtocolError(
+    'OUT_OF_RANGE',
+    `masked word ${i} is ${words[i]}, not below the modulus 2^${bits}`,
+  );
 }
 
 /**
@@ -323,9 +328,9 @@ export function decodeUpdate(bytes: Uint8Array, options: DecodeUpdateOptions = {
   if (header.encoding === 'f32') {
     vector = readLE(Float32Array, body, 0, header.length);
   } else if (header.encoding === 'f16') {
-    vector = float16ToFloat32Array(readLE(Uint16Array, body, 0, header.length));
+    vector = float16ToFloat32Array(viewLE(Uint16Array, body, 0, header.length));
   } else if (header.encoding === 'int8') {
-    const values = readLE(Int8Array, body, 0, header.length);
+    const values = viewLE(Int8Array, body, 0, header.length);
     if (values.includes(-128)) {
       throw new ProtocolError('OUT_OF_RANGE', 'update int8 values must lie in [-127, 127]');
     }
@@ -344,7 +349,8 @@ export function decodeUpdate(bytes: Uint8Array, options: DecodeUpdateOptions = {
  * Decodes and validates the masked upload of the distributed mode.
  * @param bytes - the request body
  * @param options - expected length (the padded dimension), limits, and the modulus exponent `bits`
- * @returns the header and the masked words
+ * @returns the header and the masked words (a view of `bytes` where its alignment allows: read
+ *   them before `bytes` is written again)
  * @throws ProtocolError as {@link decodeUpdate}, `BAD_HEADER` for a float encoding, and
  *   `OUT_OF_RANGE` for a word ≥ 2^bits
  */
@@ -359,7 +365,7 @@ export function decodeMaskedUpdate(
       `this round takes masked uploads only, got encoding ${header.encoding}`,
     );
   }
-  const words = readLE(Uint32Array, body, 0, header.length);
+  const words = viewLE(Uint32Array, body, 0, header.length);
   checkWords(words, options.bits);
   return { header, words };
 }

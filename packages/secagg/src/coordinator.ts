@@ -368,6 +368,19 @@ export class SecAggCoordinator {
    *   not in U₁; `SECAGG_CONFLICTING_REQUEST` for a second input
    */
   admitInput(ticket: string): number {
+    const slot = this.checkInput(ticket);
+    this.inputSet.add(slot);
+    return slot;
+  }
+
+  /**
+   * Whether {@link SecAggCoordinator.admitInput} would admit a ticket now, changing nothing. Constant
+   * time: a server calls it on every upload, so it must not grow with the cohort.
+   * @param ticket - the uploading device's ticket
+   * @returns the device's slot
+   * @throws SecAggError as {@link SecAggCoordinator.admitInput}
+   */
+  checkInput(ticket: string): number {
     this.expectPhase('input');
     const slot = this.slotFor(ticket);
     if (!this.committedSet.has(slot))
@@ -375,7 +388,6 @@ export class SecAggCoordinator {
     if (this.inputSet.has(slot)) {
       throw new SecAggError('SECAGG_CONFLICTING_REQUEST', `slot ${slot} already posted an input`);
     }
-    this.inputSet.add(slot);
     return slot;
   }
 

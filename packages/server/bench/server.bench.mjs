@@ -2,14 +2,27 @@
 /**
  * `npm run bench -w @privads/server` (build first: `npx tsc -b packages/server`).
  *
- * Sustained accepted uploads/s and p50/p99 latency on loopback for a 49,280-parameter update
- * (f16 and int8), with the CPU load of the server process, against two baselines measured in the
- * same run: a bare HTTP sink that only receives the same bytes (same client, same concurrency), and
- * the raw decode-only throughput of the same bodies. Then the in-process `server.fetch` path the
- * simulator uses, and the heap per round at several cohort sizes (the round keeps running sums, so
- * memory should not grow with the cohort beyond the nonce set).
+ * Upload ingest of the aggregation server on loopback, against a bare HTTP sink that only receives
+ * the same bytes (same client, same concurrency, measured in the same run):
  *
- * Options (env): BENCH_SECONDS (per phase, default 4), BENCH_CONCURRENCY (default 16).
+ * - `masked` — the upload of the default privacy mode (`distributed`): 65,536 words (the 49,280
+ *   parameters padded), 262 KB. The server runs a real distributed round; `synthetic-cohort.mjs`
+ *   brings it to its input phase with BENCH_DEVICES simulated devices through the real
+ *   secure-aggregation endpoints, then each device posts one masked input (the phase is timed until
+ *   SECONDS pass or every device has posted). What is measured: the whole upload path of the input
+ *   phase (HTTP, routing, rate limit, body cap, decoding and word-range check, the coordinator's
+ *   admission, the durable write-ahead log, the exact sum). Not measured: the devices' cryptography
+ *   and the round's unmasking (benchmarked in `@privads/client` and `@privads/secagg`).
+ * - `f16`, `int8` — float uploads of the `central` mode (extra rows).
+ *
+ * Then the heap growth of one open distributed round across its input phase at several cohort
+ * sizes, in process (`server.fetch`), with the rate of that in-process path.
+ *
+ * Options (env): BENCH_SECONDS (per phase, default 4), BENCH_CONCURRENCY (default 16),
+ * BENCH_DEVICES (devices of the masked round, default 4000), BENCH_FORMATS (default
+ * `masked,f16,int8`), BENCH_PROFILE=<dir> (the server process writes a V8 CPU profile there; read it
+ * with `node bench/profile-summary.mjs <file>`), BENCH_BASELINE_CLI=<path to another build's
+ * dist/cli.js> (measured too, after the same sink: before/after ratios from one run).
  */
 /* global Request, fetch -- Node 20 globals (Fetch API) */
 import { Buffer } from 'node:buffer';
@@ -19,21 +32,55 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { decodeUpdate, encodeUpdate, generateNonce } from '@privads/protocol';
+import {
+  decodeMaskedUpdate,
+  decodeUpdate,
+  encodeUpdate,
+  generateNonce,
+  parseRoundConfig,
+} from '@privads/protocol';
 import { createPrivAdsServer } from '@privads/server';
+
+import { jsonClient } from './json-client.mjs';
+import { admitSyntheticCohort, maskedBodies } from './synthetic-cohort.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 4000);
+const FORMATS = (process.env.BENCH_FORMATS ?? 'masked,f16,int8').split(',');
+const PROFILE = process.env.BENCH_PROFILE;
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PARAMS = 384 * 128 + 128;
 const FAST = { ratePerSecond: 1e9, burst: 1e9 };
-const CONFIG = {
-  round: { kMin: 2, durationSeconds: 86_400 },
-  http: { rateLimit: { uploads: FAST, reads: FAST } },
+const HTTP = { rateLimit: { uploads: FAST, reads: FAST } };
+const CENTRAL_CONFIG = {
+  round: {
+    kMin: 2,
+    durationSeconds: 86_400,
+    privacy: { mode: 'central', noiseMultiplier: 1, delta: 1e-6 },
+  },
+  http: HTTP,
 };
+/** The default distributed mode, with a cohort as large as the benchmark's and slow deadlines. */
+const distributedConfig = (devices) => ({
+  round: {
+    kMin: 100,
+    durationSeconds: 86_400,
+    privacy: {
+      mode: 'distributed',
+      noiseMultiplier: 4,
+      delta: 1e-6,
+      maxCohort: devices,
+      phaseSeconds: 20_000,
+    },
+  },
+  http: HTTP,
+});
 
 function vector() {
   const v = new Float32Array(PARAMS);
@@ -44,11 +91,11 @@ function vector() {
   return v;
 }
 
-/** One encoded body and a function returning a copy with a fresh nonce (same length). */
-function bodyFactory(roundId, projectorVersion, encoding) {
+/** One encoded float body and a function returning a copy with a fresh nonce (same length). */
+function floatBodies(round, encoding) {
   const nonce = generateNonce();
   const template = encodeUpdate(
-    { roundId, projectorVersion, vector: vector() },
+    { roundId: round.roundId, projectorVersion: round.projectorVersion, vector: vector() },
     { encoding, nonce },
   );
   const at = Buffer.from(template).indexOf(Buffer.from(nonce, 'ascii'));
@@ -57,6 +104,13 @@ function bodyFactory(roundId, projectorVersion, encoding) {
     copy.set(Buffer.from(generateNonce(), 'ascii'), at);
     return copy;
   };
+}
+
+/** Endless bodies of the same size as `next`'s (for the sink and decode-only baselines). */
+function cycling(next, n = 64) {
+  const bodies = Array.from({ length: n }, next);
+  let i = 0;
+  return () => new Uint8Array(bodies[i++ % n]);
 }
 
 function percentile(sorted, p) {
@@ -68,7 +122,7 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks at 100 Hz
 }
 
-/** Loopback load: CONCURRENCY keep-alive connections posting for SECONDS. */
+/** Loopback load: CONCURRENCY keep-alive connections posting for SECONDS or until `nextBody` runs dry. */
 async function load(url, path, nextBody, pid) {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const target = new URL(path, url);
@@ -103,7 +157,8 @@ async function load(url, path, nextBody, pid) {
     });
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < stopAt) await post(nextBody());
+      for (let body; performance.now() < stopAt && (body = nextBody()) !== undefined;)
+        await post(body);
     }),
   );
   const wall = (performance.now() - t0) / 1000;
@@ -113,6 +168,7 @@ async function load(url, path, nextBody, pid) {
   const ok = statuses.get(202) ?? 0;
   return {
     perSecond: ok / wall,
+    cpuMsPerUpload: (1000 * cpu) / Math.max(1, ok),
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     cpu: cpu / wall,
@@ -133,6 +189,15 @@ function startChild(args) {
   });
 }
 
+/** Stops a child and waits for it (a profiled child writes its profile on SIGINT's exit). */
+function stopChild(child) {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', resolve);
+    child.kill('SIGINT');
+  });
+}
+
 const SINK = `
 const http = require('node:http');
 const s = http.createServer((req, res) => {
@@ -142,134 +207,190 @@ const s = http.createServer((req, res) => {
 });
 s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port));`;
 
-function decodeOnly(nextBody) {
+/** A privads-server process on a fresh store, with `config`. */
+async function startServer(cli, config) {
+  const dir = await mkdtemp(join(tmpdir(), 'privads-bench-'));
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const server = await startChild([
+    ...profile,
+    cli,
+    'start',
+    '--port',
+    '0',
+    '--data',
+    join(dir, 'store'),
+    '--config',
+    join(dir, 'config.json'),
+  ]);
+  const round = parseRoundConfig(await (await fetch(`${server.url}/v1/round`)).json());
+  return {
+    ...server,
+    round,
+    async stop() {
+      await stopChild(server.child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function decodeOnly(nextBody, decode) {
   const bodies = Array.from({ length: 64 }, nextBody);
   let n = 0;
   const stopAt = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
-  while (performance.now() < stopAt)
-    decodeUpdate(bodies[n++ % bodies.length], { expectedLength: PARAMS });
+  while (performance.now() < stopAt) decode(bodies[n++ % bodies.length]);
   return n / ((performance.now() - t0) / 1000);
-}
-
-async function inProcess(encoding) {
-  const dir = await mkdtemp(join(tmpdir(), 'privads-bench-'));
-  const server = await createPrivAdsServer({
-    store: { kind: 'embedded', dataDir: dir },
-    config: CONFIG,
-  });
-  const round = await (await server.fetch(new Request('http://x/v1/round'))).json();
-  const nextBody = bodyFactory(round.roundId, round.projectorVersion, encoding);
-  let ok = 0;
-  const stopAt = performance.now() + SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < stopAt) {
-        const r = await server.fetch(
-          new Request(`http://x/v1/rounds/${round.roundId}/updates`, {
-            method: 'POST',
-            body: nextBody(),
-          }),
-        );
-        if (r.status === 202) ok++;
-      }
-    }),
-  );
-  const perSecond = ok / ((performance.now() - t0) / 1000);
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-  return perSecond;
-}
-
-async function memoryPerRound(cohorts) {
-  const rows = [];
-  for (const n of cohorts) {
-    const dir = await mkdtemp(join(tmpdir(), 'privads-bench-'));
-    const server = await createPrivAdsServer({
-      store: { kind: 'embedded', dataDir: dir },
-      config: CONFIG,
-    });
-    const round = await (await server.fetch(new Request('http://x/v1/round'))).json();
-    const nextBody = bodyFactory(round.roundId, round.projectorVersion, 'int8');
-    globalThis.gc?.();
-    const before = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-    for (let i = 0; i < n; i += CONCURRENCY) {
-      await Promise.all(
-        Array.from({ length: Math.min(CONCURRENCY, n - i) }, () =>
-          server.fetch(
-            new Request(`http://x/v1/rounds/${round.roundId}/updates`, {
-              method: 'POST',
-              body: nextBody(),
-            }),
-          ),
-        ),
-      );
-    }
-    globalThis.gc?.();
-    const after = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-    const count = (await server.store.roundTotals(round.roundId)).count;
-    rows.push({ cohort: count, heapDeltaMiB: (after - before) / 2 ** 20 });
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return rows;
 }
 
 const fmt = (x, d = 0) => x.toFixed(d);
 
-const sink = await startChild(['-e', SINK]);
-const dir = await mkdtemp(join(tmpdir(), 'privads-bench-'));
-await writeFile(join(dir, 'config.json'), JSON.stringify(CONFIG));
-const privads = await startChild([
-  CLI,
-  'start',
-  '--port',
-  '0',
-  '--data',
-  join(dir, 'store'),
-  '--config',
-  join(dir, 'config.json'),
-]);
-const round = await (await fetch(`${privads.url}/v1/round`)).json();
+/** A server of `cli` ready to take `format` uploads: `next()` gives a body until they run out. */
+async function readyServer(cli, format) {
+  if (format === 'masked') {
+    const server = await startServer(cli, distributedConfig(DEVICES));
+    const setup = performance.now();
+    const tickets = await admitSyntheticCohort(
+      jsonClient((path, init) => fetch(new URL(path, server.url), init)),
+      server.round,
+    );
+    console.log(
+      `  (${DEVICES} simulated devices in the input phase after ${fmt((performance.now() - setup) / 1000, 1)} s of keys/roster/shares requests)`,
+    );
+    return { server, next: maskedBodies(server.round, tickets) };
+  }
+  const server = await startServer(cli, CENTRAL_CONFIG);
+  return { server, next: floatBodies(server.round, format) };
+}
+
+function decoderOf(format, round) {
+  if (format !== 'masked') return (body) => decodeUpdate(body, { expectedLength: PARAMS });
+  const { bits, paddedDimension } = round.privacy;
+  return (body) => decodeMaskedUpdate(body, { expectedLength: paddedDimension, bits });
+}
+
+async function serverLoad(cli, format) {
+  const { server, next } = await readyServer(cli, format);
+  const path = `/v1/rounds/${server.round.roundId}/updates`;
+  const result = await load(server.url, path, next, server.child.pid);
+  await server.stop();
+  return result;
+}
+
+function printLoad(label, r) {
+  console.log(
+    `  ${label.padEnd(30)} ${fmt(r.perSecond)} /s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  CPU ${fmt(r.cpu * 100)}% (${fmt(r.cpuMsPerUpload, 2)} ms/upload)  statuses ${JSON.stringify(r.statuses)}`,
+  );
+}
+
+/** One format over HTTP: decode-only, bare sink, privads-server (and the baseline build), printed. */
+async function httpRow(sink, format) {
+  console.log(`\n${format}:`);
+  const { server, next } = await readyServer(CLI, format);
+  const sample = cycling(next);
+  const bytes = sample().length;
+  const decodePerSecond = decodeOnly(sample, decoderOf(format, server.round));
+  const bare = await load(sink.url, '/sink', sample, sink.child.pid);
+  const real = await load(
+    server.url,
+    `/v1/rounds/${server.round.roundId}/updates`,
+    next,
+    server.child.pid,
+  );
+  await server.stop();
+  const baseline = BASELINE_CLI ? await serverLoad(BASELINE_CLI, format) : undefined;
+  const ratio = real.perSecond / bare.perSecond;
+  console.log(`  ${bytes} bytes per upload`);
+  console.log(`  decode + validate only (this process)  ${fmt(decodePerSecond)} /s`);
+  printLoad('bare HTTP sink (loopback)', bare);
+  printLoad('privads-server (loopback)', real);
+  if (baseline) printLoad('baseline build (loopback)', baseline);
+  console.log(`  ratio server / bare sink       ${fmt(ratio, 3)}`);
+  if (baseline)
+    console.log(`  ratio baseline / bare sink     ${fmt(baseline.perSecond / bare.perSecond, 3)}`);
+  console.log(`  ratio server / decode only     ${fmt(real.perSecond / decodePerSecond, 3)}`);
+  console.log(
+    `  CPU per upload, sink / server  ${fmt(bare.cpuMsPerUpload / real.cpuMsPerUpload, 3)}`,
+  );
+  return { format, ratio, baseline: baseline && baseline.perSecond / bare.perSecond };
+}
+
+/** Collects garbage until the freed array buffers are gone too (they go a turn after their views). */
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Heap growth of one open distributed round across its input phase, and the in-process upload
+ * rate of that phase.
+ */
+async function maskedRoundInProcess(devices) {
+  const dir = await mkdtemp(join(tmpdir(), 'privads-bench-'));
+  const server = await createPrivAdsServer({
+    store: { kind: 'embedded', dataDir: dir },
+    config: distributedConfig(devices),
+  });
+  const send = (path, init) => server.fetch(new Request(new URL(path, 'http://x'), init));
+  const post = jsonClient(send);
+  const round = parseRoundConfig(await post('/v1/round'));
+  const tickets = await admitSyntheticCohort(post, round);
+  const nextBody = maskedBodies(round, tickets);
+  const path = `/v1/rounds/${round.roundId}/updates`;
+  await settle();
+  const usage0 = process.memoryUsage();
+  const t0 = performance.now();
+  let accepted = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let body; (body = nextBody()) !== undefined;) {
+        const r = await send(path, { method: 'POST', body });
+        if (r.status === 202) accepted++;
+        else throw new Error(`upload: HTTP ${r.status} ${await r.text()}`);
+      }
+    }),
+  );
+  const perSecond = accepted / ((performance.now() - t0) / 1000);
+  await settle();
+  const usage1 = process.memoryUsage();
+  const count = (await server.store.roundTotals(round.roundId)).count;
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+  const grown = (k) => usage1[k] - usage0[k];
+  return {
+    cohort: count,
+    perSecond,
+    heapDeltaMiB: (grown('heapUsed') + grown('arrayBuffers')) / 2 ** 20,
+  };
+}
 
 console.log(
   `PrivAds server benchmark: ${PARAMS} parameters, ${CONCURRENCY} connections, ${SECONDS} s per phase, Node ${process.version}`,
 );
-for (const encoding of ['f16', 'int8']) {
-  const nextBody = bodyFactory(round.roundId, round.projectorVersion, encoding);
-  const bytes = nextBody().length;
-  const decodePerSecond = decodeOnly(nextBody);
-  const bare = await load(sink.url, '/sink', nextBody, sink.child.pid);
-  const real = await load(
-    privads.url,
-    `/v1/rounds/${round.roundId}/updates`,
-    nextBody,
-    privads.child.pid,
-  );
-  const local = await inProcess(encoding);
-  console.log(`\n${encoding}: ${bytes} bytes per upload`);
-  console.log(`  decode only (this process)     ${fmt(decodePerSecond)} /s`);
-  console.log(
-    `  bare HTTP sink (loopback)      ${fmt(bare.perSecond)} /s  p50 ${fmt(bare.p50, 2)} ms  p99 ${fmt(bare.p99, 2)} ms  CPU ${fmt(bare.cpu * 100)}%`,
-  );
-  console.log(
-    `  privads-server (loopback)      ${fmt(real.perSecond)} /s  p50 ${fmt(real.p50, 2)} ms  p99 ${fmt(real.p99, 2)} ms  CPU ${fmt(real.cpu * 100)}%  statuses ${JSON.stringify(real.statuses)}`,
-  );
-  console.log(`  in-process server.fetch        ${fmt(local)} /s`);
-  console.log(`  ratio server / bare sink       ${fmt(real.perSecond / bare.perSecond, 3)}`);
-  console.log(`  ratio server / decode only     ${fmt(real.perSecond / decodePerSecond, 3)}`);
-}
+const sink = await startChild(['-e', SINK]);
+const ratios = [];
+for (const format of FORMATS) ratios.push(await httpRow(sink, format));
 sink.child.kill();
-privads.child.kill();
-await rm(dir, { recursive: true, force: true });
-
-// The first round pays one-time costs (module state, code caches): measured and dropped.
-const memory = (await memoryPerRound([250, 250, 1000, 4000])).slice(1);
 console.log(
-  '\nheap growth of one open round (int8 uploads, in-process; run with --expose-gc for stable numbers)',
+  `\nratios server / bare sink: ${ratios
+    .map(
+      (r) =>
+        `${r.format} ${fmt(r.ratio, 3)}${r.baseline ? ` (baseline ${fmt(r.baseline, 3)})` : ''}`,
+    )
+    .join(', ')}`,
 );
-for (const row of memory)
+
+if (FORMATS.includes('masked')) {
+  // The first round pays one-time costs (module state, code caches): measured and dropped.
+  const rows = [];
+  for (const devices of [250, 250, 1000, 4000]) rows.push(await maskedRoundInProcess(devices));
   console.log(
-    `  cohort ${String(row.cohort).padStart(5)}: ${fmt(row.heapDeltaMiB, 2)} MiB (${fmt((row.heapDeltaMiB * 2 ** 20) / row.cohort, 0)} B/upload)`,
+    '\nheap growth of one open distributed round across its input phase (in-process server.fetch; run with --expose-gc for stable numbers)',
   );
+  for (const row of rows.slice(1))
+    console.log(
+      `  cohort ${String(row.cohort).padStart(5)}: ${fmt(row.heapDeltaMiB, 2)} MiB (${fmt((row.heapDeltaMiB * 2 ** 20) / row.cohort, 0)} B/upload), ${fmt(row.perSecond)} uploads/s`,
+    );
+}

@@ -18,6 +18,7 @@ import {
 import { SecAggDevice, parseInbox, parseRoster, parseUnmaskRequest } from '@privads/secagg';
 import type { ConfigOverrides, PrivAdsServer } from '@privads/server';
 
+import { jsonClient } from '../bench/json-client.mjs';
 import { SMALL_CONFIG, call, vectorWithNorm } from './helpers.js';
 
 /** A distributed round template for the 36-parameter test projector: 20 devices, degree 18. */
@@ -52,21 +53,8 @@ export interface DrivenRound {
   readonly survivors: readonly number[];
 }
 
-async function json(server: PrivAdsServer, path: string, body?: unknown): Promise<unknown> {
-  const response = await call(
-    server,
-    path,
-    body === undefined
-      ? {}
-      : {
-          method: 'POST',
-          body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-        },
-  );
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${text}`);
-  return JSON.parse(text) as unknown;
+function json(server: PrivAdsServer, path: string, body?: unknown): Promise<unknown> {
+  return jsonClient((p, init) => call(server, p, init))(path, body);
 }
 
 /** The phase the server reports (advancing it first), or `closed` once the round is over. */

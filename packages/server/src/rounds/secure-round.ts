@@ -85,6 +85,8 @@ export class SecureRound {
     try {
       for (;;) {
         const due = now >= this.#phaseDeadline;
+        // Counts only: this runs on every request, and the slot lists are sorted copies. Once the
+        // shares phase closed, `shares` is |U₁| and `inputs` |U₂|; neither changes after its phase.
         const { shares, inputs, reveals } = c.counts;
         let moved = false;
         if (c.phase === 'keys' && (c.isFull || due)) {
@@ -93,14 +95,10 @@ export class SecureRound {
         } else if (c.phase === 'shares' && (shares === c.cohortSize || due)) {
           c.closeShares();
           moved = true;
-        } else if (
-          c.phase === 'input' &&
-          this.#pendingInputs === 0 &&
-          (inputs === c.committedSlots.length || due)
-        ) {
+        } else if (c.phase === 'input' && this.#pendingInputs === 0 && (inputs === shares || due)) {
           c.closeInputs();
           moved = true;
-        } else if (c.phase === 'unmask' && (reveals === c.inputSlots.length || due)) {
+        } else if (c.phase === 'unmask' && (reveals === inputs || due)) {
           if (c.canFinish()) return 'releasable';
           this.#abortReason = `only ${reveals} of ${inputs} devices revealed: some secret lacks shares`;
           return 'aborted';
@@ -126,21 +124,7 @@ export class SecureRound {
    *   `SECAGG_CONFLICTING_REQUEST`; nothing changes then
    */
   beginInput(ticket: string): void {
-    const c = this.coordinator;
-    if (c.phase !== 'input') {
-      throw new SecAggError(
-        'SECAGG_WRONG_PHASE',
-        `round ${this.config.roundId} is in phase ${c.phase}, not input`,
-      );
-    }
-    const slot = c.slotOf(ticket);
-    if (slot === undefined) throw new SecAggError('SECAGG_UNKNOWN_TICKET', 'unknown ticket');
-    if (!c.committedSlots.includes(slot)) {
-      throw new SecAggError('SECAGG_DROPPED', `slot ${slot} posted no shares`);
-    }
-    if (c.inputSlots.includes(slot)) {
-      throw new SecAggError('SECAGG_CONFLICTING_REQUEST', `slot ${slot} already posted an input`);
-    }
+    this.coordinator.checkInput(ticket);
     this.#pendingInputs++;
   }
 

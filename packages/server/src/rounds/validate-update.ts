@@ -118,7 +118,7 @@ function maskedContribution(
     maxDim: privacy.paddedDimension,
     bits: privacy.bits,
   });
-  return { header, contribution: { vector: Float64Array.from(words), belowClip: false } };
+  return { header, contribution: { vector: words, belowClip: false } };
 }
 
 /**

@@ -89,6 +89,20 @@ export class EmbeddedState {
     open.nonces.add(nonce);
   }
 
+  /**
+   * @param roundId - the open round
+   * @param nonces - the nonces of a batch of masked uploads
+   * @param sum - the exact sum of their words
+   */
+  applyMaskedSum(roundId: number, nonces: readonly string[], sum: Uint32Array): void {
+    const open = this.open;
+    if (open?.roundId !== roundId) {
+      throw new StorageError('STORAGE_CORRUPT', `updates for round ${roundId}, which is not open`);
+    }
+    open.totals.addIntegerSum(sum, nonces.length);
+    for (const nonce of nonces) open.nonces.add(nonce);
+  }
+
   /** @param info - the published version */
   applyPublish(info: VersionInfo): void {
     this.versions[info.kind].push(info);

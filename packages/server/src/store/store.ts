@@ -148,8 +148,11 @@ export interface LedgerEntry {
 
 /** What one accepted upload adds to the round's sum. */
 export interface Contribution {
-  /** The vector to add (already re-clipped by the server). */
-  vector: Float32Array | Float64Array;
+  /**
+   * The vector to add: floats already re-clipped by the server, or (distributed mode) the masked
+   * words, integers added as they are.
+   */
+  vector: Float32Array | Float64Array | Uint32Array;
   /** Whether the upload's norm was below the clip norm (adaptive clipping). */
   belowClip: boolean;
 }

@@ -12,6 +12,7 @@
  */
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 
 import { StorageError } from '@privads/protocol';
@@ -28,11 +29,22 @@ export interface LogRecord {
   data: Uint8Array;
 }
 
+/** A record's frame: a prefix and the data, written as they lie. */
+interface Framed {
+  parts: Uint8Array[];
+  bytes: number;
+}
+
+/** A record's content, known at append or only once its batch is written. */
+type Content = Framed | (() => { meta: Record<string, unknown>; data: Uint8Array });
+
 type Item =
   | {
       type: 'record';
       lsn: number;
-      frame: Buffer;
+      content: Content;
+      /** `performance.now()` before which a record sealed later is not written (0: at once). */
+      gatherUntil: number;
       apply: (lsn: number) => void;
       resolve: (lsn: number) => void;
       reject: (error: unknown) => void;
@@ -49,16 +61,34 @@ const segmentName = (firstLsn: number): string => `wal-${String(firstLsn).padSta
 /** Most bytes written in one batch. */
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
-function frame(meta: Record<string, unknown>, data: Uint8Array): Buffer {
+/**
+ * The frame of one record as two buffers, prefix and data: the data (an upload body, hundreds of
+ * kilobytes) is written from where it lies with `writev`, never copied into a frame.
+ */
+function frame(meta: Record<string, unknown>, data: Uint8Array): Framed {
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const payloadLength = 4 + json.length + data.length;
-  const out = Buffer.allocUnsafe(8 + payloadLength);
-  out.writeUInt32LE(payloadLength, 0);
-  out.writeUInt32LE(json.length, 8);
-  json.copy(out, 12);
-  out.set(data, 12 + json.length);
-  out.writeUInt32LE(crc32(out.subarray(8)), 4);
-  return out;
+  const prefix = Buffer.allocUnsafe(12 + json.length);
+  prefix.writeUInt32LE(payloadLength, 0);
+  prefix.writeUInt32LE(json.length, 8);
+  json.copy(prefix, 12);
+  prefix.writeUInt32LE(crc32(data, crc32(prefix.subarray(8))), 4);
+  return { parts: data.length > 0 ? [prefix, data] : [prefix], bytes: 8 + payloadLength };
+}
+
+/** Writes every byte of `parts`, in order, at the end of the file (writev may write less). */
+async function writeAll(handle: FileHandle, parts: Uint8Array[]): Promise<void> {
+  let rest = parts;
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    let i = 0;
+    while (i < rest.length && bytesWritten >= (rest[i] as Uint8Array).length) {
+      bytesWritten -= (rest[i] as Uint8Array).length;
+      i++;
+    }
+    rest = rest.slice(i);
+    if (bytesWritten > 0) rest[0] = (rest[0] as Uint8Array).subarray(bytesWritten);
+  }
 }
 
 /** Parses the frames of one segment; returns the records and the length of the intact prefix. */
@@ -210,10 +240,43 @@ export class WriteAheadLog {
   ): Promise<number> {
     if (this.#failure !== undefined) return Promise.reject(this.#unavailable());
     const lsn = this.#nextLsn++;
-    const bytes = frame({ ...meta, lsn }, data);
-    this.#segmentBytes += bytes.length;
+    const framed = frame({ ...meta, lsn }, data);
+    this.#segmentBytes += framed.bytes;
+    return this.#enqueue(lsn, framed, apply);
+  }
+
+  /**
+   * Appends a record whose content is fixed only when its batch is written: `seal` runs once, just
+   * before the write, so the caller can keep adding to the record while it waits (the embedded
+   * store sums masked uploads this way). With `gatherMs`, the log waits that long before writing
+   * such a record when it reaches the head of the queue (as PostgreSQL's `commit_delay`), so that
+   * more join it: one write and one `fdatasync` then serve them all. Otherwise as
+   * {@link WriteAheadLog.append}.
+   * @param seal - returns the record's JSON part (`lsn` is added) and binary part; must not throw
+   *   (a throw fails the log like a failed write: a record's lsn can never be skipped)
+   * @param apply - updates memory to include the record
+   * @param gatherMs - how long the record may wait for company, in ms (default 0)
+   * @returns the record's lsn, once durable and applied
+   * @throws StorageError `STORAGE_UNAVAILABLE` after a failed write
+   */
+  appendSealedLater(
+    seal: () => { meta: Record<string, unknown>; data: Uint8Array },
+    apply: (lsn: number) => void,
+    gatherMs = 0,
+  ): Promise<number> {
+    if (this.#failure !== undefined) return Promise.reject(this.#unavailable());
+    const gatherUntil = gatherMs > 0 ? performance.now() + gatherMs : 0;
+    return this.#enqueue(this.#nextLsn++, seal, apply, gatherUntil);
+  }
+
+  #enqueue(
+    lsn: number,
+    content: Content,
+    apply: (lsn: number) => void,
+    gatherUntil = 0,
+  ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ type: 'record', lsn, frame: bytes, apply, resolve, reject });
+      this.#queue.push({ type: 'record', lsn, content, gatherUntil, apply, resolve, reject });
       this.#pump();
     });
   }
@@ -262,6 +325,14 @@ export class WriteAheadLog {
     );
   }
 
+  #framed(item: Extract<Item, { type: 'record' }>): Framed {
+    if (typeof item.content !== 'function') return item.content;
+    const { meta, data } = item.content();
+    const framed = frame({ ...meta, lsn: item.lsn }, data);
+    this.#segmentBytes += framed.bytes;
+    return framed;
+  }
+
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
@@ -284,24 +355,25 @@ export class WriteAheadLog {
         }
         continue;
       }
+      const wait = head.gatherUntil - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const batch: Extract<Item, { type: 'record' }>[] = [];
-      let size = 0;
-      while (this.#queue[0]?.type === 'record' && (batch.length === 0 || size < MAX_BATCH_BYTES)) {
-        const item = this.#queue.shift() as Extract<Item, { type: 'record' }>;
-        batch.push(item);
-        size += item.frame.length;
-      }
       const started = process.hrtime.bigint();
       try {
-        const bytes =
-          batch.length === 1
-            ? (batch[0] as { frame: Buffer }).frame
-            : Buffer.concat(batch.map((b) => b.frame));
-        let written = 0;
-        while (written < bytes.length) {
-          const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written);
-          written += bytesWritten;
+        const parts: Uint8Array[] = [];
+        let size = 0;
+        while (
+          this.#queue[0]?.type === 'record' &&
+          (batch.length === 0 || size < MAX_BATCH_BYTES)
+        ) {
+          const item = this.#queue.shift() as Extract<Item, { type: 'record' }>;
+          batch.push(item);
+          // A seal that throws fails the log like a failed write: its lsn can never be skipped.
+          const framed = this.#framed(item);
+          parts.push(...framed.parts);
+          size += framed.bytes;
         }
+        await writeAll(this.#handle, parts);
         await this.#handle.datasync();
         for (const item of batch) item.apply(item.lsn);
         this.#writtenLsn = (batch[batch.length - 1] as { lsn: number }).lsn;
