@@ -16,9 +16,11 @@ import { evaluateScorer, dotScores, type HeldOut } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
 import type { Aggregator } from './aggregator.js';
 import { catalogPrior, projectCatalog, type CatalogContent } from './catalog.js';
+import { CountsTally } from './counts-tally.js';
 import { DeviceFleet } from './devices.js';
 import { releaseRho } from './privacy.js';
 import { runSecureRound, type SecureDevice } from './secure-round.js';
+import type { DeviceAdCounts } from '@privads/model/round-upload';
 
 /** Options of {@link runFederation}. */
 export interface FederationOptions {
@@ -86,6 +88,8 @@ export interface FederationResult {
   readonly releasedRhos: readonly number[];
   /** Rounds each device took part in (uploaded, or started to and dropped out). */
   readonly participations: Int32Array;
+  /** The per-ad counts: truth and releases (runs whose rounds asked for counts). */
+  readonly counts?: CountsTally;
 }
 
 const SAMPLING_SALT = 0x5a3c;
@@ -146,11 +150,18 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   let clientMs = 0;
   let secureMs = 0;
   let releasedRounds = 0;
+  let tally: CountsTally | undefined;
 
   for (let r = 0; r < rounds; r++) {
     const roundStarted = performance.now();
     const config = await aggregator.roundConfig();
     const distributed = config.privacy.mode === 'distributed';
+    const query = config.counts;
+    if (query) {
+      tally ??= new CountsTally(content.count);
+      tally.beginRound();
+    }
+    const secureCounts: (DeviceAdCounts | undefined)[] = [];
     const secureDevices: SecureDevice[] = [];
     let cohort = 0;
     let dropped = 0;
@@ -165,6 +176,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       if (sampling.next() >= samplingProbability) continue;
       joined[user]!.push(config.roundId);
       participations[user]!++;
+      const counts = query ? fleet.roundCounts(user, train, content.count) : undefined;
       const t0 = performance.now();
       if (distributed) {
         const { gradient } = fleet.roundGradient(user, train, {
@@ -178,7 +190,9 @@ export async function runFederation(options: FederationOptions): Promise<Federat
           gradient,
           dropsAfterMasking: sampling.next() < dropout,
           source: createSeededRandomSource(deviceSeed(seed, r, user)),
+          ...(counts ? { counts } : {}),
         });
+        secureCounts.push(counts);
         continue;
       }
       const upload = fleet.roundUpload(user, train, {
@@ -187,6 +201,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         content,
         source: localSource,
         personalization: { projected, epochs: personalizeEpochs },
+        ...(counts ? { counts } : {}),
       });
       clientMs += performance.now() - t0;
       clientRounds++;
@@ -197,6 +212,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         continue;
       }
       await aggregator.submit(upload.body);
+      if (counts && query) tally?.addDevice(counts, query);
       cohort++;
     }
     if (distributed) {
@@ -204,12 +220,15 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       const results = await runSecureRound(aggregator, config, secureDevices);
       // The devices' quantizing, masking and messages run interleaved with the server's handling.
       secureMs += performance.now() - t0;
-      for (const result of results) {
+      for (const [i, result] of results.entries()) {
         if (result.status === 'vanished') {
           dropped++;
           continue;
         }
         if (result.preClipNorm === undefined) continue;
+        // It quantized and posted its input: its counts are in the unmasked sum.
+        const counts = secureCounts[i];
+        if (counts && query) tally?.addDevice(counts, query);
         normSum += result.preClipNorm;
         if (result.preClipNorm > config.clipNorm) clipped++;
       }
@@ -218,6 +237,11 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     if (outcome.released) {
       releasedRounds++;
       releasedRhos.push(releaseRho(config));
+    }
+    if (query) {
+      tally?.endRound(
+        outcome.released ? await aggregator.releasedCounts(config.roundId) : undefined,
+      );
     }
     projector.dispose();
     ({ projector, projected } = await currentCatalog(aggregator, content));
@@ -254,6 +278,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     secureSeconds: secureMs / 1000,
     seconds: (performance.now() - started) / 1000,
     releasedRounds,
+    ...(tally ? { counts: tally } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { projectorFromSafetensors } from '@privads/model';
 import { fetchTransport } from '@privads/model/secure-upload';
+import type { ContentEncoder } from '@privads/encoder';
 import { decodeAggregateRelease, parseRoundConfig, type RoundConfig } from '@privads/protocol';
 import { createPrivAdsServer, type PrivacySettings } from '@privads/server';
 import {
@@ -23,6 +24,34 @@ import {
   type AggregatorSettings,
   type RoundOutcome,
 } from './aggregator.js';
+import type { CatalogContent } from './catalog.js';
+
+/** Ad title of a simulated item in the server's catalog (the catalog import's text). */
+const itemTitle = (index: number): string => `item ${index}`;
+
+/**
+ * The encoder the server's catalog import runs: each simulated item's content vector, looked up
+ * by its title, so the server's catalog holds exactly the vectors the devices learn with.
+ */
+function lookupEncoder(content: CatalogContent): ContentEncoder {
+  return {
+    id: content.encoderId,
+    dim: content.dim,
+    async encode(texts) {
+      const out = new Float32Array(texts.length * content.dim);
+      texts.forEach((text, row) => {
+        const index = Number(/^item (\d+)$/.exec(text)?.[1]);
+        if (!(index >= 0 && index < content.count)) throw new RangeError(`unknown item ${text}`);
+        out.set(
+          content.vectors.subarray(index * content.dim, (index + 1) * content.dim),
+          row * content.dim,
+        );
+      });
+      return out;
+    },
+    async dispose() {},
+  };
+}
 
 /** How the simulation reaches the server. */
 export type ServerTransport = 'in-process' | 'http';
@@ -56,6 +85,7 @@ export async function createServerAggregator(
     operatorToken: token,
     noiseSource: settings.source,
     clock: () => now,
+    ...(settings.counts ? { encoder: lookupEncoder(settings.counts.content) } : {}),
     config: {
       projector: {
         kind: spec.kind,
@@ -78,6 +108,15 @@ export async function createServerAggregator(
         },
         // A distributed round takes masked uploads only; the server publishes ["masked"] itself.
         acceptedEncodings: ['f16', 'f32'],
+        ...(settings.counts
+          ? {
+              counts: {
+                maxImpressions: settings.counts.maxImpressions,
+                maxClicks: settings.counts.maxClicks,
+                normShare: settings.counts.normShare,
+              },
+            }
+          : {}),
       },
       optimizer:
         settings.serverOptimizer === 'fedadam'
@@ -137,6 +176,28 @@ export async function createServerAggregator(
     if (record === undefined) throw new Error(`round ${roundId} is not among the closed rounds`);
     return { released: record.status === 'released', cohortSize: record.cohortSize };
   };
+  if (settings.counts) {
+    // The catalog goes in before the first round the simulation runs: the round open at import
+    // time counts nothing, so it closes empty (no release, no privacy spent) and the next one
+    // counts the imported ads.
+    const ads = Array.from({ length: settings.counts.content.count }, (_, i) => ({
+      id: `item-${i}`,
+      title: itemTitle(i),
+      text: '',
+      url: `https://sim.invalid/items/${i}`,
+      advertiser: 'sim',
+      category: 'sim',
+    }));
+    await expectOk(
+      await request('/v1/admin/catalog', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: ads.map((ad) => JSON.stringify(ad)).join('\n'),
+      }),
+      'POST /v1/admin/catalog',
+    );
+    await operator('/v1/admin/rounds/close', 'POST');
+  }
   let open: RoundConfig | undefined;
   const roundConfig = async (): Promise<RoundConfig> => {
     const response = await expectOk(await request('/v1/round'), 'GET /v1/round');
@@ -176,6 +237,19 @@ export async function createServerAggregator(
       }
       await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
       return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer())).update;
+    },
+    async releasedCounts(roundId) {
+      const response = await request(`/v1/rounds/${roundId}/aggregate`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (response.status === 404) {
+        await response.arrayBuffer();
+        return undefined;
+      }
+      await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
+      const release = decodeAggregateRelease(new Uint8Array(await response.arrayBuffer()));
+      const sigma = release.metadata.counts?.sigma;
+      return release.counts && sigma !== undefined ? { ...release.counts, sigma } : undefined;
     },
     transport: fetchTransport(base, (input, { body, ...init }) =>
       call(

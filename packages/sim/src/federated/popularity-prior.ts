@@ -1,0 +1,97 @@
+/**
+ * The ranking with the popularity prior, as the browser client ranks (`score = cos(u, p_ad) +
+ * w · prior(ad)`, `popularityBias` of `@privads/model`, the one implementation the client's ranker
+ * uses), and the choice of w on a validation split of the training slates: every user's last
+ * clicked training slates (`validationSplit`, as the centralized baseline's selection), user
+ * vectors replayed without them under the run's final catalog, and the released clicks. The test
+ * split is never looked at.
+ */
+import { popularityBias } from '@privads/model';
+import {
+  evaluateScorer,
+  dotScores,
+  evenlySpaced,
+  heldOutOf,
+  type HeldOut,
+} from '../eval/evaluate.js';
+import type { RankingMetrics } from '../eval/metrics.js';
+import { validationSplit, type UserTimeline } from '../population.js';
+import { replayUsers, VALIDATION_FRACTION } from './centralized.js';
+import type { DeviceFleet } from './devices.js';
+
+/** Candidate weights of the prior, smallest first (ties go to the smaller weight). */
+export const PRIOR_WEIGHTS = [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2] as const;
+/** α of the prior: one pseudo-click per ad (the server's default). */
+export const PRIOR_SMOOTHING = 1;
+
+/** The selected weight and what the validation split said about each candidate. */
+export interface PriorSelection {
+  readonly weight: number;
+  readonly validationNdcgAt10: number;
+  readonly candidates: readonly { weight: number; ndcgAt10: number }[];
+}
+
+/**
+ * Metrics of on-device user vectors with the prior.
+ * @param fleet - user vectors
+ * @param projected - the projected catalog
+ * @param heldOut - users to evaluate
+ * @param withAuc - impression AUC
+ * @param bias - per-ad bias (`popularityBias`)
+ * @returns averaged metrics
+ */
+export function evaluateWithPrior(
+  fleet: DeviceFleet,
+  projected: Float32Array,
+  heldOut: readonly HeldOut[],
+  withAuc: boolean,
+  bias: Float32Array,
+): RankingMetrics {
+  return evaluateScorer(
+    heldOut,
+    (user) => {
+      const scores = dotScores(fleet.vector(user), projected, fleet.userDim);
+      for (let a = 0; a < scores.length; a++) scores[a]! += bias[a]!;
+      return scores;
+    },
+    withAuc,
+  );
+}
+
+/**
+ * Chooses w on the validation split.
+ * @param timelines - every user's timeline (only `train` is read)
+ * @param projected - the run's final projected catalog
+ * @param userDim - user-space dimension
+ * @param clicks - the released clicks per ad the prior is built from
+ * @param withAuc - impression AUC (not used for the choice)
+ * @param validationUsers - most users scored
+ * @returns the weight with the best validation NDCG@10
+ */
+export function choosePriorWeight(
+  timelines: readonly UserTimeline[],
+  projected: Float32Array,
+  userDim: number,
+  clicks: ArrayLike<number>,
+  withAuc: boolean,
+  validationUsers = 3000,
+): PriorSelection {
+  const inner = timelines.map((t) => validationSplit(t, VALIDATION_FRACTION));
+  const validation = evenlySpaced(
+    inner.map((t, u) => heldOutOf(u, t)).filter((h): h is HeldOut => h !== undefined),
+    validationUsers,
+  );
+  const fleet = process.env.PRIOR_FLEET ? (globalThis as any).__fleet : replayUsers(inner, projected, userDim);
+  const candidates = PRIOR_WEIGHTS.map((weight) => ({
+    weight,
+    ndcgAt10: evaluateWithPrior(
+      fleet,
+      projected,
+      validation,
+      withAuc,
+      popularityBias({ clicks, weight, smoothing: PRIOR_SMOOTHING }),
+    ).ndcgAt10,
+  }));
+  const best = candidates.reduce((a, b) => (b.ndcgAt10 > a.ndcgAt10 ? b : a));
+  return { weight: best.weight, validationNdcgAt10: best.ndcgAt10, candidates };
+}
