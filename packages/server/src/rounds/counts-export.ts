@@ -15,7 +15,7 @@ import {
 /** `format` metadata value of a counts file. */
 export const AD_COUNTS_FORMAT = 'privads.ad-counts';
 /** Output formats of the counts endpoint. */
-export const AD_COUNTS_FORMATS = ['csv', 'safetensors'] as const;
+export const AD_COUNTS_FORMATS = ['csv', 'safetensors', 'json'] as const;
 /** A counts output format. */
 export type AdCountsFormat = (typeof AD_COUNTS_FORMATS)[number];
 
@@ -73,6 +73,31 @@ export function adCountsCsv(round: RoundAdCounts): string {
     );
   });
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * The counts as JSON (what the operator dashboard charts): `{ roundId, counts, ads: [{ id,
+ * advertiser, impressions, clicks }] }`, ads in catalog order.
+ * @param round - the counts and the ads
+ * @returns the JSON-ready object
+ * @throws ProtocolError `DIM_MISMATCH` when the ads do not match the counts
+ */
+export function adCountsJson(round: RoundAdCounts): {
+  roundId: number;
+  counts: ReleasedCountsMetadata;
+  ads: { id: string; advertiser: string; impressions: number; clicks: number }[];
+} {
+  checkAds(round);
+  return {
+    roundId: round.roundId,
+    counts: round.metadata,
+    ads: round.ads.map((ad, i) => ({
+      id: ad.id,
+      advertiser: ad.advertiser,
+      impressions: round.counts.impressions[i] as number,
+      clicks: round.counts.clicks[i] as number,
+    })),
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { parseQualityPoints } from '../quality-log.js';
 import {
   AD_COUNTS_FORMATS,
   adCountsCsv,
+  adCountsJson,
   adCountsSafetensors,
   type AdCountsFormat,
   type RoundAdCounts,
@@ -170,6 +171,7 @@ export const OPERATOR_HANDLERS = {
     const id = pathInteger(req.params.id, 'round id');
     const format = countsFormat(req.url);
     const counts = await roundAdCounts(app, id);
+    if (format === 'json') return jsonResponse(200, adCountsJson(counts));
     const bytes =
       format === 'csv'
         ? new TextEncoder().encode(adCountsCsv(counts))

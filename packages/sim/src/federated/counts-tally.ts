@@ -45,6 +45,7 @@ export class CountsTally {
   #cells = 0;
   #sigma = 0;
   #rounds = 0;
+  readonly #clicksByRound: { round: number; clicks: Float32Array }[] = [];
 
   /** @param items - catalog size */
   constructor(items: number) {
@@ -81,12 +82,14 @@ export class CountsTally {
 
   /**
    * Ends a round with what the server released (nothing when it released nothing).
+   * @param index - the simulation's round index (0-based)
    * @param released - the round's released counts, if any
    */
-  endRound(released: SimReleasedCounts | undefined): void {
+  endRound(index: number, released: SimReleasedCounts | undefined): void {
     const round = this.#round;
     this.#round = undefined;
     if (round === undefined || released === undefined) return;
+    this.#clicksByRound.push({ round: index, clicks: released.clicks });
     this.#rounds++;
     this.#sigma += released.sigma;
     this.#cells += this.#items;
@@ -99,6 +102,21 @@ export class CountsTally {
         this.bounded[kind][a]! += round.bounded[kind][a]!;
       }
     }
+  }
+
+  /**
+   * The released clicks summed over the rounds before `index`: the counts an operator had when a
+   * period began (model selection on a later period must not use counts of that period).
+   * @param index - the first round not included
+   * @returns clicks per ad
+   */
+  releasedClicksBefore(index: number): Float64Array {
+    const out = new Float64Array(this.#items);
+    for (const { round, clicks } of this.#clicksByRound) {
+      if (round >= index) continue;
+      for (let a = 0; a < this.#items; a++) out[a]! += clicks[a]!;
+    }
+    return out;
   }
 
   /** @returns the error summary, or undefined when no round released counts */

@@ -44,8 +44,11 @@ import {
   PRIOR_SMOOTHING,
   choosePriorWeight,
   evaluateWithPrior,
+  priorValidation,
   type PriorSelection,
 } from './popularity-prior.js';
+import { DeviceFleet } from './devices.js';
+import { VALIDATION_FRACTION } from './centralized.js';
 import { popularityBias } from '@privads/model';
 import {
   evaluateDevices,
@@ -357,6 +360,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     return evaluateDevices(trained.fleet, trained.projected, heldOut, withAuc);
   });
 
+  // The prior's weight is chosen on the validation split of the training slates.
+  const validation = countsSettings ? priorValidation(timelines) : undefined;
   const federate = async (
     privacy: SimPrivacy,
     label: string,
@@ -392,6 +397,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         evalUsers: evalSubset,
         withAuc,
         personalizeEpochs: options.personalizeEpochs ?? 0,
+        ...(validation ? { validationCuts: validation.cuts } : {}),
         onRound: (r) => progress(label, r / rounds),
       });
       return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
@@ -449,9 +455,21 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   ): { counts: RunCounts; metrics: RankingMetrics; popularity: RankingMetrics } | null => {
     const tally = f?.run.counts;
     const error = tally?.error();
+    const before = f?.run.validationVectors;
     if (f === null || tally === undefined || error === undefined) return null;
+    if (validation === undefined || before === undefined) return null;
     const clicks = tally.released.clicks;
-    const prior = choosePriorWeight(timelines, f.run.projected, spec.userDim, clicks, withAuc);
+    const fleetBefore = new DeviceFleet(users, f.run.fleet.vector(0));
+    fleetBefore.vectors.set(before);
+    // Validation slates are each user's last 20% of clicked slates: learned, and counted, in about
+    // the last 20% of rounds. Selection sees the vectors and the counts from before that period.
+    const prior = choosePriorWeight(
+      validation.heldOut,
+      fleetBefore,
+      f.run.projected,
+      tally.releasedClicksBefore(Math.floor((1 - VALIDATION_FRACTION) * rounds)),
+      withAuc,
+    );
     const bias = popularityBias({ clicks, weight: prior.weight, smoothing: PRIOR_SMOOTHING });
     return {
       counts: { error, prior },

@@ -46,6 +46,12 @@ export interface FederationOptions {
    * ({@link DeviceFleet.personalize}). @defaultValue 0
    */
   readonly personalizeEpochs?: number;
+  /**
+   * Per user, the index of the first training slate of its validation split (−1: none). The run
+   * then keeps each device's vector as it was just before it learned from those slates: what
+   * model selection scores the validation slates with, without the run learning them first.
+   */
+  readonly validationCuts?: readonly number[];
   /** Called after each round. */
   readonly onRound?: (round: number) => void;
 }
@@ -90,6 +96,8 @@ export interface FederationResult {
   readonly participations: Int32Array;
   /** The per-ad counts: truth and releases (runs whose rounds asked for counts). */
   readonly counts?: CountsTally;
+  /** With `validationCuts`: each device's vector before its validation slates (`users × userDim`). */
+  readonly validationVectors?: Float32Array;
 }
 
 const SAMPLING_SALT = 0x5a3c;
@@ -151,6 +159,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   let secureMs = 0;
   let releasedRounds = 0;
   let tally: CountsTally | undefined;
+  const cuts = options.validationCuts;
+  const validationVectors = cuts ? new Float32Array(timelines.length * userDim) : undefined;
 
   for (let r = 0; r < rounds; r++) {
     const roundStarted = performance.now();
@@ -169,7 +179,13 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     let clipped = 0;
     for (let user = 0; user < timelines.length; user++) {
       const train = timelines[user]!.train;
-      fleet.learnUntil(user, train, Math.ceil(((r + 1) * train.length) / rounds), projected);
+      const until = Math.ceil(((r + 1) * train.length) / rounds);
+      const cut = cuts?.[user] ?? -1;
+      if (validationVectors && cut >= 0 && fleet.learned[user]! <= cut && until > cut) {
+        fleet.learnUntil(user, train, cut, projected);
+        validationVectors.set(fleet.vector(user), user * userDim);
+      }
+      fleet.learnUntil(user, train, until, projected);
       // The device's own rules first (as the browser client decides), then the sampling draw;
       // neither looks at its clicks: a sampled device without any takes part with a zero update.
       if (participationRuleViolation(config.roundId, config.participation, joined[user]!)) continue;
@@ -240,6 +256,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     }
     if (query) {
       tally?.endRound(
+        r,
         outcome.released ? await aggregator.releasedCounts(config.roundId) : undefined,
       );
     }
@@ -279,6 +296,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     seconds: (performance.now() - started) / 1000,
     releasedRounds,
     ...(tally ? { counts: tally } : {}),
+    ...(validationVectors ? { validationVectors } : {}),
   };
 }
 

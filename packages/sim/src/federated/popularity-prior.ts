@@ -2,9 +2,9 @@
  * The ranking with the popularity prior, as the browser client ranks (`score = cos(u, p_ad) +
  * w · prior(ad)`, `popularityBias` of `@privads/model`, the one implementation the client's ranker
  * uses), and the choice of w on a validation split of the training slates: every user's last
- * clicked training slates (`validationSplit`, as the centralized baseline's selection), user
- * vectors replayed without them under the run's final catalog, and the released clicks. The test
- * split is never looked at.
+ * clicked training slates (`validationSplit`, as the centralized baseline's selection), scored
+ * with the device's vector from just before it learned them and the clicks released before the
+ * validation period. The test split is never looked at.
  */
 import { popularityBias } from '@privads/model';
 import {
@@ -16,11 +16,11 @@ import {
 } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
 import { validationSplit, type UserTimeline } from '../population.js';
-import { replayUsers, VALIDATION_FRACTION } from './centralized.js';
+import { VALIDATION_FRACTION } from './centralized.js';
 import type { DeviceFleet } from './devices.js';
 
 /** Candidate weights of the prior, smallest first (ties go to the smaller weight). */
-export const PRIOR_WEIGHTS = [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2] as const;
+export const PRIOR_WEIGHTS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
 /** α of the prior: one pseudo-click per ad (the server's default). */
 export const PRIOR_SMOOTHING = 1;
 
@@ -59,29 +59,43 @@ export function evaluateWithPrior(
 }
 
 /**
- * Chooses w on the validation split.
+ * The validation split of a run: every user's last clicked training slates
+ * (`validationSplit`, as the centralized baseline's selection) and where they start.
  * @param timelines - every user's timeline (only `train` is read)
- * @param projected - the run's final projected catalog
- * @param userDim - user-space dimension
- * @param clicks - the released clicks per ad the prior is built from
- * @param withAuc - impression AUC (not used for the choice)
  * @param validationUsers - most users scored
- * @returns the weight with the best validation NDCG@10
+ * @returns the held-out validation clicks, and per user the index of its first validation slate
+ *   (−1 without one)
  */
-export function choosePriorWeight(
+export function priorValidation(
   timelines: readonly UserTimeline[],
-  projected: Float32Array,
-  userDim: number,
-  clicks: ArrayLike<number>,
-  withAuc: boolean,
   validationUsers = 3000,
-): PriorSelection {
+): { heldOut: HeldOut[]; cuts: number[] } {
   const inner = timelines.map((t) => validationSplit(t, VALIDATION_FRACTION));
-  const validation = evenlySpaced(
+  const heldOut = evenlySpaced(
     inner.map((t, u) => heldOutOf(u, t)).filter((h): h is HeldOut => h !== undefined),
     validationUsers,
   );
-  const fleet = process.env.PRIOR_FLEET ? (globalThis as any).__fleet : replayUsers(inner, projected, userDim);
+  return { heldOut, cuts: inner.map((t) => (t.test.length === 0 ? -1 : t.train.length)) };
+}
+
+/**
+ * Chooses w on the validation split: each user's vector as it was before it learned from its
+ * validation slates, and the clicks released before the validation period began, so neither side
+ * of the score has seen what it is judged on.
+ * @param validation - the validation clicks ({@link priorValidation})
+ * @param fleet - user vectors before the validation slates
+ * @param projected - the run's final projected catalog
+ * @param clicks - released clicks per ad before the validation period
+ * @param withAuc - impression AUC (not used for the choice)
+ * @returns the weight with the best validation NDCG@10 (the smaller one on a tie)
+ */
+export function choosePriorWeight(
+  validation: readonly HeldOut[],
+  fleet: DeviceFleet,
+  projected: Float32Array,
+  clicks: ArrayLike<number>,
+  withAuc: boolean,
+): PriorSelection {
   const candidates = PRIOR_WEIGHTS.map((weight) => ({
     weight,
     ndcgAt10: evaluateWithPrior(
