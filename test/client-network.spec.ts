@@ -268,7 +268,7 @@ test('a round with per-ad counts: the upload appends exactly the bounded impress
   };
   const round = roundConfig(fixture, { roundId: 11, privacy: TEST_PRIVACY.central, counts });
   server.handler.round = round;
-  await openHarness(page, { server: server.url, site: scope() });
+  await openHarness(page, { server: server.url, site: scope(), floor: { minimumMode: 'central' } });
   // Two slates of 5 shown (10 impressions, over the bound of 8) and 3 clicks (over the bound of 2).
   const shown = await page.evaluate(async () => {
     const ids: string[] = [];
@@ -279,9 +279,12 @@ test('a round with per-ad counts: the upload appends exactly the bounded impress
     }
     return ids;
   });
-  await page.evaluate(async (ids) => {
-    for (const id of ids) await window.privads!.recordClick(id);
-  }, shown.slice(0, 3));
+  await page.evaluate(
+    async (ids) => {
+      for (const id of ids) await window.privads!.recordClick(id);
+    },
+    shown.slice(0, 3),
+  );
   expect(await flush(page)).toMatchObject({ status: 'uploaded', roundId: 11 });
 
   audit(seen, page);

@@ -1,3 +1,7 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { ContentEncoder } from '@privads/encoder';
@@ -11,10 +15,12 @@ import {
   updateNormBound,
   type RoundConfig,
 } from '@privads/protocol';
-import type { PrivAdsServer } from '@privads/server';
+import { pullReleases, type PrivAdsServer } from '@privads/server';
 
 import {
+  BASE,
   SMALL_CONFIG,
+  TOKEN,
   call,
   operator,
   openRound,
@@ -126,12 +132,36 @@ describe('per-ad counts', () => {
         ).arrayBuffer(),
       ),
     );
-    expect(Array.from(st.tensors.clicks?.data ?? [])).toEqual([1, 2, 0]);
+    expect(Array.from(st.tensors.clicks?.data as Float32Array)).toEqual([1, 2, 0]);
     expect(JSON.parse(st.metadata.adIds ?? '[]')).toEqual(['a1', 'a2', 'a3']);
     expect((await operator(server, `/v1/rounds/${round.roundId}/counts?format=xml`)).status).toBe(
       422,
     );
     expect((await call(server, `/v1/rounds/${round.roundId}/counts`)).status).toBe(401);
+    const json = (await (
+      await operator(server, `/v1/rounds/${round.roundId}/counts?format=json`)
+    ).json()) as { ads: { id: string; clicks: number }[]; counts: { sigma: number } };
+    expect(json.ads.map((a) => [a.id, a.clicks])).toEqual([
+      ['a1', 1],
+      ['a2', 2],
+      ['a3', 0],
+    ]);
+
+    // `privads-server pull` writes the counts CSV next to the release.
+    const out = await mkdtemp(join(tmpdir(), 'privads-pull-'));
+    try {
+      const pulled = await pullReleases({
+        url: BASE,
+        token: TOKEN,
+        out,
+        fetch: (request) => server.fetch(request),
+      });
+      const mine = pulled.find((p) => p.roundId === round.roundId);
+      expect(mine?.countsCsv).toBe(join(out, `round-${round.roundId}-counts.csv`));
+      expect(await readFile(mine?.countsCsv ?? '', 'utf8')).toBe(csv);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
 
     // The next catalog carries the running totals, so browsers rank with the prior at no extra request.
     const bundle = decodeCatalogBundle(

@@ -72,7 +72,9 @@ export function popularWorld(options: {
   });
   const clicks = Array.from({ length: options.users }, () => {
     const liked = Math.floor(random.next() * TOPICS.length);
-    const weights = items.map((item, i) => popularity[i]! * (item.topic === liked ? options.taste : 1));
+    const weights = items.map(
+      (item, i) => popularity[i]! * (item.topic === liked ? options.taste : 1),
+    );
     const total = weights.reduce((a, b) => a + b, 0);
     const seen = new Set<number>();
     const out: number[] = [];
@@ -98,7 +100,9 @@ export async function writeMovieLens(world: PopularWorld, dir: string): Promise<
   await mkdir(dir, { recursive: true });
   const item = world.items.map((it, i) => {
     const flags = GENRES.map((g) => (g === TOPICS[it.topic]!.genre ? '1' : '0'));
-    return [i + 1, `${it.title} (1995)`, '01-Jan-1995', '', `http://x.invalid/${i}`, ...flags].join('|');
+    return [i + 1, `${it.title} (1995)`, '01-Jan-1995', '', `http://x.invalid/${i}`, ...flags].join(
+      '|',
+    );
   });
   const data = world.clicks.flatMap((list, u) =>
     list.map((i, k) => `${u + 1}\t${i + 1}\t5\t${880000000 + u * 1000 + k}`),
@@ -159,7 +163,10 @@ export async function writeRecBole(world: PopularWorld, dir: string): Promise<vo
     test.push(rows(u, list, list.length - 1));
   });
   const files: Record<string, string[]> = {
-    'Shop.text': ['item_id:token\ttext:token_seq', ...world.items.map((it, i) => `B${i}\t${it.text}`)],
+    'Shop.text': [
+      'item_id:token\ttext:token_seq',
+      ...world.items.map((it, i) => `B${i}\t${it.text}`),
+    ],
     'Shop.item2index': world.items.map((_, i) => `B${i}\t${i}`),
     'Shop.user2index': world.clicks.map((_, u) => `A${u}\t${u}`),
     'Shop.train.inter': train,
