@@ -4,7 +4,6 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { ContentEncoder } from '@privads/encoder';
 import { createSeededRandomSource } from '@privads/dp';
 import { privatizeRoundUpdate } from '@privads/model/round-upload';
 import {
@@ -22,6 +21,7 @@ import {
   SMALL_CONFIG,
   TOKEN,
   call,
+  hashEncoder,
   operator,
   openRound,
   postUpload,
@@ -29,17 +29,6 @@ import {
   upload,
   vectorWithNorm,
 } from './helpers.js';
-
-const encoder: ContentEncoder = {
-  id: 'test-one-hot-8',
-  dim: 8,
-  async encode(texts) {
-    const out = new Float32Array(texts.length * 8);
-    texts.forEach((t, r) => (out[r * 8 + (t.length % 8)] = 1));
-    return out;
-  },
-  async dispose() {},
-};
 
 const ADS = ['a1', 'a2', 'a3'].map((id, i) => ({
   id,
@@ -62,7 +51,7 @@ async function serverWithCatalog(
   privacy: NonNullable<typeof SMALL_CONFIG.round>['privacy'],
 ): Promise<{ server: PrivAdsServer; round: RoundConfig }> {
   const made = await smallServer({
-    encoder,
+    encoder: hashEncoder,
     noiseSource: createSeededRandomSource(5),
     config: {
       ...SMALL_CONFIG,

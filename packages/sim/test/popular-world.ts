@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { MOVIELENS_GENRES } from '../src/datasets/movielens.js';
 import { createSeededRandom } from '../src/seeded-random.js';
 
 const TOPICS = [
@@ -16,27 +17,6 @@ const TOPICS = [
   { words: 'stocks market bank bonds investors rates', genre: 'Drama', category: 'finance' },
   { words: 'travel beach island flight hotel summer', genre: 'Romance', category: 'travel' },
 ] as const;
-const GENRES = [
-  'unknown',
-  'Action',
-  'Adventure',
-  'Animation',
-  "Children's",
-  'Comedy',
-  'Crime',
-  'Documentary',
-  'Drama',
-  'Fantasy',
-  'Film-Noir',
-  'Horror',
-  'Musical',
-  'Mystery',
-  'Romance',
-  'Sci-Fi',
-  'Thriller',
-  'War',
-  'Western',
-];
 
 /** The world: item topics and texts, and every user's clicked items in time order. */
 export interface PopularWorld {
@@ -99,7 +79,7 @@ export function popularWorld(options: {
 export async function writeMovieLens(world: PopularWorld, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const item = world.items.map((it, i) => {
-    const flags = GENRES.map((g) => (g === TOPICS[it.topic]!.genre ? '1' : '0'));
+    const flags = MOVIELENS_GENRES.map((g) => (g === TOPICS[it.topic]!.genre ? '1' : '0'));
     return [i + 1, `${it.title} (1995)`, '01-Jan-1995', '', `http://x.invalid/${i}`, ...flags].join(
       '|',
     );

@@ -11,7 +11,12 @@
  *   versions, the release, the ledger entry and the next round are committed together or not at all;
  * - versions are immutable and numbered 1, 2, 3, … per kind.
  */
-import type { PrivacyMode, ReleaseNoise, RoundConfig } from '@privads/protocol';
+import type {
+  PrivacyMode,
+  ReleaseNoise,
+  ReleasedCountsMetadata,
+  RoundConfig,
+} from '@privads/protocol';
 
 import type { RoundAccumulator } from '../rounds/aggregator.js';
 
@@ -82,20 +87,8 @@ export interface ClosedRoundInfo {
   stats?: RoundStats;
 }
 
-/** What a round's released per-ad counts are: their bound, noise and privacy cost. */
-export interface ReleasedCountsInfo {
-  /** Catalog version whose ads were counted. */
-  catalogVersion: number;
-  /** Ads counted. */
-  adCount: number;
-  /** i: most impressions one device could add. */
-  maxImpressions: number;
-  /** c: most clicks one device could add. */
-  maxClicks: number;
-  /** Standard deviation of each released count's noise, in counts. */
-  sigma: number;
-  /** The counts' share of the release's ρ (null without a guarantee). */
-  rho: number | null;
+/** What a round's released per-ad counts are (bound, noise, ρ share), and their own ε. */
+export interface ReleasedCountsInfo extends ReleasedCountsMetadata {
   /** ε(δ) of the counts alone, had nothing else been released (null without a guarantee). */
   epsilon: number | null;
 }

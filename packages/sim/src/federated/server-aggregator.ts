@@ -15,7 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { projectorFromSafetensors } from '@privads/model';
 import { fetchTransport } from '@privads/model/secure-upload';
 import type { ContentEncoder } from '@privads/encoder';
-import { decodeAggregateRelease, parseRoundConfig, type RoundConfig } from '@privads/protocol';
+import {
+  decodeAggregateRelease,
+  parseRoundConfig,
+  type AggregateRelease,
+  type RoundConfig,
+} from '@privads/protocol';
 import { createPrivAdsServer, type PrivacySettings } from '@privads/server';
 import {
   FEDADAM_BETA2,
@@ -198,6 +203,18 @@ export async function createServerAggregator(
     );
     await operator('/v1/admin/rounds/close', 'POST');
   }
+  /** The operator's read of a closed round's release (`undefined`: it released nothing). */
+  const release = async (roundId: number): Promise<AggregateRelease | undefined> => {
+    const response = await request(`/v1/rounds/${roundId}/aggregate`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return undefined;
+    }
+    await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
+    return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer()));
+  };
   let open: RoundConfig | undefined;
   const roundConfig = async (): Promise<RoundConfig> => {
     const response = await expectOk(await request('/v1/round'), 'GET /v1/round');
@@ -228,28 +245,12 @@ export async function createServerAggregator(
       );
     },
     async aggregate(roundId) {
-      const response = await request(`/v1/rounds/${roundId}/aggregate`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (response.status === 404) {
-        await response.arrayBuffer();
-        return undefined;
-      }
-      await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
-      return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer())).update;
+      return (await release(roundId))?.update;
     },
     async releasedCounts(roundId) {
-      const response = await request(`/v1/rounds/${roundId}/aggregate`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (response.status === 404) {
-        await response.arrayBuffer();
-        return undefined;
-      }
-      await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
-      const release = decodeAggregateRelease(new Uint8Array(await response.arrayBuffer()));
-      const sigma = release.metadata.counts?.sigma;
-      return release.counts && sigma !== undefined ? { ...release.counts, sigma } : undefined;
+      const found = await release(roundId);
+      const sigma = found?.metadata.counts?.sigma;
+      return found?.counts && sigma !== undefined ? { ...found.counts, sigma } : undefined;
     },
     transport: fetchTransport(base, (input, { body, ...init }) =>
       call(
