@@ -25,7 +25,12 @@ import {
 } from '@privads/model';
 import { privatizeRoundUpdate } from '@privads/model/round-upload';
 import { fetchTransport, takePartInSecureRound } from '@privads/model/secure-upload';
-import { decodeCatalogBundle, dequantizeRowsInt8, parseRoundConfig } from '@privads/protocol';
+import {
+  adListChecksum,
+  decodeCatalogBundle,
+  dequantizeRowsInt8,
+  parseRoundConfig,
+} from '@privads/protocol';
 
 const SLATE = 6;
 const CLICK_FAVOURITE = 0.35;
@@ -83,6 +88,8 @@ async function loadModelState(server) {
     projected,
     content: bundle.content,
     categories: bundle.ads.map((ad) => ad.category),
+    // What a round's counts query names: the readers count only against the same ad list.
+    adsChecksum: adListChecksum(bundle.ads.map((ad) => ad.id)),
     projector,
   };
 }
@@ -135,14 +142,21 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
   function browse(reader) {
     const events = [];
     let impressions = 0;
+    // Per-ad tallies, as the browser keeps them: sent (bounded, noised) only if the round asks.
+    const counts = {
+      impressions: new Uint32Array(state.categories.length),
+      clicks: new Uint32Array(state.categories.length),
+    };
     for (let s = 0; s < SLATES_PER_ROUND; s++) {
       const slate = topSlate(reader);
       impressions += slate.length;
+      for (const row of slate) counts.impressions[row]++;
       const clicked = slate.findIndex(
         (row) =>
           random() < (state.categories[row] === reader.favourite ? CLICK_FAVOURITE : CLICK_OTHER),
       );
       if (clicked < 0) continue;
+      counts.clicks[slate[clicked]]++;
       const slateProjected = rows(state.projected, slate, state.userDim);
       events.push({
         user: reader.u,
@@ -151,7 +165,14 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
       });
       reader.u = userGradientStep(reader.u, slateProjected, clicked);
     }
-    return { events, impressions };
+    return { events, impressions, counts };
+  }
+
+  /** The counts option of an upload: the reader's tallies when the round counts this ad list. */
+  function countsFor(config, counts) {
+    const query = config.counts;
+    if (query === undefined || query.adsChecksum !== state.adsChecksum) return {};
+    return { counts };
   }
 
   /** Σ ∇θ L over the round's click events, u frozen (all zeros without clicks). */
@@ -160,19 +181,23 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
     return Float32Array.from(referenceRoundGradient(spec, parameters, events, DEFAULT_TEMPERATURE));
   }
 
-  function update(config, events) {
+  function update(config, { events, counts }) {
     const encoding = config.acceptedEncodings.includes('f16') ? 'f16' : config.acceptedEncodings[0];
-    return privatizeRoundUpdate(config, roundGradient(events), { encoding }).body;
+    return privatizeRoundUpdate(config, roundGradient(events), {
+      encoding,
+      ...countsFor(config, counts),
+    }).body;
   }
 
   /** A distributed round: every sampled reader through the shared driver, all at once. */
   async function takePartSecurely(config, sampled) {
     const transport = fetchTransport(server);
     const outcomes = await Promise.all(
-      sampled.map((events) =>
+      sampled.map(({ events, counts }) =>
         takePartInSecureRound(config, roundGradient(events), transport, {
           pollMs: SECURE_POLL_MS,
           signal: stopping.signal,
+          ...countsFor(config, counts),
         }).catch((error) => ({
           status: 'failed',
           reason: `${error.message}${error.cause?.cause ? ` (${error.cause.cause.code ?? error.cause.cause.message})` : ''}`,
@@ -219,7 +244,7 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
 
   /** A central or local round: one upload per sampled reader, spread over the round's first half. */
   async function uploadAll(config, sampled) {
-    const bodies = sampled.map((events) => update(config, events));
+    const bodies = sampled.map((round) => update(config, round));
     // Spread the uploads over the round's first half, a few at a time, like real devices.
     const spreadMs = Math.max(0, (Date.parse(config.deadline) - Date.now()) / 2);
     const pause = bodies.length > 0 ? spreadMs / Math.ceil(bodies.length / CONCURRENT_UPLOADS) : 0;
@@ -250,7 +275,7 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
       clicks += round.events.length;
       impressions += round.impressions;
       if (random() >= online || random() >= config.participation.samplingProbability) continue;
-      sampled.push(round.events);
+      sampled.push(round);
     }
     const done = secure
       ? await takePartSecurely(config, sampled)

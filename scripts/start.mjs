@@ -143,8 +143,9 @@ async function operatorToken() {
  * the noise of the sum of k_min noise shares: ε ≈ 2.4 per release at δ = 10⁻⁶, per reader,
  * without amplification (more readers in a sum only add noise). `central`: the server adds
  * N(0, (zC)²) to the sum of clipped updates, z = 2 (the same ε per release), every reader uploads.
- * Both: a cautious server step, and rate limits loose enough for hundreds of simulated readers on
- * one address.
+ * Both: per-ad counts released with the gradient (the counts add normShare² = 1/4 to the
+ * gradient's ρ: ε ≈ 2.7 per release), a cautious server step, and rate limits loose enough for
+ * hundreds of simulated readers on one address.
  */
 const demoConfig = () => {
   const kMin = Math.max(1, Math.min(20, Math.floor(simulatedUsers / 10)));
@@ -170,6 +171,9 @@ const demoConfig = () => {
       clipNorm: 1,
       privacy,
       participation: { maxParticipationsPerDevice: 1000, minRoundGap: 1, samplingProbability: 1 },
+      // Per-ad counts for the dashboard's chart and the catalog's popularity prior: a reader adds
+      // at most 30 impressions and 3 clicks per round; they take 1/5 of each release's ρ.
+      counts: { maxImpressions: 30, maxClicks: 3, normShare: 0.5 },
     },
     // A small server step: with demo-sized cohorts the noise (σ ≥ zC on the sum) is large next to
     // the signal, and a full step would scramble the projector every round.

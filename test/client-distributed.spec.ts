@@ -39,6 +39,9 @@ test('five browsers run one masked round against the real server, which releases
   if (config.privacy.mode !== 'distributed') throw new Error('the open round is not distributed');
   const { roundId } = config;
   const { bits, paddedDimension } = config.privacy;
+  // The round counts the 40 ads: the masked vector holds the gradient and 2 × 40 counts.
+  expect(config.counts).toMatchObject({ adCount: 40, maxImpressions: 8, maxClicks: 2 });
+  expect(paddedDimension).toBeGreaterThanOrEqual(config.model.parameterCount + 80);
 
   const contexts: BrowserContext[] = [];
   const traffic: SeenRequest[][] = [];
@@ -91,6 +94,12 @@ test('five browsers run one masked round against the real server, which releases
     const release = decodeAggregateRelease(new Uint8Array(await aggregate.arrayBuffer()));
     expect(release.metadata).toMatchObject({ mode: 'distributed', cohortSize: COHORT, roundId });
     expect(release.update).toHaveLength(config.model.parameterCount);
+    // The per-ad counts came out of the same secure sum, noised, with their share of ρ stated.
+    expect(release.counts?.impressions).toHaveLength(40);
+    expect(release.counts?.clicks).toHaveLength(40);
+    expect(release.metadata.counts).toMatchObject({ adCount: 40, maxImpressions: 8, maxClicks: 2 });
+    expect(release.metadata.counts?.sigma).toBeGreaterThan(0);
+    expect(release.metadata.counts?.rho).toBeGreaterThan(0);
 
     for (const [i, page] of pages.entries()) {
       const report = await page.evaluate(() => window.privads!.privacyReport());

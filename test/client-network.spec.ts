@@ -5,7 +5,14 @@
  * referrer, no field besides the protocol's; nothing at all while paused or once the budget is spent.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { decodeUpdate, encodeUpdate, NONCE_PATTERN, type RoundConfig } from '@privads/protocol';
+import {
+  adListChecksum,
+  decodeUpdate,
+  encodeUpdate,
+  NONCE_PATTERN,
+  updateVectorLength,
+  type RoundConfig,
+} from '@privads/protocol';
 import {
   buildFixture,
   roundConfig,
@@ -16,6 +23,7 @@ import type { RecordedRequest } from './support/protocol-handler.js';
 import {
   PROTOCOL_REQUESTS,
   auditBrowserTraffic,
+  uploadedCounts,
   captureTraffic,
   type SeenRequest,
 } from './support/traffic-audit.js';
@@ -117,7 +125,7 @@ function auditServerSide(requests: readonly RecordedRequest[]): void {
  */
 function decodeExactly(body: Uint8Array, round: RoundConfig) {
   const decoded = decodeUpdate(body, {
-    expectedLength: round.model.parameterCount,
+    expectedLength: updateVectorLength(round),
     maxBytes: round.maxUploadBytes,
   });
   const { header, vector } = decoded;
@@ -135,7 +143,7 @@ function decodeExactly(body: Uint8Array, round: RoundConfig) {
   expect(header).toMatchObject({
     roundId: round.roundId,
     projectorVersion: round.projectorVersion,
-    length: round.model.parameterCount,
+    length: updateVectorLength(round),
   });
   expect(header.nonce).toMatch(NONCE_PATTERN);
   if (header.encoding === 'f32' || header.encoding === 'f16') {
@@ -242,6 +250,57 @@ test('a session sends only the protocol: catalog, round, projector, one clipped 
   expect(n2.clientSigma).toBe(0);
   expect(norm(second.vector)).toBeLessThanOrEqual(round2.clipNorm);
   expect(norm(second.vector)).toBeCloseTo(n2.clippedNorm, 2);
+  await expectNoPageErrors(page);
+});
+
+test('a round with per-ad counts: the upload appends exactly the bounded impressions and clicks, nothing else', async ({
+  page,
+  context,
+}) => {
+  const seen = captureTraffic(context);
+  const counts = {
+    catalogVersion: fixture.catalogVersion,
+    adCount: fixture.ads.length,
+    adsChecksum: adListChecksum(fixture.ads.map((ad) => ad.id)),
+    maxImpressions: 8,
+    maxClicks: 2,
+    scale: 0.25 / Math.hypot(8, 2),
+  };
+  const round = roundConfig(fixture, { roundId: 11, privacy: TEST_PRIVACY.central, counts });
+  server.handler.round = round;
+  await openHarness(page, { server: server.url, site: scope(), floor: { minimumMode: 'central' } });
+  // Two slates of 5 shown (10 impressions, over the bound of 8) and 3 clicks (over the bound of 2).
+  const shown = await page.evaluate(async () => {
+    const ids: string[] = [];
+    for (let s = 0; s < 2; s++) {
+      const result = await window.privads!.rank({ slots: 5 });
+      await window.privads!.recordImpression(result);
+      ids.push(...result.ads.map((ad) => ad.id));
+    }
+    return ids;
+  });
+  await page.evaluate(
+    async (ids) => {
+      for (const id of ids) await window.privads!.recordClick(id);
+    },
+    shown.slice(0, 3),
+  );
+  expect(await flush(page)).toMatchObject({ status: 'uploaded', roundId: 11 });
+
+  audit(seen, page);
+  const post = server.handler.browserRequests.find((r) => r.method === 'POST') as RecordedRequest;
+  const decoded = decodeExactly(post.body, round);
+  const sent = uploadedCounts(round, decoded.vector);
+  // Bounded on the device: exactly 8 of the 10 impressions and 2 of the 3 clicks, only on shown ads.
+  expect(sent.impressions.reduce((a, b) => a + b, 0)).toBe(8);
+  expect(sent.clicks.reduce((a, b) => a + b, 0)).toBe(2);
+  const index = new Map(fixture.ads.map((ad, i) => [ad.id, i]));
+  const shownRows = new Set(shown.map((id) => index.get(id)));
+  sent.impressions.forEach((n, i) => {
+    if (n > 0) expect(shownRows.has(i)).toBe(true);
+  });
+  // The ad ids themselves never appear in the bytes: only counts in catalog order.
+  expect(Buffer.from(post.body).toString('latin1')).not.toContain('ad-');
   await expectNoPageErrors(page);
 });
 

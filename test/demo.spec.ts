@@ -261,6 +261,13 @@ test('the operator dashboard needs the token and charts the rounds', async ({ pa
   for (const id of ['chart-epsilon', 'chart-norms', 'chart-versions', 'chart-quality']) {
     await expect(page.getByTestId(id).locator('canvas')).toHaveCount(1);
   }
+  // Per-ad counts: the top ads of the latest round that released them, each with its noise scale.
+  await expect
+    .poll(async () => Number(await page.getByTestId('chart-counts').getAttribute('data-points')), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId('counts-table').locator('tbody tr').first()).toContainText('±');
   await page.screenshot({ path: `${imgDir}dashboard.png`, fullPage: true });
   await expect(page.getByTestId('token-form')).toBeHidden();
   expect(errors).toEqual([]);

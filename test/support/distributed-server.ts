@@ -42,6 +42,8 @@ export const DISTRIBUTED_E2E_CONFIG: ConfigOverrides = {
     denominator: COHORT,
     participation: { maxParticipationsPerDevice: 30, minRoundGap: 1, samplingProbability: 1 },
     acceptedEncodings: ['f16'],
+    // Per-ad counts ride inside the masked vector: the spec checks the release carries them.
+    counts: { maxImpressions: 8, maxClicks: 2, normShare: 0.5 },
   },
   // Every context reaches the server from 127.0.0.1: one client for the rate limiter.
   http: {
@@ -110,6 +112,14 @@ export async function startDistributedServer(): Promise<DistributedServer> {
     category: `topic-${i % 5}`,
   }));
   await publishCatalog(server.store, ads, standInEncoder(384), server.config);
+  // The round open at publication counts no ads; the next one counts this catalog's.
+  const closed = await server.fetch(
+    new Request('http://privads.test/v1/admin/rounds/close', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
+    }),
+  );
+  if (!closed.ok) throw new Error(`closing the first round: HTTP ${closed.status}`);
   const { url } = await server.listen(0);
   return {
     server,

@@ -4,7 +4,12 @@
  * that tests can audit exactly what left the browser. Transport-free: `protocol-server.ts` puts it
  * behind `node:http`; unit tests call it through a fake `fetch`.
  */
-import { decodeUpdate, type DecodedUpdate, type RoundConfig } from '@privads/protocol';
+import {
+  decodeUpdate,
+  updateVectorLength,
+  type DecodedUpdate,
+  type RoundConfig,
+} from '@privads/protocol';
 import type { Fixture } from './protocol-fixture.js';
 
 /** One request as it arrived. */
@@ -115,7 +120,7 @@ export class ProtocolHandler {
     let update: DecodedUpdate;
     try {
       update = decodeUpdate(request.body, {
-        expectedLength: round.model.parameterCount,
+        expectedLength: updateVectorLength(round),
         maxBytes: round.maxUploadBytes,
       });
     } catch {

@@ -4,6 +4,7 @@
  * the PrivAds server, to a documented endpoint, without query string, cookie or referrer.
  */
 import { expect, type BrowserContext } from '@playwright/test';
+import { countsSensitivity, type RoundConfig } from '@privads/protocol';
 
 /** A documented request: method and path pattern. */
 export interface AllowedRequest {
@@ -86,4 +87,47 @@ export function auditBrowserTraffic(
     expect(request.headers['referer'] ?? '', where).toBe('');
   }
   return toServer;
+}
+
+/** The per-ad counts an upload carries, read back from its decoded (noise-free) vector. */
+export interface UploadedCounts {
+  readonly impressions: number[];
+  readonly clicks: number[];
+}
+
+/**
+ * Reads the counts segment of a decoded upload of a round without device noise (`none`, `central`)
+ * and checks that it is what the protocol allows and nothing more: integers of the round's scale,
+ * non-negative, within the round's bounds, and the gradient part within C.
+ * @param round - the round (with a counts query)
+ * @param vector - the decoded update vector
+ * @param tolerance - relative slack of the encoding (f16: 2⁻¹⁰)
+ * @returns the counts per ad
+ */
+export function uploadedCounts(
+  round: RoundConfig,
+  vector: Float32Array,
+  tolerance = 2 ** -10,
+): UploadedCounts {
+  const query = round.counts;
+  if (query === undefined) throw new Error(`round ${round.roundId} asks for no counts`);
+  const p = round.model.parameterCount;
+  expect(vector.length).toBe(p + 2 * query.adCount);
+  let gradient = 0;
+  for (let i = 0; i < p; i++) gradient += (vector[i] as number) ** 2;
+  expect(Math.sqrt(gradient)).toBeLessThanOrEqual(round.clipNorm * (1 + tolerance));
+  const read = (from: number): number[] =>
+    Array.from(vector.subarray(from, from + query.adCount), (x) => {
+      const count = x / query.scale;
+      expect(Math.abs(count - Math.round(count))).toBeLessThan(0.01 + count * tolerance);
+      return Math.round(count);
+    });
+  const impressions = read(p);
+  const clicks = read(p + query.adCount);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  expect(Math.min(...impressions, ...clicks)).toBeGreaterThanOrEqual(0);
+  expect(sum(impressions)).toBeLessThanOrEqual(query.maxImpressions);
+  expect(sum(clicks)).toBeLessThanOrEqual(query.maxClicks);
+  expect(Math.hypot(...impressions, ...clicks)).toBeLessThanOrEqual(countsSensitivity(query));
+  return { impressions, clicks };
 }

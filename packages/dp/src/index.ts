@@ -10,6 +10,7 @@
 // Clipping
 export { clipByGlobalL2Norm, clipByL2Norm, globalL2Norm } from './clip.js';
 export type { ClipResult, FloatVector } from './clip.js';
+export { boundCounts } from './bound-counts.js';
 
 // Randomness
 export {

@@ -2,7 +2,13 @@
  * The secure-sum encoding a distributed round config describes. Server and devices both derive it
  * from the config they share, so they agree on the rotation, the grid and the noise bit for bit.
  */
-import { PrivacyParameterError, fromBase64Url, type RoundConfig } from '@privads/protocol';
+import {
+  PrivacyParameterError,
+  fromBase64Url,
+  updateNormBound,
+  updateVectorLength,
+  type RoundConfig,
+} from '@privads/protocol';
 
 import { validateSecureSumEncoding, type SecureSumEncoding } from './secure-sum-encoding.js';
 
@@ -26,8 +32,9 @@ export function secureSumEncodingOf(config: RoundConfig): SecureSumEncoding {
   }
   try {
     return validateSecureSumEncoding({
-      clipNorm: config.clipNorm,
-      dimension: config.model.parameterCount,
+      // The gradient and, when the round asks for them, the per-ad counts appended to it.
+      clipNorm: updateNormBound(config),
+      dimension: updateVectorLength(config),
       paddedDimension: privacy.paddedDimension,
       rotationSeed,
       granularity: privacy.granularity,

@@ -85,6 +85,7 @@ describe('participationCost (the one pricing rule of server, client and simulato
     expect(participationCost(round({ mode: 'central', noiseMultiplier: 2, delta: 1e-6 }))).toEqual({
       noiseMultiplier: 2,
       rho: 1 / 8,
+      countsRho: 0,
     });
     const sigma = 3;
     const local = participationCost(round({ mode: 'local', epsilon: 1, delta: 1e-6, sigma }));

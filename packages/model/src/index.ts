@@ -51,6 +51,14 @@ export type { ClickEvent } from './click-event.js';
 export { RoundGradientAccumulator, type RoundGradientOptions } from './round-gradient.js';
 export { referenceRoundGradient, referenceRoundLoss } from './reference-gradient.js';
 export { referenceScores, referenceTopK } from './reference-scorer.js';
+export { popularityBias, popularityPrior, type PopularitySource } from './popularity.js';
+export {
+  noAdCounts,
+  roundUpdateVector,
+  type DeviceAdCounts,
+  type RoundVector,
+  type RoundVectorConfig,
+} from './round-vector.js';
 export { PROJECTOR_GRADIENT_KERNELS, ensureProjectorGradients } from './gradients.js';
 export {
   findGradientBackend,

@@ -7,10 +7,15 @@
  * A separate entry point (`@privads/model/round-upload`) without tfjs, so the client's worker can
  * use it before (or without) loading the projector runtime.
  */
-import { clipByL2Norm, randomizeLocally, uniform53 } from '@privads/dp';
+import { randomizeLocally, uniform53 } from '@privads/dp';
 import type { RandomSource } from '@privads/dp';
-import { decodeUpdate, encodeUpdate } from '@privads/protocol';
+import { decodeUpdate, encodeUpdate, updateNormBound } from '@privads/protocol';
 import type { RoundConfig, UpdateEncoding } from '@privads/protocol';
+
+import { roundUpdateVector, type DeviceAdCounts } from './round-vector.js';
+
+export { noAdCounts, roundUpdateVector } from './round-vector.js';
+export type { DeviceAdCounts, RoundVector, RoundVectorConfig } from './round-vector.js';
 
 /** Attempts at shrinking a vector whose encoding rounded it past the clip norm. */
 const NORM_REPAIR_ATTEMPTS = 8;
@@ -18,8 +23,9 @@ const NORM_REPAIR_ATTEMPTS = 8;
 /** The parts of a round config an upload depends on. */
 export type RoundUploadConfig = Pick<
   RoundConfig,
-  'roundId' | 'projectorVersion' | 'clipNorm' | 'privacy'
->;
+  'roundId' | 'projectorVersion' | 'clipNorm' | 'privacy' | 'counts'
+> &
+  Partial<Pick<RoundConfig, 'model'>>;
 
 /** Options of {@link privatizeRoundUpdate}. */
 export interface RoundUploadOptions {
@@ -30,6 +36,12 @@ export interface RoundUploadOptions {
    * @defaultValue the CSPRNG (`crypto.getRandomValues`); seeded sources are for simulations only
    */
   readonly source?: RandomSource;
+  /**
+   * The device's impressions and clicks per ad this round, when the round asks for counts
+   * (bounded and appended by {@link roundUpdateVector}).
+   * @defaultValue none seen
+   */
+  readonly counts?: DeviceAdCounts;
 }
 
 /** An encoded round update and what went into it. */
@@ -54,10 +66,11 @@ function l2Norm(values: ArrayLike<number>): number {
 }
 
 /**
- * Clips the round gradient to `config.clipNorm`; when the round is in local mode (σ from the config)
+ * Clips the round gradient to `config.clipNorm` and appends the device's bounded per-ad counts when
+ * the round asks for them ({@link roundUpdateVector}); when the round is in local mode (σ from the config)
  * rounds it randomly to the grid σ·2^-20 and adds N_Z(0, 2^40) grid steps per coordinate (exact
  * discrete Gaussian, variance ≈ σ²); encodes the upload. Without device noise, the decoded vector
- * must still satisfy ‖v‖ ≤ C — f16 or int8 rounding can push it over by a hair, which would break the
+ * must still satisfy ‖v‖ ≤ B (C, or the joint bound with counts) — f16 or int8 rounding can push it over by a hair, which would break the
  * server's sensitivity bound — so such a vector is shrunk slightly and re-encoded.
  * @param config - the round the update answers
  * @param gradient - Σ ∇θ L over the device's events this round (flat, parameter layout order)
@@ -70,14 +83,15 @@ export function privatizeRoundUpdate(
   gradient: Float32Array,
   options: RoundUploadOptions,
 ): RoundUpload {
-  const clipped = clipByL2Norm(gradient, config.clipNorm);
-  const clippedNorm = l2Norm(clipped.values);
+  const round = roundUpdateVector(config, gradient, options.counts);
+  const { preClipNorm, clippedNorm } = round;
+  const bound = updateNormBound(config);
   const sigma = config.privacy.mode === 'local' ? config.privacy.sigma : 0;
   const noiseOptions = options.source === undefined ? {} : { source: options.source };
   const vector =
     sigma > 0
-      ? Float32Array.from(randomizeLocally(clipped.values, config.clipNorm, sigma, noiseOptions))
-      : clipped.values;
+      ? Float32Array.from(randomizeLocally(round.values, bound, sigma, noiseOptions))
+      : round.values;
   const header = { roundId: config.roundId, projectorVersion: config.projectorVersion };
   const { source } = options;
   const encodeOptions = {
@@ -88,11 +102,11 @@ export function privatizeRoundUpdate(
   for (let attempt = 0; ; attempt++) {
     const body = encodeUpdate({ ...header, vector: v }, encodeOptions);
     if (sigma > 0 || attempt >= NORM_REPAIR_ATTEMPTS) {
-      return { body, preClipNorm: clipped.norm, clippedNorm, sigma };
+      return { body, preClipNorm, clippedNorm, sigma };
     }
     const norm = l2Norm(decodeUpdate(body).vector);
-    if (norm <= config.clipNorm) return { body, preClipNorm: clipped.norm, clippedNorm, sigma };
-    const shrink = (config.clipNorm / norm) * (1 - 2 ** -10);
+    if (norm <= bound) return { body, preClipNorm, clippedNorm, sigma };
+    const shrink = (bound / norm) * (1 - 2 ** -10);
     v = v.map((x) => x * shrink);
   }
 }

@@ -21,6 +21,7 @@ import type { RoundConfig } from '@privads/protocol';
 import { SecAggDevice, parseInbox, parseRoster, parseUnmaskRequest } from '@privads/secagg';
 import type { KeyAgreement, RandomBytes } from '@privads/secagg';
 
+import { roundUpdateVector, type DeviceAdCounts } from './round-vector.js';
 import type { SecureRoundTransport, TransportResponse } from './secure-round-transport.js';
 
 export { fetchTransport } from './secure-round-transport.js';
@@ -92,6 +93,12 @@ export interface SecureRoundOptions {
   readonly keyAgreement?: KeyAgreement;
   /** Told after each step the device completed. */
   readonly onPhase?: (step: SecureRoundStep) => void;
+  /**
+   * The device's impressions and clicks per ad this round, when the round asks for counts: they
+   * are appended to the gradient before quantization, so one masked vector carries both.
+   * @defaultValue none seen
+   */
+  readonly counts?: DeviceAdCounts;
 }
 
 const DEFAULT_POLL_MS = 1000;
@@ -134,7 +141,8 @@ function sleep(ms: number): Promise<void> {
  * noise) only in the input phase, so a device that is not admitted spends nothing on it.
  * @param config - a validated round config in distributed mode
  * @param gradient - Σ ∇θ L over the device's events this round (`model.parameterCount` values; all
- *   zeros for a sampled device without events: taking part never depends on the data)
+ *   zeros for a sampled device without events: taking part never depends on the data); the
+ *   per-ad counts of `options.counts` are appended to it when the round asks for them
  * @param transport - how to reach the server ({@link fetchTransport} in browsers)
  * @param options - randomness, polling, cancellation, backend, progress
  * @returns how the round ended for this device: a round that was aborted or closed, or a device
@@ -162,9 +170,9 @@ export async function takePartInSecureRound(
   const { signal, onPhase } = options;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const encoding = secureSumEncodingOf(config);
-  if (gradient.length !== encoding.dimension) {
+  if (gradient.length !== config.model.parameterCount) {
     throw new RangeError(
-      `gradient has ${gradient.length} values, round ${config.roundId} expects ${encoding.dimension}`,
+      `gradient has ${gradient.length} values, round ${config.roundId} expects ${config.model.parameterCount}`,
     );
   }
   let norms: { preClipNorm: number; clippedNorm: number } | undefined;
@@ -269,12 +277,13 @@ export async function takePartInSecureRound(
     );
     // Quantized only now: a device that never gets this far (not admitted, round aborted) spends
     // nothing on rounding and noise.
+    const vector = roundUpdateVector(config, gradient, options.counts);
     const input = quantizeForSecureSum(
-      gradient,
+      vector.values,
       encoding,
       options.source === undefined ? {} : { source: options.source },
     );
-    norms = { preClipNorm: input.preClipNorm, clippedNorm: input.clippedNorm };
+    norms = { preClipNorm: vector.preClipNorm, clippedNorm: vector.clippedNorm };
     const words = await device.maskInput(inbox, input.values);
     const body = encodeMaskedUpdate(
       {

@@ -5,6 +5,10 @@
  * `format` = `privads.aggregate-release`, `formatVersion` = `1`, and `release` = the JSON
  * {@link AggregateReleaseMetadata} (cohort, clipping, noise, ε(δ) of this release and cumulative,
  * and optionally the parameter layout for splitting the flat vector).
+ *
+ * Format version 2 (written only when the round asked for per-ad counts) adds two F32 tensors
+ * `impressions` and `clicks` of shape `[adCount]` — the noised per-ad totals of the round, in
+ * catalog order — and the `counts` metadata object that describes them. Version 1 files still decode.
  */
 import { ProtocolError } from './errors.js';
 import { assertFinite } from './finite.js';
@@ -12,7 +16,7 @@ import { checkIsoDateTime } from './iso-time.js';
 import { FieldReader, parseJsonStrict } from './json.js';
 import { type DecodeLimits } from './limits.js';
 import { PRIVACY_MODES, type PrivacyMode } from './round-config.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
 
 /** `format` metadata value of an aggregate release. */
 export const AGGREGATE_RELEASE_FORMAT = 'privads.aggregate-release';
@@ -20,6 +24,34 @@ export const AGGREGATE_RELEASE_FORMAT = 'privads.aggregate-release';
 export const AGGREGATE_RELEASE_FORMAT_VERSION = 1;
 /** Name of the flat update tensor. */
 export const AGGREGATE_UPDATE_TENSOR = 'update';
+/** Format version of a release that carries per-ad counts. */
+const COUNTS_FORMAT_VERSION = 2;
+/** Names of the per-ad count tensors of a version 2 release. */
+export const AGGREGATE_COUNT_TENSORS = ['impressions', 'clicks'] as const;
+
+/** What the per-ad counts of a release are and how noisy. */
+export interface ReleasedCountsMetadata {
+  /** Catalog version whose ad order the counts follow (integer ≥ 0). */
+  catalogVersion: number;
+  /** Number of ads (integer ≥ 1): the length of both count tensors. */
+  adCount: number;
+  /** i: most impressions one device could add (integer ≥ 1). */
+  maxImpressions: number;
+  /** c: most clicks one device could add (integer ≥ 0). */
+  maxClicks: number;
+  /** Standard deviation of each released count's noise, in counts (≥ 0). */
+  sigma: number;
+  /** The part of this release's ρ that the counts cost (≥ 0; null without a guarantee). */
+  rho: number | null;
+}
+
+/** The noised per-ad totals of a round. */
+export interface ReleasedCounts {
+  /** Noised impressions per ad (finite; may be negative or fractional: noise is not post-processed). */
+  impressions: Float32Array;
+  /** Noised clicks per ad. */
+  clicks: Float32Array;
+}
 
 /** One parameter of the projector inside the flat vector, in order (e.g. `dense/kernel`, shape `[384, 128]`). */
 export interface ParameterLayoutEntry {
@@ -64,6 +96,8 @@ export interface AggregateReleaseMetadata {
   createdAt: string;
   /** Optional split of the flat vector into named parameters; sizes must sum to the update length. */
   layout?: ParameterLayoutEntry[];
+  /** Present exactly when the release carries per-ad counts (format version 2). */
+  counts?: ReleasedCountsMetadata;
 }
 
 /** A release: metadata plus the noised mean update. */
@@ -72,6 +106,8 @@ export interface AggregateRelease {
   metadata: AggregateReleaseMetadata;
   /** Noised mean update, flat (finite). */
   update: Float32Array;
+  /** Noised per-ad totals; present exactly when `metadata.counts` is. */
+  counts?: ReleasedCounts;
 }
 
 const nullable = (r: FieldReader, key: string, read: () => number): number | null =>
@@ -97,6 +133,19 @@ function readLayoutEntry(value: unknown, path: string): ParameterLayoutEntry {
   return { name, shape };
 }
 
+function readCountsMetadata(r: FieldReader): ReleasedCountsMetadata {
+  const counts = {
+    catalogVersion: r.integer('catalogVersion', { min: 0 }),
+    adCount: r.integer('adCount', { min: 1 }),
+    maxImpressions: r.integer('maxImpressions', { min: 1 }),
+    maxClicks: r.integer('maxClicks', { min: 0 }),
+    sigma: r.number('sigma', { min: 0 }),
+    rho: nullable(r, 'rho', () => r.number('rho', { min: 0 })),
+  };
+  r.done();
+  return counts;
+}
+
 function readReleaseMetadata(value: unknown, updateLength: number): AggregateReleaseMetadata {
   const r = new FieldReader(value, 'aggregate release');
   const roundId = r.integer('roundId', { min: 0 });
@@ -114,6 +163,7 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
   );
   const createdAt = checkIsoDateTime('aggregate release.createdAt', r.string('createdAt'));
   const layout = r.optional('layout', (k) => r.array(k, readLayoutEntry, 4096));
+  const counts = r.optional('counts', (k) => r.object(k, readCountsMetadata));
   r.done();
   const guarantees = [epsilon, delta, cumulativeEpsilon];
   if (mode === 'none' ? guarantees.some((g) => g !== null) : guarantees.some((g) => g === null)) {
@@ -148,7 +198,27 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
     cumulativeEpsilon,
     createdAt,
     ...(layout === undefined ? {} : { layout }),
+    ...(counts === undefined ? {} : { counts }),
   };
+}
+
+function checkCounts(metadata: AggregateReleaseMetadata, counts: ReleasedCounts | undefined): void {
+  if ((metadata.counts === undefined) !== (counts === undefined)) {
+    throw new ProtocolError(
+      'BAD_HEADER',
+      'aggregate release counts metadata and count tensors must be present together',
+    );
+  }
+  if (metadata.counts === undefined || counts === undefined) return;
+  for (const name of AGGREGATE_COUNT_TENSORS) {
+    if (counts[name].length !== metadata.counts.adCount) {
+      throw new ProtocolError(
+        'DIM_MISMATCH',
+        `aggregate release ${name} has ${counts[name].length} values, counts.adCount is ${metadata.counts.adCount}`,
+      );
+    }
+    assertFinite(counts[name], `aggregate ${name}`);
+  }
 }
 
 /**
@@ -161,6 +231,16 @@ function readReleaseMetadata(value: unknown, updateLength: number): AggregateRel
 export function encodeAggregateRelease(release: AggregateRelease): Uint8Array {
   const metadata = readReleaseMetadata(release.metadata, release.update.length);
   assertFinite(release.update, 'aggregate update');
+  const { counts } = release;
+  checkCounts(metadata, counts);
+  const countTensors = counts
+    ? Object.fromEntries(
+        AGGREGATE_COUNT_TENSORS.map((name) => [
+          name,
+          { dtype: 'F32' as const, shape: [counts[name].length], data: counts[name] },
+        ]),
+      )
+    : {};
   return encodeSafetensors(
     {
       [AGGREGATE_UPDATE_TENSOR]: {
@@ -168,10 +248,11 @@ export function encodeAggregateRelease(release: AggregateRelease): Uint8Array {
         shape: [release.update.length],
         data: release.update,
       },
+      ...countTensors,
     },
     {
       format: AGGREGATE_RELEASE_FORMAT,
-      formatVersion: String(AGGREGATE_RELEASE_FORMAT_VERSION),
+      formatVersion: String(counts ? COUNTS_FORMAT_VERSION : AGGREGATE_RELEASE_FORMAT_VERSION),
       release: JSON.stringify(metadata),
     },
   );
@@ -196,7 +277,8 @@ export function decodeAggregateRelease(bytes: Uint8Array, limits?: DecodeLimits)
     );
   }
   const version = meta.string('formatVersion');
-  if (version !== String(AGGREGATE_RELEASE_FORMAT_VERSION)) {
+  const withCounts = version === String(COUNTS_FORMAT_VERSION);
+  if (version !== String(AGGREGATE_RELEASE_FORMAT_VERSION) && !withCounts) {
     throw new ProtocolError(
       'UNSUPPORTED_VERSION',
       `aggregate release formatVersion ${JSON.stringify(version)} is not supported`,
@@ -206,8 +288,9 @@ export function decodeAggregateRelease(bytes: Uint8Array, limits?: DecodeLimits)
   meta.done();
   const names = Object.keys(file.tensors);
   const tensor = file.tensors[AGGREGATE_UPDATE_TENSOR];
+  const counts = withCounts ? readCountTensors(file.tensors) : undefined;
   if (
-    names.length !== 1 ||
+    names.length !== 1 + (counts ? AGGREGATE_COUNT_TENSORS.length : 0) ||
     tensor === undefined ||
     tensor.dtype !== 'F32' ||
     tensor.shape.length !== 1
@@ -222,5 +305,26 @@ export function decodeAggregateRelease(bytes: Uint8Array, limits?: DecodeLimits)
     parseJsonStrict(releaseJson, 'aggregate release metadata'),
     tensor.data.length,
   );
-  return { metadata, update: tensor.data };
+  if (withCounts !== (metadata.counts !== undefined)) {
+    throw new ProtocolError(
+      'BAD_HEADER',
+      `aggregate release formatVersion ${version} ${withCounts ? 'needs' : 'cannot have'} counts metadata`,
+    );
+  }
+  checkCounts(metadata, counts);
+  return { metadata, update: tensor.data, ...(counts ? { counts } : {}) };
+}
+
+function readCountTensors(tensors: SafetensorsFile['tensors']): ReleasedCounts {
+  const read = (name: (typeof AGGREGATE_COUNT_TENSORS)[number]): Float32Array => {
+    const t = tensors[name];
+    if (t === undefined || t.dtype !== 'F32' || t.shape.length !== 1) {
+      throw new ProtocolError(
+        'BAD_HEADER',
+        `aggregate release formatVersion ${COUNTS_FORMAT_VERSION} needs a 1-D F32 tensor "${name}"`,
+      );
+    }
+    return t.data as Float32Array;
+  };
+  return { impressions: read('impressions'), clicks: read('clicks') };
 }

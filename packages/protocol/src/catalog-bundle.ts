@@ -8,6 +8,9 @@
  * 2. `projected`: `count × userDim` values, int8 / f16 / f32
  * 3. `content`: `count × contentDim` f16 values
  * 4. `ads`: UTF-8 JSON array of {@link AdMetadata}
+ * 5. `popularity` (optional, with the header's `popularity` object): `count` f32 released clicks,
+ *    then `count` f32 released impressions — the per-ad counts the ranking's prior is derived from,
+ *    so a browser needs no second request for them
  *
  * The header's `checksum` is CRC-32C of the whole body.
  */
@@ -20,7 +23,9 @@ import {
   layoutSections,
   readHeader,
   readScalarFields,
+  readPopularityHeader,
   type CatalogBundleHeader,
+  type CatalogPopularityHeader,
   type CatalogSections,
   type ProjectedEncoding,
   PROJECTED_ENCODINGS,
@@ -42,6 +47,14 @@ export const CATALOG_FORMAT_VERSION = 1;
 export const DEFAULT_CONTENT_DIM = 384;
 /** Default user-space dimension Du. */
 export const DEFAULT_USER_DIM = 128;
+
+/** The released per-ad counts a catalog carries, and how the ranking weighs them. */
+export interface CatalogPopularity extends CatalogPopularityHeader {
+  /** Summed released clicks per ad (`count` values, finite; noise may make them negative). */
+  clicks: Float32Array;
+  /** Summed released impressions per ad (`count` values, finite). */
+  impressions: Float32Array;
+}
 
 /** What the server publishes: float32 vectors plus ad metadata. */
 export interface Catalog {
@@ -66,6 +79,8 @@ export interface Catalog {
    * @defaultValue the current time
    */
   createdAt?: string;
+  /** Released per-ad counts and the prior's weight (absent: ranking by the cosine alone). */
+  popularity?: CatalogPopularity;
 }
 
 /** Options of {@link encodeCatalogBundle}. */
@@ -102,6 +117,8 @@ export interface DecodedCatalogBundle {
   content: Float32Array;
   /** Ad metadata, one per row. */
   ads: AdMetadata[];
+  /** The popularity section, when the bundle has one. */
+  popularity?: CatalogPopularity;
 }
 
 /**
@@ -160,18 +177,18 @@ export function encodeCatalogBundle(
     assertFinite(catalog.projected, 'catalog projected');
     parts.push(['projected', catalog.projected]);
   }
-  parts.push(
-    ['content', toFiniteFloat16(catalog.content, 'catalog content')],
-    ['ads', utf8Encode(JSON.stringify(ads))],
-  );
+  const adsBytes = utf8Encode(JSON.stringify(ads));
+  parts.push(['content', toFiniteFloat16(catalog.content, 'catalog content')], ['ads', adsBytes]);
+  const popularity = catalog.popularity && encodePopularity(catalog.popularity, count);
+  if (popularity) parts.push(['popularity', popularity.values]);
 
-  const adsBytes = parts[parts.length - 1]?.[1].byteLength ?? 0;
   const { sections, bodyLength } = layoutSections(
     count,
     userDim,
     contentDim,
     projectedEncoding,
-    adsBytes,
+    adsBytes.byteLength,
+    popularity !== undefined,
   );
   const body = new Uint8Array(bodyLength);
   for (const [name, data] of parts) writeLE(body, sections[name]?.offset ?? 0, data);
@@ -183,6 +200,7 @@ export function encodeCatalogBundle(
     sections,
     bodyLength,
     checksum: formatChecksum(crc32c(body)),
+    ...(popularity ? { popularity: popularity.header } : {}),
   };
   const { bytes, bodyOffset } = writeEnvelope(
     CATALOG_MAGIC,
@@ -192,6 +210,39 @@ export function encodeCatalogBundle(
   );
   bytes.set(body, bodyOffset);
   return bytes;
+}
+
+function encodePopularity(
+  popularity: CatalogPopularity,
+  count: number,
+): { header: CatalogPopularityHeader; values: Float32Array } {
+  const header = readPopularityHeader(
+    new FieldReader(
+      {
+        weight: popularity.weight,
+        smoothing: popularity.smoothing,
+        rounds: popularity.rounds,
+        sigma: popularity.sigma,
+      },
+      'catalog.popularity',
+    ),
+  );
+  const values = new Float32Array(2 * count);
+  for (const [name, offset] of [
+    ['clicks', 0],
+    ['impressions', count],
+  ] as const) {
+    const counts = popularity[name];
+    if (counts.length !== count) {
+      throw new ProtocolError(
+        'DIM_MISMATCH',
+        `catalog popularity.${name} has ${counts.length} values, expected ${count}`,
+      );
+    }
+    values.set(counts, offset);
+  }
+  assertFinite(values, 'catalog popularity');
+  return { header, values };
 }
 
 /**
@@ -233,6 +284,7 @@ export function decodeCatalogBundle(
     contentDim,
     projectedEncoding,
     sections.ads.length,
+    sections.popularity !== undefined,
   );
   for (const key of SECTION_KEYS) {
     const got = sections[key];
@@ -314,5 +366,14 @@ export function decodeCatalogBundle(
       `catalog has ${adsJson.length} ads, header count is ${count}`,
     );
   }
-  return { header, projected, content, ads: readAdList(adsJson, 'catalog ads') };
+  const ads = readAdList(adsJson, 'catalog ads');
+  if (header.popularity === undefined) return { header, projected, content, ads };
+  const values = readLE(Float32Array, body, at('popularity'), 2 * count);
+  assertFinite(values, 'catalog popularity');
+  const popularity: CatalogPopularity = {
+    ...header.popularity,
+    clicks: values.subarray(0, count),
+    impressions: values.subarray(count, 2 * count),
+  };
+  return { header, projected, content, ads, popularity };
 }

@@ -30,6 +30,26 @@ export interface CatalogSections {
   content: CatalogSection;
   /** UTF-8 JSON array of ads. */
   ads: CatalogSection;
+  /**
+   * Present exactly when the header has `popularity`: `count` f32 released clicks, then `count`
+   * f32 released impressions, per ad in catalog order.
+   */
+  popularity?: CatalogSection;
+}
+
+/**
+ * How the ranking uses the released per-ad counts a bundle carries: `score = cos(u, p_ad) + weight ·
+ * prior(ad)`, with `prior` the smoothed log click share of `popularityPrior` in `@privads/model`.
+ */
+export interface CatalogPopularityHeader {
+  /** w ≥ 0: weight of the prior in the score (0 turns it off). */
+  weight: number;
+  /** α > 0: pseudo-clicks added to every ad before the log (smooths noise and unseen ads). */
+  smoothing: number;
+  /** Released rounds whose counts are summed into the section (integer ≥ 0). */
+  rounds: number;
+  /** Standard deviation of the noise of each summed count, in counts (≥ 0). */
+  sigma: number;
 }
 
 /** The JSON header of a catalog bundle. */
@@ -58,6 +78,8 @@ export interface CatalogBundleHeader {
   checksum: string;
   /** ISO 8601 date-time with offset. */
   createdAt: string;
+  /** Present when the bundle carries released per-ad counts (the `popularity` section). */
+  popularity?: CatalogPopularityHeader;
 }
 
 const PROJECTED_BYTES: Record<ProjectedEncoding, number> = { int8: 1, f16: 2, f32: 4 };
@@ -69,6 +91,7 @@ const PROJECTED_BYTES: Record<ProjectedEncoding, number> = { int8: 1, f16: 2, f3
  * @param contentDim - Dad
  * @param encoding - projected encoding
  * @param adsLength - byte length of the ads JSON
+ * @param popularity - whether the popularity section follows the ads
  * @returns the sections and the total body length
  */
 export function layoutSections(
@@ -77,6 +100,7 @@ export function layoutSections(
   contentDim: number,
   encoding: ProjectedEncoding,
   adsLength: number,
+  popularity = false,
 ): { sections: CatalogSections; bodyLength: number } {
   let at = 0;
   const take = (length: number): CatalogSection => {
@@ -88,8 +112,15 @@ export function layoutSections(
   const projected = take(count * userDim * PROJECTED_BYTES[encoding]);
   const content = take(count * contentDim * 2);
   const ads = take(adsLength);
+  const popularitySection = popularity ? take(count * 2 * 4) : undefined;
   return {
-    sections: { ...(projectedScales ? { projectedScales } : {}), projected, content, ads },
+    sections: {
+      ...(projectedScales ? { projectedScales } : {}),
+      projected,
+      content,
+      ads,
+      ...(popularitySection ? { popularity: popularitySection } : {}),
+    },
     bodyLength: at,
   };
 }
@@ -133,6 +164,23 @@ export function readScalarFields(r: FieldReader): ScalarFields {
   };
 }
 
+/**
+ * Reads the header's `popularity` object (shared with the encoder).
+ * @param r - reader over the object
+ * @returns the validated fields
+ * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
+ */
+export function readPopularityHeader(r: FieldReader): CatalogPopularityHeader {
+  const popularity = {
+    weight: r.number('weight', { min: 0 }),
+    smoothing: r.number('smoothing', { above: 0 }),
+    rounds: r.integer('rounds', { min: 0 }),
+    sigma: r.number('sigma', { min: 0 }),
+  };
+  r.done();
+  return popularity;
+}
+
 function readSection(r: FieldReader): CatalogSection {
   const section = {
     offset: r.integer('offset', { min: 0 }),
@@ -161,14 +209,33 @@ export function readHeader(value: unknown): CatalogBundleHeader {
       content: s.object('content', readSection),
       ads: s.object('ads', readSection),
     };
+    const popularity = s.optional('popularity', (k) => s.object(k, readSection));
     s.done();
-    return result;
+    return popularity ? { ...result, popularity } : result;
   });
   const bodyLength = r.integer('bodyLength', { min: 0 });
   const checksum = r.string('checksum', { pattern: /^crc32c:[0-9a-f]{8}$/ });
+  const popularity = r.optional('popularity', (k) => r.object(k, readPopularityHeader));
   r.done();
-  return { ...scalars, projectedEncoding, contentEncoding, sections, bodyLength, checksum };
+  if ((popularity === undefined) !== (sections.popularity === undefined)) {
+    r.fail('popularity', 'present exactly when sections.popularity is', popularity);
+  }
+  return {
+    ...scalars,
+    projectedEncoding,
+    contentEncoding,
+    sections,
+    bodyLength,
+    checksum,
+    ...(popularity ? { popularity } : {}),
+  };
 }
 
 /** Section names in body order. */
-export const SECTION_KEYS = ['projectedScales', 'projected', 'content', 'ads'] as const;
+export const SECTION_KEYS = [
+  'projectedScales',
+  'projected',
+  'content',
+  'ads',
+  'popularity',
+] as const;

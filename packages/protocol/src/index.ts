@@ -101,6 +101,7 @@ export {
 } from './catalog-bundle.js';
 export type {
   Catalog,
+  CatalogPopularity,
   DecodedCatalogBundle,
   EncodeCatalogOptions,
   ProjectedVectors,
@@ -108,6 +109,7 @@ export type {
 export { PROJECTED_ENCODINGS } from './catalog-header.js';
 export type {
   CatalogBundleHeader,
+  CatalogPopularityHeader,
   CatalogSection,
   CatalogSections,
   ProjectedEncoding,
@@ -138,6 +140,14 @@ export type {
   RoundPrivacy,
 } from './round-config.js';
 export { roundConfigJsonSchema } from './round-config-schema.js';
+export {
+  adListChecksum,
+  countsNormBound,
+  countsSensitivity,
+  updateNormBound,
+  updateVectorLength,
+} from './ad-counts.js';
+export type { AdCountsQuery, CountsLayoutConfig } from './ad-counts.js';
 export { participationRuleViolation } from './participation-rules.js';
 export type { ParticipationRuleReason, ParticipationRuleViolation } from './participation-rules.js';
 
@@ -167,6 +177,7 @@ export type {
 // Aggregate release
 export {
   AGGREGATE_RELEASE_FORMAT,
+  AGGREGATE_COUNT_TENSORS,
   AGGREGATE_RELEASE_FORMAT_VERSION,
   AGGREGATE_UPDATE_TENSOR,
   decodeAggregateRelease,
@@ -177,4 +188,6 @@ export type {
   AggregateReleaseMetadata,
   ParameterLayoutEntry,
   ReleaseNoise,
+  ReleasedCounts,
+  ReleasedCountsMetadata,
 } from './aggregate-release.js';

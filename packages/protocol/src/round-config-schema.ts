@@ -132,6 +132,17 @@ export const roundConfigJsonSchema: Readonly<Record<string, unknown>> = Object.f
         uniqueItems: true,
       },
       maxUploadBytes: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES_LIMIT },
+      counts: closedObject(
+        {
+          catalogVersion: nonNegativeInteger,
+          adCount: countAtLeast(1),
+          adsChecksum: { type: 'string', pattern: '^crc32c:[0-9a-f]{8}$' },
+          maxImpressions: countAtLeast(1),
+          maxClicks: nonNegativeInteger,
+          scale: positiveNumber,
+        },
+        ['catalogVersion', 'adCount', 'adsChecksum', 'maxImpressions', 'maxClicks', 'scale'],
+      ),
     },
     [
       'formatVersion',

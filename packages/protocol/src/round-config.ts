@@ -3,6 +3,7 @@
  * validates before it computes anything. Unknown fields are rejected (adding a field is a format
  * version bump), so a client never silently ignores a setting it does not understand.
  */
+import { readAdCountsQuery, updateVectorLength, type AdCountsQuery } from './ad-counts.js';
 import { ProtocolError } from './errors.js';
 import { FieldReader } from './json.js';
 import { checkIsoDateTime } from './iso-time.js';
@@ -13,6 +14,9 @@ import { UPLOAD_ENCODINGS, type UploadEncoding } from './update-upload.js';
 /**
  * Current round config format version. Version 2 added the `distributed` mode and the
  * data-independent participation rules (`minRoundGap`, a required lifetime cap, no event minimum).
+ * The optional `counts` query (per-ad impressions and clicks, `ad-counts.ts`) was added within
+ * version 2: a client that predates it rejects such a config as having an unknown field, so it
+ * fails closed instead of uploading a vector of the wrong length.
  */
 export const ROUND_CONFIG_FORMAT_VERSION = 2;
 
@@ -159,6 +163,11 @@ export interface RoundConfig {
   acceptedEncodings: UploadEncoding[];
   /** Largest upload the server accepts, in bytes (integer, 1 ‥ 2³⁰). */
   maxUploadBytes: number;
+  /**
+   * The per-ad counts each device appends to its gradient (absent: the upload is the gradient
+   * alone). See {@link AdCountsQuery}.
+   */
+  counts?: AdCountsQuery;
 }
 
 /**
@@ -315,6 +324,15 @@ export function parseRoundConfig(json: unknown): RoundConfig {
     acceptedEncodings: r.array('acceptedEncodings', readEncodings, UPLOAD_ENCODINGS.length),
     maxUploadBytes: r.integer('maxUploadBytes', { min: 1, max: MAX_UPLOAD_BYTES_LIMIT }),
   };
+  const counts = r.optional('counts', (k) => r.object(k, readAdCountsQuery));
+  if (counts !== undefined) config.counts = counts;
+  if (updateVectorLength(config) > UPDATE_DEFAULT_LIMITS.maxDim) {
+    r.fail(
+      'counts.adCount',
+      `small enough for an update of at most ${UPDATE_DEFAULT_LIMITS.maxDim} values`,
+      counts?.adCount,
+    );
+  }
   if (
     config.acceptedEncodings.length === 0 ||
     new Set(config.acceptedEncodings).size !== config.acceptedEncodings.length
@@ -334,8 +352,12 @@ export function parseRoundConfig(json: unknown): RoundConfig {
   }
   if (config.privacy.mode === 'distributed') {
     const { paddedDimension, maxCohort } = config.privacy;
-    if (paddedDimension < config.model.parameterCount) {
-      r.fail('privacy.paddedDimension', `>= model.parameterCount`, paddedDimension);
+    if (paddedDimension < updateVectorLength(config)) {
+      r.fail(
+        'privacy.paddedDimension',
+        `>= the update length (model.parameterCount + 2·counts.adCount)`,
+        paddedDimension,
+      );
     }
     if (maxCohort < config.kMin) r.fail('privacy.maxCohort', `>= kMin (${config.kMin})`, maxCohort);
   }

@@ -119,7 +119,9 @@ describe('aggregate release', () => {
     };
     const f32 = { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } as const;
     expect(st({ update: f32 }, good).update.length).toBe(2);
-    expectCode(() => st({ update: f32 }, { ...good, formatVersion: '2' }), 'UNSUPPORTED_VERSION');
+    expectCode(() => st({ update: f32 }, { ...good, formatVersion: '3' }), 'UNSUPPORTED_VERSION');
+    // Version 2 is the release with per-ad counts: without them it is malformed.
+    expectCode(() => st({ update: f32 }, { ...good, formatVersion: '2' }), 'BAD_HEADER');
     expectCode(() => st({ update: f32 }, { ...good, format: 'other' }), 'BAD_HEADER');
     expectCode(() => st({ update: f32 }, { ...good, extra: 'x' }), 'BAD_HEADER');
     expectCode(() => st({ update: f32, other: f32 }, good), 'BAD_HEADER');
@@ -154,5 +156,86 @@ describe('aggregate release', () => {
       { numRuns: 1000 },
     );
     expectEveryTruncationRejected(decodeAggregateRelease, bytes, RELEASE_CODES);
+  });
+});
+
+describe('aggregate release with per-ad counts (format version 2)', () => {
+  const countsMeta = {
+    catalogVersion: 5,
+    adCount: 3,
+    maxImpressions: 20,
+    maxClicks: 2,
+    sigma: 12.5,
+    rho: 0.01,
+  };
+
+  it('round-trips the counts tensors and metadata, and writes version 1 without them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), {
+          minLength: 6,
+          maxLength: 6,
+        }),
+        (values) => {
+          const counts = {
+            impressions: Float32Array.from(values.slice(0, 3)),
+            clicks: Float32Array.from(values.slice(3)),
+          };
+          const bytes = encodeAggregateRelease({
+            metadata: meta({ counts: countsMeta }),
+            update: Float32Array.of(1, 2),
+            counts,
+          });
+          expect(decodeSafetensors(bytes).metadata.formatVersion).toBe('2');
+          const decoded = decodeAggregateRelease(bytes);
+          expect(decoded.metadata.counts).toEqual(countsMeta);
+          expect(Array.from(decoded.counts?.impressions ?? [])).toEqual(
+            Array.from(counts.impressions),
+          );
+          expect(Array.from(decoded.counts?.clicks ?? [])).toEqual(Array.from(counts.clicks));
+        },
+      ),
+    );
+    const plain = encodeAggregateRelease({ metadata: meta(), update: Float32Array.of(1) });
+    expect(decodeSafetensors(plain).metadata.formatVersion).toBe('1');
+    expect(decodeAggregateRelease(plain).counts).toBeUndefined();
+  });
+
+  it('refuses counts without metadata, metadata without counts, and a length mismatch', () => {
+    const counts = { impressions: Float32Array.of(1, 2, 3), clicks: Float32Array.of(0, 1, 0) };
+    expectCode(
+      () => encodeAggregateRelease({ metadata: meta(), update: Float32Array.of(1), counts }),
+      'BAD_HEADER',
+    );
+    expectCode(
+      () =>
+        encodeAggregateRelease({
+          metadata: meta({ counts: countsMeta }),
+          update: Float32Array.of(1),
+        }),
+      'BAD_HEADER',
+    );
+    expectCode(
+      () =>
+        encodeAggregateRelease({
+          metadata: meta({ counts: { ...countsMeta, adCount: 4 } }),
+          update: Float32Array.of(1),
+          counts,
+        }),
+      'DIM_MISMATCH',
+    );
+  });
+
+  it('never throws anything but a ProtocolError on mutated version 2 releases', () => {
+    const bytes = encodeAggregateRelease({
+      metadata: meta({ counts: countsMeta }),
+      update: Float32Array.of(1, 2),
+      counts: { impressions: Float32Array.of(1, 2, 3), clicks: Float32Array.of(0, 1, 0) },
+    });
+    fc.assert(
+      fc.property(mutationArbitrary(bytes.length), (mutate) => {
+        expectCleanOutcome(decodeAggregateRelease, mutate(bytes), RELEASE_CODES);
+      }),
+    );
   });
 });

@@ -410,3 +410,96 @@ describe('catalog bundle validation (one test per code)', () => {
     }
   });
 });
+
+describe('catalog bundle popularity section', () => {
+  const withPopularity = (
+    c: Catalog,
+    clicks: Float32Array,
+    impressions: Float32Array,
+  ): Catalog => ({
+    ...c,
+    popularity: { clicks, impressions, weight: 0.3, smoothing: 2, rounds: 5, sigma: 1.5 },
+  });
+
+  it('round-trips the released counts and the prior settings after the ads section', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 12 }),
+        fc.constantFrom<ProjectedEncoding>('int8', 'f16', 'f32'),
+        fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), {
+          minLength: 24,
+          maxLength: 24,
+        }),
+        (count, encoding, values) => {
+          const clicks = Float32Array.from(values.slice(0, count));
+          const impressions = Float32Array.from(values.slice(12, 12 + count));
+          const bytes = encodeCatalogBundle(withPopularity(catalog(count), clicks, impressions), {
+            projectedEncoding: encoding,
+          });
+          const decoded = decodeCatalogBundle(bytes);
+          expect(Array.from(decoded.popularity?.clicks ?? [])).toEqual(Array.from(clicks));
+          expect(Array.from(decoded.popularity?.impressions ?? [])).toEqual(
+            Array.from(impressions),
+          );
+          expect(decoded.header.popularity).toEqual({
+            weight: 0.3,
+            smoothing: 2,
+            rounds: 5,
+            sigma: 1.5,
+          });
+          const { sections } = decoded.header;
+          expect(sections.popularity?.offset).toBeGreaterThanOrEqual(
+            sections.ads.offset + sections.ads.length,
+          );
+          expect((sections.popularity?.offset ?? 1) % 8).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('leaves a bundle without counts byte-identical in layout (the section is additive)', () => {
+    const plain = decodeCatalogBundle(encodeCatalogBundle(catalog(3)));
+    expect(plain.popularity).toBeUndefined();
+    expect(plain.header.sections.popularity).toBeUndefined();
+    expect('popularity' in plain.header).toBe(false);
+  });
+
+  it('refuses a header whose popularity object and section disagree, and bad counts', () => {
+    const bytes = encodeCatalogBundle(
+      withPopularity(catalog(2), Float32Array.of(1, 2), Float32Array.of(3, 4)),
+    );
+    expectCode(
+      () =>
+        decodeCatalogBundle(
+          withHeader(bytes, (h) => {
+            const { popularity: _, ...rest } = h;
+            return rest;
+          }),
+        ),
+      'BAD_HEADER',
+    );
+    expectCode(
+      () =>
+        encodeCatalogBundle(withPopularity(catalog(2), Float32Array.of(1), Float32Array.of(3, 4))),
+      'DIM_MISMATCH',
+    );
+    expectCode(
+      () =>
+        encodeCatalogBundle(
+          withPopularity(catalog(2), Float32Array.of(1, NaN), Float32Array.of(3, 4)),
+        ),
+      'NON_FINITE',
+    );
+  });
+
+  it('never throws anything but a ProtocolError on mutated bundles with counts', () => {
+    const bytes = encodeCatalogBundle(
+      withPopularity(catalog(3), Float32Array.of(1, 2, 3), Float32Array.of(4, 5, 6)),
+    );
+    fc.assert(
+      fc.property(mutationArbitrary(bytes.length), (mutate) => {
+        expectCleanOutcome(decodeCatalogBundle, mutate(bytes), CATALOG_CODES);
+      }),
+    );
+  });
+});

@@ -4,11 +4,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   PRIVACY_MODES,
+  adListChecksum,
   maxUpdateBytes,
   meetsPrivacyFloor,
   parseRoundConfig,
   privacyModeStrength,
   roundConfigJsonSchema,
+  updateVectorLength,
   type RoundConfig,
 } from '@privads/protocol';
 import { expectCode, protocolErrorOf } from './helpers.js';
@@ -272,5 +274,54 @@ describe('privacy mode strength', () => {
     expect(meetsPrivacyFloor('none', 'central')).toBe(false);
     expect(meetsPrivacyFloor('central', 'distributed')).toBe(false);
     expect(() => privacyModeStrength('max' as 'local')).toThrow(RangeError);
+  });
+});
+
+describe('round config counts query', () => {
+  const counts = {
+    catalogVersion: 4,
+    adCount: 100,
+    adsChecksum: 'crc32c:0a1b2c3d',
+    maxImpressions: 20,
+    maxClicks: 2,
+    scale: 0.02,
+  };
+
+  it('is optional, validated, and matches the JSON Schema', () => {
+    const c = variant((d) => (d.counts = counts));
+    expect(parseRoundConfig(c).counts).toEqual(counts);
+    expect(schemaValidate(c)).toBe(true);
+    expect(updateVectorLength(parseRoundConfig(c))).toBe(49280 + 200);
+    expect(parseRoundConfig(base()).counts).toBeUndefined();
+  });
+
+  it('refuses unknown fields, bad bounds and a checksum of the wrong form', () => {
+    expectCode(
+      () => parseRoundConfig(variant((d) => (d.counts = { ...counts, x: 1 }))),
+      'BAD_HEADER',
+    );
+    expectCode(
+      () => parseRoundConfig(variant((d) => (d.counts = { ...counts, maxImpressions: 0 }))),
+      'OUT_OF_RANGE',
+    );
+    expectCode(
+      () => parseRoundConfig(variant((d) => (d.counts = { ...counts, scale: 0 }))),
+      'OUT_OF_RANGE',
+    );
+    expectCode(
+      () => parseRoundConfig(variant((d) => (d.counts = { ...counts, adsChecksum: 'x' }))),
+      'BAD_HEADER',
+    );
+  });
+
+  it('in distributed mode needs a padded dimension that holds the gradient and the counts', () => {
+    const wide = { ...counts, adCount: 10_000 };
+    expectCode(() => parseRoundConfig(distributedVariant((d) => (d.counts = wide))), 'BAD_HEADER');
+    expect(parseRoundConfig(distributedVariant((d) => (d.counts = counts))).counts).toEqual(counts);
+  });
+
+  it('adListChecksum identifies an ordered id list', () => {
+    expect(adListChecksum(['a', 'b'])).toMatch(/^crc32c:[0-9a-f]{8}$/);
+    expect(adListChecksum(['a', 'b'])).not.toBe(adListChecksum(['b', 'a']));
   });
 });

@@ -51,6 +51,32 @@ export interface RoundSettings {
    * expected cohort size the noised below-clip count is divided by).
    */
   adaptiveClipping?: AdaptiveClipConfig;
+  /**
+   * Per-ad impression and click counts, released with the gradient through the same privacy mode
+   * (absent: no counts). Opt-in, because they cost privacy budget: the counts segment's L2 bound is
+   * `normShare · C`, so in central and distributed mode each release costs (1 + normShare²) times
+   * the gradient's ρ, and each released count carries noise of std z·√(i² + c²)/normShare (in
+   * local mode σ grows instead, the declared ε staying the same).
+   */
+  counts?: CountsSettings;
+}
+
+/** The per-ad counts query of the round template. */
+export interface CountsSettings {
+  /** i: most impressions one device reports per round (integer ≥ 1). */
+  maxImpressions: number;
+  /** c: most clicks one device reports per round (integer ≥ 0). */
+  maxClicks: number;
+  /** The counts segment's L2 bound as a fraction of the clip norm C (> 0). */
+  normShare: number;
+}
+
+/** How published catalogs weigh the released counts in the ranking. */
+export interface PopularitySettings {
+  /** w ≥ 0 of `score = cos + w · prior` (the simulator's validation split chooses it). */
+  weight: number;
+  /** α > 0: pseudo-clicks per ad of the prior. */
+  smoothing: number;
 }
 
 /** Token bucket settings. */
@@ -75,8 +101,8 @@ export interface ServerConfig {
   round: RoundSettings;
   /** Server optimizer. */
   optimizer: ServerOptimizerConfig;
-  /** Catalog publishing. */
-  catalog: { projectedEncoding: ProjectedEncoding };
+  /** Catalog publishing (and the popularity prior re-projected catalogs carry). */
+  catalog: { projectedEncoding: ProjectedEncoding; popularity: PopularitySettings };
   /** HTTP front. */
   http: {
     /** Per-address limits of uploads and of other public requests. */
@@ -123,7 +149,7 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
     acceptedEncodings: ['f16', 'int8', 'f32'],
   },
   optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0.9 },
-  catalog: { projectedEncoding: 'int8' },
+  catalog: { projectedEncoding: 'int8', popularity: { weight: 0.1, smoothing: 1 } },
   http: {
     rateLimit: {
       uploads: { ratePerSecond: 1, burst: 5 },
@@ -229,6 +255,11 @@ function checkRound(round: RoundSettings): void {
     );
   }
   if (round.maxUploadBytes !== undefined) integer('round.maxUploadBytes', round.maxUploadBytes, 1);
+  if (round.counts !== undefined) {
+    integer('round.counts.maxImpressions', round.counts.maxImpressions, 1);
+    integer('round.counts.maxClicks', round.counts.maxClicks, 0);
+    positive('round.counts.normShare', round.counts.normShare);
+  }
 }
 
 /**
@@ -254,6 +285,11 @@ export function resolveConfig(
       `catalog.projectedEncoding must be one of ${PROJECTED_ENCODINGS.join(', ')}`,
     );
   }
+  const { weight, smoothing } = config.catalog.popularity;
+  if (!(weight >= 0) || !Number.isFinite(weight)) {
+    throw new RangeError(`catalog.popularity.weight must be a finite number >= 0, got ${weight}`);
+  }
+  positive('catalog.popularity.smoothing', smoothing);
   for (const name of ['uploads', 'reads'] as const) {
     positive(`http.rateLimit.${name}.ratePerSecond`, config.http.rateLimit[name].ratePerSecond);
     positive(`http.rateLimit.${name}.burst`, config.http.rateLimit[name].burst);

@@ -1,7 +1,8 @@
 /**
  * `privads-server pull`: downloads released aggregates from a server's operator API and writes
  * `round-<id>.safetensors` (the noised mean update, loadable with `safetensors` in PyTorch/NumPy)
- * and `round-<id>.json` (release metadata and the round summary) into a directory.
+ * and `round-<id>.json` (release metadata and the round summary) into a directory; for a round that
+ * released per-ad counts also `round-<id>-counts.csv` (one row per ad, for billing).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ export interface PulledRelease {
   safetensors: string;
   /** Path of the JSON file. */
   json: string;
+  /** Path of the per-ad counts CSV (rounds that released counts). */
+  countsCsv?: string;
 }
 
 async function expectOk(response: Response, what: string): Promise<Response> {
@@ -78,7 +81,18 @@ export async function pullReleases(options: PullOptions): Promise<PulledRelease[
       const json = join(options.out, `round-${round.id}.json`);
       await writeFile(safetensors, bytes);
       await writeFile(json, `${JSON.stringify({ release: metadata, round }, null, 2)}\n`);
-      written.push({ roundId: round.id, safetensors, json });
+      let countsCsv: string | undefined;
+      if (metadata.counts !== undefined) {
+        const counts = await expectOk(
+          await doFetch(
+            new Request(`${base}/v1/rounds/${round.id}/counts?format=csv`, { headers }),
+          ),
+          `round ${round.id} counts`,
+        );
+        countsCsv = join(options.out, `round-${round.id}-counts.csv`);
+        await writeFile(countsCsv, new Uint8Array(await counts.arrayBuffer()));
+      }
+      written.push({ roundId: round.id, safetensors, json, ...(countsCsv ? { countsCsv } : {}) });
     }
     if (rounds.length < 100) return written;
   }

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { ContentEncoder } from '@privads/encoder';
 import { encodeUpdate, type RoundConfig, type UpdateEncoding } from '@privads/protocol';
 import {
   createPrivAdsServer,
@@ -134,3 +135,21 @@ export function postUpload(
     remoteAddress,
   );
 }
+
+/** A deterministic 8-d encoder (hash of the text), so catalog endpoints run without onnxruntime. */
+export const hashEncoder: ContentEncoder = {
+  id: 'test-hash-8',
+  dim: 8,
+  async encode(texts) {
+    const out = new Float32Array(texts.length * 8);
+    texts.forEach((t, r) => {
+      for (let i = 0; i < t.length; i++)
+        out[r * 8 + (t.charCodeAt(i) % 8)] = (out[r * 8 + (t.charCodeAt(i) % 8)] as number) + 1;
+      let n = 0;
+      for (let i = 0; i < 8; i++) n += (out[r * 8 + i] as number) ** 2;
+      for (let i = 0; i < 8; i++) out[r * 8 + i] = (out[r * 8 + i] as number) / Math.sqrt(n);
+    });
+    return out;
+  },
+  async dispose() {},
+};

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { ContentEncoder } from '@privads/encoder';
 import { decodeCatalogBundle } from '@privads/protocol';
 import { ROUTES, type PrivAdsServer } from '@privads/server';
 
 import {
+  hashEncoder,
   asBody,
   call,
   openRound,
@@ -19,24 +19,6 @@ import {
   upload,
   vectorWithNorm,
 } from './helpers.js';
-
-/** A deterministic 8-d encoder (hash of the text), so catalog endpoints run without onnxruntime. */
-const hashEncoder: ContentEncoder = {
-  id: 'test-hash-8',
-  dim: 8,
-  async encode(texts) {
-    const out = new Float32Array(texts.length * 8);
-    texts.forEach((t, r) => {
-      for (let i = 0; i < t.length; i++)
-        out[r * 8 + (t.charCodeAt(i) % 8)] = (out[r * 8 + (t.charCodeAt(i) % 8)] as number) + 1;
-      let n = 0;
-      for (let i = 0; i < 8; i++) n += (out[r * 8 + i] as number) ** 2;
-      for (let i = 0; i < 8; i++) out[r * 8 + i] = (out[r * 8 + i] as number) / Math.sqrt(n);
-    });
-    return out;
-  },
-  async dispose() {},
-};
 
 const ADS = [
   {

@@ -76,13 +76,24 @@ export {
   trainingEvents,
 } from './federated/linear-gradient.js';
 export type { EventTable } from './federated/linear-gradient.js';
-export { defaultMasking, runExperiment } from './federated/experiment.js';
+export { DEFAULT_SIM_COUNTS, defaultMasking, runExperiment } from './federated/experiment.js';
 export type {
   CurvePoint,
+  ExperimentCounts,
   ExperimentOptions,
   ExperimentResult,
   FederatedSummary,
+  RunCounts,
 } from './federated/experiment.js';
+export { CountsTally } from './federated/counts-tally.js';
+export type { AdTotals, CountsError } from './federated/counts-tally.js';
+export {
+  PRIOR_SMOOTHING,
+  PRIOR_WEIGHTS,
+  choosePriorWeight,
+  evaluateWithPrior,
+} from './federated/popularity-prior.js';
+export type { PriorSelection } from './federated/popularity-prior.js';
 export { privacyFor, releaseRho } from './federated/privacy.js';
 export type { PrivacyMode, PrivacyQuery, PrivacySummary } from './federated/privacy.js';
 export {

@@ -12,7 +12,7 @@ import { loadRecBole } from './datasets/recbole.js';
 import type { Population } from './population.js';
 import { createSyntheticPopulation } from './synthetic/population.js';
 import { FEDADAM_TAU, type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
-import { runExperiment } from './federated/experiment.js';
+import { DEFAULT_SIM_COUNTS, runExperiment } from './federated/experiment.js';
 import type { PrivacyMode } from './federated/privacy.js';
 import { createServerAggregator } from './federated/server-aggregator.js';
 import { createProgressBar, type ProgressSink } from './progress.js';
@@ -60,6 +60,11 @@ Options (defaults in brackets):
   --degree K           distributed: neighbours per device in the masking graph [even, ≤ 16, < cohort]
   --threshold T        distributed: Shamir threshold, K/2 < T ≤ K [K/2 + 1]
   --bits B             distributed: modulus 2^B of the secure sum, 8…20 [20]
+  --max-impressions i  per-ad counts: impressions one device reports per round, at most [64]
+  --max-clicks c       per-ad counts: clicks one device reports per round, at most [16]
+  --counts-share w     per-ad counts: their L2 bound as a fraction of C (they cost w² of the
+                       gradient's ρ; the --epsilon target covers both) [0.5]
+  --no-counts          release no per-ad counts (and rank without the popularity prior)
   --curve E1,E2,…      extra ε values for the privacy–utility curve (one DP run each) []
   --eval-users N       users in the per-round evaluation subset [1000]
   --aggregator A       server (in-process @privads/server) | http (same server over loopback HTTP) [server]
@@ -182,6 +187,10 @@ export async function runSimCli(
         threshold: { type: 'string' },
         bits: { type: 'string' },
         curve: { type: 'string' },
+        'max-impressions': { type: 'string' },
+        'max-clicks': { type: 'string' },
+        'counts-share': { type: 'string' },
+        'no-counts': { type: 'boolean' },
         'eval-users': { type: 'string' },
         aggregator: { type: 'string' },
         'centralized-steps': { type: 'string' },
@@ -284,6 +293,28 @@ export async function runSimCli(
       minRoundGap: optional('min-round-gap') ?? 1,
       ...(kMin === undefined ? {} : { kMin }),
       masking,
+      counts: v['no-counts']
+        ? false
+        : {
+            maxImpressions: number(
+              'max-impressions',
+              v['max-impressions'],
+              DEFAULT_SIM_COUNTS.maxImpressions,
+              POSITIVE_INTEGER,
+            ),
+            maxClicks: number(
+              'max-clicks',
+              v['max-clicks'],
+              DEFAULT_SIM_COUNTS.maxClicks,
+              NON_NEGATIVE_INTEGER,
+            ),
+            normShare: number(
+              'counts-share',
+              v['counts-share'],
+              DEFAULT_SIM_COUNTS.normShare,
+              POSITIVE,
+            ),
+          },
       curveEpsilons: curve,
       evalUsers: number('eval-users', v['eval-users'], 1000, POSITIVE_INTEGER),
       ...(v['encoder-spec'] === undefined ? {} : { encoderSpec: v['encoder-spec'] }),

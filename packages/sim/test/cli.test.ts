@@ -96,13 +96,23 @@ describe('privads-sim run', () => {
       'contentOnly',
       'federated',
       'federatedDp',
+      'federatedDpPrior',
+      'federatedPrior',
       'popularity',
+      'popularityDp',
     ]);
     for (const m of Object.values(report.results)) checkMetrics(m, true);
+    // Per-ad counts ride with every federated run; the DP run's carry the run's noise.
+    expect(report.counts.settings).toEqual({ maxImpressions: 64, maxClicks: 16, normShare: 0.5 });
+    expect(report.counts.federated.error.sigma).toBe(0);
+    expect(report.counts.federatedDp.error.sigma).toBeGreaterThan(0);
+    expect(report.counts.federatedDp.error.rounds).toBe(3);
     expect(report.curve.map((c: { epsilon: number }) => c.epsilon)).toEqual([2, 8]);
     expect(report.federatedRuns.federated.history).toHaveLength(3);
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| Federated with DP (central, ε=2) |');
+    expect(md).toContain('| Federated, no DP, + popularity prior |');
+    expect(md).toContain('## Per-ad counts and the popularity prior');
     const svg = await readFile(join(out, 'ndcg-per-round.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('federated, no DP');

@@ -4,7 +4,9 @@ import {
   type AdMetadata,
   type DecodedCatalogBundle,
 } from '@privads/protocol';
+import { popularityBias } from '@privads/model/popularity';
 import type { QuantizedMatrix } from '../engines/engine.js';
+import { catalogAdsChecksum } from './ad-counts.js';
 import { unitRowMatrix } from '../engines/unit-rows.js';
 import type { ClientStore } from '../store/store.js';
 import { apiUrl, getBytes, type FetchLike } from './http.js';
@@ -30,7 +32,13 @@ export class LoadedCatalog {
   readonly content: Float32Array;
   /** Normalised mean of the projected vectors: the cold-start query. */
   readonly prior: Float32Array;
+  /**
+   * Per-ad additive score bias (≤ 0) of the popularity prior, `w · prior(ad)` shifted, from the
+   * released counts the bundle carries; undefined when it carries none or w is 0.
+   */
+  readonly bias: Float32Array | undefined;
   readonly #indexById: Map<string, number>;
+  #adsChecksum: string | undefined;
 
   /** @param bundle - a decoded, validated bundle */
   constructor(bundle: DecodedCatalogBundle) {
@@ -56,6 +64,15 @@ export class LoadedCatalog {
     );
     this.#indexById = new Map(bundle.ads.map((ad, i) => [ad.id, i]));
     this.prior = this.#meanDirection();
+    const popularity = bundle.popularity;
+    this.bias =
+      popularity !== undefined && popularity.weight > 0 ? popularityBias(popularity) : undefined;
+  }
+
+  /** `adListChecksum` of the ad ids (what a round's counts query names), computed once. */
+  get adsChecksum(): string {
+    this.#adsChecksum ??= catalogAdsChecksum(this.ads);
+    return this.#adsChecksum;
   }
 
   /** Number of ads. */
@@ -110,16 +127,17 @@ export class LoadedCatalog {
   }
 
   /**
-   * Score of one ad for a query, as the engines compute it (for exploration picks).
+   * Ranking score of one ad for a query (for exploration picks): the cosine as the engines compute
+   * it, plus the popularity bias when the catalog carries one.
    * @param index - catalog row
    * @param query - user-space vector
-   * @returns the dot product with the dequantised row
+   * @returns the dot product with the dequantised row, plus `bias[index]`
    */
   scoreOf(index: number, query: Float32Array): number {
     const { dim, data, scales } = this.matrix;
     let acc = 0;
     for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
-    return acc * (scales[index] as number);
+    return acc * (scales[index] as number) + (this.bias?.[index] ?? 0);
   }
 
   #meanDirection(): Float32Array {

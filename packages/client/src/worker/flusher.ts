@@ -1,4 +1,4 @@
-import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import { privatizeRoundUpdate, type DeviceAdCounts } from '@privads/model/round-upload';
 import {
   ProtocolError,
   createSecureUniformRandom,
@@ -7,9 +7,11 @@ import {
   parseRoundConfig,
   type RoundConfig,
   type UpdateEncoding,
+  updateVectorLength,
 } from '@privads/protocol';
 import { withLock } from '../store/locks.js';
 import type { FlushReason, FlushResult } from '../types.js';
+import { tallyAdCounts } from './ad-counts.js';
 import type { LoadedCatalog } from './catalog.js';
 import { usableClicks, type UsableClick } from './clicks.js';
 import { apiUrl, privateGet } from './http.js';
@@ -66,7 +68,7 @@ function chooseEncoding(config: RoundConfig): UpdateEncoding | undefined {
   return ENCODING_PREFERENCE.find(
     (e) =>
       config.acceptedEncodings.includes(e) &&
-      maxUpdateBytes(config.model.parameterCount, e) <= config.maxUploadBytes,
+      maxUpdateBytes(updateVectorLength(config), e) <= config.maxUploadBytes,
   );
 }
 
@@ -109,9 +111,19 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
     );
   }
   const since = (await store.getSetting('lastParticipationAt')) ?? 0;
-  const clicks = usableClicks(await store.events(since), catalog);
+  const events = await store.events(since);
+  const clicks = usableClicks(events, catalog);
+  const counts = config.counts && tallyAdCounts(events, catalog, config.counts);
   if (config.privacy.mode === 'distributed') {
-    return prepareSecureRound(runtime, config, config.privacy, decision.charge, catalog, clicks);
+    return prepareSecureRound(
+      runtime,
+      config,
+      config.privacy,
+      decision.charge,
+      catalog,
+      clicks,
+      counts,
+    );
   }
   const encoding = chooseEncoding(config);
   if (encoding === undefined) {
@@ -119,7 +131,7 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   }
   const gradient = await roundGradient(runtime, config, catalog, clicks);
   if (typeof gradient === 'string') return skip('model-mismatch', gradient);
-  const body = privatizedUpload(runtime, config, gradient, encoding, clicks.length);
+  const body = privatizedUpload(runtime, config, gradient, encoding, clicks.length, counts);
   const ledgerId = await store.addLedgerEntry(
     queuedLedgerEntry(config, decision.charge, body.byteLength, now),
   );
@@ -150,6 +162,7 @@ async function prepareSecureRound(
   charge: RoundCharge,
   catalog: LoadedCatalog,
   clicks: readonly UsableClick[],
+  counts: DeviceAdCounts | undefined,
 ): Promise<Prepared> {
   const { store, deps } = runtime;
   const gradient = await roundGradient(runtime, config, catalog, clicks);
@@ -167,6 +180,7 @@ async function prepareSecureRound(
       bytes,
       clientSigma: charge.clientSigma,
       events: clicks.length,
+      ...(counts ? { counts } : {}),
     },
   };
 }
@@ -207,7 +221,8 @@ async function roundGradient(
 }
 
 /**
- * The encoded upload of the none, central and local modes: `clip(gradient, C)` plus, in local
+ * The encoded upload of the none, central and local modes: `clip(gradient, C)` (and the bounded
+ * per-ad counts when the round asks for them) plus, in local
  * mode, N(0, σ²) per coordinate from the CSPRNG (the shared `privatizeRoundUpdate` of
  * `@privads/model`).
  * @returns the body to upload
@@ -218,8 +233,12 @@ function privatizedUpload(
   gradient: Float32Array,
   encoding: UpdateEncoding,
   events: number,
+  counts: DeviceAdCounts | undefined,
 ): Uint8Array {
-  const upload = privatizeRoundUpdate(config, gradient, { encoding });
+  const upload = privatizeRoundUpdate(config, gradient, {
+    encoding,
+    ...(counts ? { counts } : {}),
+  });
   if (runtime.config.debug) {
     runtime.emit('debug', {
       kind: 'update-norms',

@@ -3,6 +3,7 @@ import { explain } from '../policy/explain.js';
 import { selectSlate } from '../policy/select-slate.js';
 import type { WireRankRequest } from '../protocol.js';
 import type { RankedAd, RankResult } from '../types.js';
+import { biasedTopK } from './biased-top-k.js';
 import type { LoadedCatalog } from './catalog.js';
 import type { Runtime } from './runtime.js';
 import { normalize } from './vector.js';
@@ -109,8 +110,8 @@ export async function chooseQuery(
 }
 
 /**
- * Ranks the catalog for one request: engine top-K, then the policy (frequency cap, diversity,
- * exploration), then explanations.
+ * Ranks the catalog for one request: engine top-K re-ranked with the popularity prior the catalog
+ * carries (`biasedTopK`), then the policy (frequency cap, diversity, exploration), then explanations.
  * @param runtime - the worker runtime (with a catalog)
  * @param catalog - the catalog to rank
  * @param request - slots and context
@@ -124,7 +125,7 @@ export async function rankCatalog(
   const query = await chooseQuery(runtime, catalog, request);
   const engine = await runtime.engineFor(catalog);
   const k = Math.min(catalog.count, request.slots * runtime.policy.candidatesPerSlot);
-  const candidates = await engine.topK(query.vector, k);
+  const candidates = await biasedTopK(engine, query.vector, k, catalog.bias, catalog.count);
   const now = runtime.deps.now();
   const picks = selectSlate(candidates, runtime.policy, {
     slots: request.slots,

@@ -12,6 +12,7 @@ import {
   type SecureRoundOutcome,
   type SecureRoundStep,
 } from '@privads/model/secure-upload';
+import type { DeviceAdCounts } from '@privads/model/round-upload';
 import { isPrivAdsError, type RoundConfig } from '@privads/protocol';
 import type { LedgerStatus } from '../store/records.js';
 import type { FlushReason, FlushResult, PrivAdsEventMap } from '../types.js';
@@ -45,6 +46,8 @@ export interface SecureRoundPlan {
   readonly clientSigma: number;
   /** Usable clicks in the gradient (debug event). */
   readonly events: number;
+  /** The reader's impressions and clicks per ad, when the round asks for counts. */
+  readonly counts?: DeviceAdCounts;
 }
 
 /**
@@ -119,6 +122,7 @@ export async function runSecureRound(
         onPhase: (step) => {
           lastStep = step;
         },
+        ...(plan.counts ? { counts: plan.counts } : {}),
       },
     );
     bytes = round.bytes;

@@ -18,6 +18,24 @@ export interface RoundSummary {
   readonly newProjectorVersion: number | null;
   readonly rejected: Record<string, number>;
   readonly normHistogram: { readonly bounds: number[]; readonly counts: number[] } | null;
+  /** The per-ad counts the round released, if it counted ads. */
+  readonly counts: {
+    readonly sigma: number;
+    readonly maxImpressions: number;
+    readonly maxClicks: number;
+  } | null;
+}
+
+/** A round's released per-ad counts (`GET /v1/rounds/{id}/counts?format=json`). */
+export interface RoundAdCounts {
+  readonly roundId: number;
+  readonly counts: { readonly sigma: number; readonly catalogVersion: number };
+  readonly ads: readonly {
+    readonly id: string;
+    readonly advertiser: string;
+    readonly impressions: number;
+    readonly clicks: number;
+  }[];
 }
 
 /** One release in the privacy ledger. */
@@ -106,5 +124,10 @@ export class OperatorApi {
 
   quality(): Promise<{ points: QualityPoint[] }> {
     return this.#get('/v1/quality');
+  }
+
+  /** @param roundId - a round that released counts */
+  adCounts(roundId: number): Promise<RoundAdCounts> {
+    return this.#get(`/v1/rounds/${roundId}/counts?format=json`);
   }
 }

@@ -1,9 +1,15 @@
 /**
  * The operator dashboard: asks for the operator token, then polls the operator API every few
  * seconds and draws rounds, cohort sizes, privacy spend, update norms, rejections, projector
- * versions and the quality curve. The token lives in this tab's sessionStorage only.
+ * versions, the per-ad counts of the latest round that released them and the quality curve. The token lives in this tab's sessionStorage only.
  */
-import { OperatorApi, UnauthorizedError, type QualityPoint, type RoundSummary } from './api.js';
+import {
+  OperatorApi,
+  UnauthorizedError,
+  type QualityPoint,
+  type RoundAdCounts,
+  type RoundSummary,
+} from './api.js';
 import { Chart } from './charts.js';
 
 const REFRESH_MS = 4000;
@@ -57,6 +63,16 @@ const charts = {
     series: [
       { label: 'projector', kind: 'step', color: '#2563eb', fill: true },
       { label: 'catalog', kind: 'step', color: '#d97706', dash: true },
+    ],
+  }),
+  counts: new Chart($('#chart-counts'), {
+    x: 'value',
+    xLabel: 'rank by released clicks',
+    yLabel: 'count',
+    series: [
+      { label: 'impressions', kind: 'bars', color: '#94a3b8' },
+      { label: 'clicks', kind: 'bars', color: '#2563eb' },
+      { label: 'noise σ (each count)', kind: 'dashed', color: '#dc2626' },
     ],
   }),
   quality: new Chart($('#chart-quality'), {
@@ -174,6 +190,58 @@ function drawQuality(points: readonly QualityPoint[]): void {
   );
 }
 
+/** Ads shown in the counts chart. */
+const TOP_ADS = 20;
+/** The round whose counts are drawn (fetched again only when a newer one released counts). */
+let countsRound = 0;
+
+function drawCounts(released: RoundAdCounts): void {
+  const top = [...released.ads].sort((a, b) => b.clicks - a.clicks).slice(0, TOP_ADS);
+  const sigma = released.counts.sigma;
+  charts.counts.set(
+    top.map((_, i) => i + 1),
+    [top.map((a) => a.impressions), top.map((a) => a.clicks), top.map(() => sigma)],
+  );
+  $('#counts-note').textContent =
+    `top ${top.length} by released clicks · round #${released.roundId}, catalog v${released.counts.catalogVersion} · each count ± σ = ${sigma.toFixed(1)} (DP noise)`;
+  const table = document.createElement('table');
+  table.innerHTML =
+    '<thead><tr><th>#</th><th>Ad</th><th>Advertiser</th><th>Impressions</th><th>Clicks</th></tr></thead>';
+  const body = document.createElement('tbody');
+  top.forEach((ad, i) => {
+    const row = document.createElement('tr');
+    for (const text of [
+      String(i + 1),
+      ad.id,
+      ad.advertiser,
+      `${ad.impressions.toFixed(1)} ± ${sigma.toFixed(1)}`,
+      `${ad.clicks.toFixed(1)} ± ${sigma.toFixed(1)}`,
+    ]) {
+      row.append(el('td', '', text));
+    }
+    body.append(row);
+  });
+  table.append(body);
+  $('#counts-table').replaceChildren(table);
+}
+
+async function refreshCounts(api: OperatorApi, list: readonly RoundSummary[]): Promise<void> {
+  const latest = [...list].reverse().find((r) => r.status === 'released' && r.counts !== null);
+  if (latest === undefined) {
+    $('#counts-table').replaceChildren(
+      el(
+        'p',
+        'muted',
+        'No round has released per-ad counts yet (round.counts in the server config).',
+      ),
+    );
+    return;
+  }
+  if (latest.id === countsRound) return;
+  drawCounts(await api.adCounts(latest.id));
+  countsRound = latest.id;
+}
+
 async function refresh(api: OperatorApi): Promise<void> {
   const [page, ledger, versions, summary, quality] = await Promise.all([
     api.rounds(lastRoundId),
@@ -205,6 +273,7 @@ async function refresh(api: OperatorApi): Promise<void> {
     times.map((t) => latestAt(versions.catalogs, t)),
   ]);
   drawQuality(quality.points);
+  await refreshCounts(api, list);
 
   const open = summary.openRound;
   const rejected = Object.values(summary.uploads.rejectedByReason).reduce((a, b) => a + b, 0);

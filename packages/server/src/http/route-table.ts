@@ -42,6 +42,7 @@ export type OperationId =
   | 'getProjector'
   | 'listRounds'
   | 'getAggregate'
+  | 'getAdCounts'
   | 'getLedger'
   | 'getMetricsSummary'
   | 'closeRound'
@@ -95,6 +96,12 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/rounds/{id}/aggregate',
     access: 'operator',
     operationId: 'getAggregate',
+  },
+  {
+    method: 'GET',
+    path: '/v1/rounds/{id}/counts',
+    access: 'operator',
+    operationId: 'getAdCounts',
   },
   { method: 'GET', path: '/v1/privacy/ledger', access: 'operator', operationId: 'getLedger' },
   {

@@ -12,6 +12,7 @@ import {
   ProtocolError,
   decodeSafetensors,
   encodeSafetensors,
+  updateVectorLength,
   type RoundConfig,
 } from '@privads/protocol';
 
@@ -25,15 +26,15 @@ const LIMB = 2 ** 32;
 const EXACT = 2 ** 53;
 
 /**
- * Length of a round's sum: the parameter count, or the padded dimension of the masked words in
- * distributed mode.
+ * Length of a round's sum: the update vector (the parameter count, plus 2·adCount with per-ad
+ * counts), or the padded dimension of the masked words in distributed mode.
  * @param config - the round
  * @returns the vector length every contribution has
  */
 export function contributionLength(config: RoundConfig): number {
   return config.privacy.mode === 'distributed'
     ? config.privacy.paddedDimension
-    : config.model.parameterCount;
+    : updateVectorLength(config);
 }
 
 /** Count and exact sum of the vectors accepted into one round (or one instance's share of it). */

@@ -9,25 +9,22 @@
 import type { RandomSource } from '@privads/dp';
 import { decodeProjectorFile, encodeProjectorFile, parameterLayout } from '@privads/model';
 import {
+  adListChecksum,
   decodeCatalogBundle,
   encodeAggregateRelease,
   encodeCatalogBundle,
   type AggregateReleaseMetadata,
+  type DecodedCatalogBundle,
 } from '@privads/protocol';
 
 import { projectWithParameters } from '../catalog/project.js';
 import type { ServerConfig } from '../config.js';
-import type {
-  CloseCommit,
-  CloseContext,
-  CloseReason,
-  ClosedRoundInfo,
-  VersionBytes,
-} from '../store/store.js';
+import type { CloseCommit, CloseContext, CloseReason, ClosedRoundInfo } from '../store/store.js';
 import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
 import { RELEASE_NOISE, addCentralNoise } from './central-noise.js';
 import { ledgerEntryFor, releaseCost } from './privacy-ledger.js';
-import { buildRoundConfig } from './round-config.js';
+import { accumulatePopularity, splitRelease, type SplitRelease } from './released-counts.js';
+import { buildRoundConfig, type RoundCatalog } from './round-config.js';
 import { secureRelease, type SecureRelease } from './secure-release.js';
 import type { SecureRound } from './secure-round.js';
 import {
@@ -50,14 +47,25 @@ export interface FinalizeOptions {
   secure?: SecureRound;
 }
 
+/**
+ * The next catalog version: the same ads re-projected with the new projector, carrying the running
+ * per-ad counts (plus this round's, when it counted this very catalog) for the popularity prior.
+ */
 async function reprojectCatalog(
-  catalog: VersionBytes,
+  bundle: DecodedCatalogBundle,
   projectorBytes: Uint8Array,
   versions: { catalogVersion: number; projectorVersion: number },
   config: ServerConfig,
+  counts: SplitRelease['counts'],
 ): Promise<Uint8Array> {
-  const bundle = decodeCatalogBundle(catalog.bytes);
   const { header, content, ads } = bundle;
+  const counted = counts?.metadata.catalogVersion === header.catalogVersion ? counts : undefined;
+  const popularity = accumulatePopularity(
+    bundle.popularity,
+    counted && { values: counted.values, sigma: counted.metadata.sigma },
+    config.catalog.popularity,
+    header.count,
+  );
   const projector = decodeProjectorFile(projectorBytes);
   const projected = await projectWithParameters(
     projector.spec,
@@ -75,9 +83,19 @@ async function reprojectCatalog(
       projected,
       content,
       ads,
+      ...(popularity ? { popularity } : {}),
     },
     { projectedEncoding: config.catalog.projectedEncoding },
   );
+}
+
+/** The catalog a next round counts: the given version of this bundle's ad list. */
+function roundCatalogOf(bundle: DecodedCatalogBundle, version: number): RoundCatalog {
+  return {
+    version,
+    count: bundle.header.count,
+    adsChecksum: adListChecksum(bundle.ads.map((ad) => ad.id)),
+  };
 }
 
 /**
@@ -97,8 +115,19 @@ export async function finalizeRound(
   const n = totals.count;
   const closedAt = now.toISOString();
   const closedBase = { closedAt, closedBy: options.reason, cohortSize: n };
-  const nextRoundOf = (projectorVersion: number, clipNorm: number): CloseCommit['nextRound'] =>
-    buildRoundConfig(config, { roundId: next.roundId, projectorVersion, clipNorm, now });
+  const bundle = context.catalog ? decodeCatalogBundle(context.catalog.bytes) : undefined;
+  const nextRoundOf = (
+    projectorVersion: number,
+    clipNorm: number,
+    catalog: RoundCatalog | undefined,
+  ): CloseCommit['nextRound'] =>
+    buildRoundConfig(config, {
+      roundId: next.roundId,
+      projectorVersion,
+      clipNorm,
+      now,
+      ...(catalog ? { catalog } : {}),
+    });
 
   let released: SecureRelease | undefined;
   let failure: string | undefined;
@@ -120,7 +149,8 @@ export async function finalizeRound(
       delta: null,
       cumulativeEpsilon: null,
     };
-    return { closed, nextRound: nextRoundOf(round.projectorVersion, round.clipNorm) };
+    const current = bundle && roundCatalogOf(bundle, bundle.header.catalogVersion);
+    return { closed, nextRound: nextRoundOf(round.projectorVersion, round.clipNorm, current) };
   }
 
   const privacy = round.privacy;
@@ -131,29 +161,39 @@ export async function finalizeRound(
   let appliedZ = 0;
   let sigma = 0;
   let sum: Float64Array;
+  // Std of the noise on each coordinate of the sum (local: n devices' σ add up in variance).
+  let sumSigma = 0;
   if (privacy.mode === 'central') {
     accountedZ = privacy.noiseMultiplier;
     appliedZ = adaptive ? sumNoiseMultiplier(accountedZ, adaptive.countNoiseStd) : accountedZ;
     sigma = appliedZ * round.clipNorm;
     // Noise goes onto the exact integers: nothing is floating point before it is added.
     sum = addCentralNoise(totals.gridSum(), sigma, options.source);
+    sumSigma = sigma;
   } else if (released !== undefined) {
     // Distributed: the devices' noise shares are already in the unmasked sum.
     accountedZ = appliedZ =
       round.privacy.mode === 'distributed' ? round.privacy.noiseMultiplier : 0;
     sigma = released.sigma;
     sum = released.sum;
+    sumSigma = sigma;
   } else {
     sum = totals.sum();
-    if (privacy.mode === 'local') sigma = privacy.sigma;
+    if (privacy.mode === 'local') {
+      sigma = privacy.sigma;
+      sumSigma = sigma * Math.sqrt(n);
+    }
   }
   const noise = privacy.mode === 'none' ? {} : { noise: RELEASE_NOISE };
-  const mean = new Float64Array(sum.length);
-  for (let i = 0; i < sum.length; i++) mean[i] = (sum[i] as number) / denominator;
+  const cost = releaseCost(round, released?.devices);
+  const split = splitRelease(round, sum, sumSigma, cost.countsRho);
+  const gradientSum = split.gradient;
+  const mean = new Float64Array(gradientSum.length);
+  for (let i = 0; i < gradientSum.length; i++) mean[i] = (gradientSum[i] as number) / denominator;
 
   const ledgerEntry = ledgerEntryFor(
     round,
-    { cohortSize: n, ...releaseCost(round, released?.devices), releasedAt: closedAt },
+    { cohortSize: n, ...cost, releasedAt: closedAt },
     context.ledger,
   );
   const projectorFile = decodeProjectorFile(context.projector.bytes);
@@ -171,8 +211,13 @@ export async function finalizeRound(
     cumulativeEpsilon: ledgerEntry.cumulativeEpsilon,
     createdAt: closedAt,
     layout: parameterLayout(projectorFile.spec).map((b) => ({ name: b.name, shape: [...b.shape] })),
+    ...(split.counts ? { counts: split.counts.metadata } : {}),
   };
-  const release = encodeAggregateRelease({ metadata, update: Float32Array.from(mean) });
+  const release = encodeAggregateRelease({
+    metadata,
+    update: Float32Array.from(mean),
+    ...(split.counts ? { counts: split.counts.values } : {}),
+  });
 
   const step = serverOptimizerStep(
     config.optimizer,
@@ -184,12 +229,13 @@ export async function finalizeRound(
     projector_version: String(next.projectorVersion),
     trained_by_round: String(round.roundId),
   });
-  const catalog = context.catalog
+  const catalog = bundle
     ? await reprojectCatalog(
-        context.catalog,
+        bundle,
         projector,
         { catalogVersion: next.catalogVersion, projectorVersion: next.projectorVersion },
         config,
+        split.counts,
       )
     : undefined;
 
@@ -218,6 +264,7 @@ export async function finalizeRound(
     ...(clip
       ? { adaptiveClipping: { noisedFraction: clip.noisedFraction, nextClipNorm: clip.clipNorm } }
       : {}),
+    ...(split.counts ? { counts: split.counts.info } : {}),
   };
   return {
     closed,
@@ -226,6 +273,10 @@ export async function finalizeRound(
     ...(catalog ? { catalog } : {}),
     optimizerState: encodeOptimizerState(step.state),
     ledgerEntry,
-    nextRound: nextRoundOf(next.projectorVersion, clip?.clipNorm ?? round.clipNorm),
+    nextRound: nextRoundOf(
+      next.projectorVersion,
+      clip?.clipNorm ?? round.clipNorm,
+      bundle && roundCatalogOf(bundle, next.catalogVersion),
+    ),
   };
 }

@@ -13,6 +13,9 @@
  * - `distributed`: the round's release ρ (distributed discrete Gaussian), computed by the caller.
  * - `none`: no guarantee (null).
  *
+ * A round that also released per-ad counts priced them in the same ρ (`participationCost`: the
+ * joint sensitivity of gradient and counts); the entry shows the two shares apart.
+ *
  * An amplified figure (`epsilonIfParticipationHidden`, RDP of the subsampled Gaussian) is kept
  * beside it for central rounds, labelled with the assumption it needs.
  */
@@ -51,11 +54,18 @@ function amplifiedEpsilon(entries: readonly LedgerEntry[], delta: number): numbe
  * @param devices - noise shares the release actually sums (distributed mode; default k_min)
  * @returns z and ρ (null ρ without a guarantee)
  */
-export function releaseCost(
-  round: RoundConfig,
-  devices?: number,
-): { noiseMultiplier: number; rho: number | null } {
-  return participationCost(round, devices) ?? { noiseMultiplier: 0, rho: null };
+export function releaseCost(round: RoundConfig, devices?: number): ReleaseCost {
+  return participationCost(round, devices) ?? { noiseMultiplier: 0, rho: null, countsRho: null };
+}
+
+/** z, ρ and the counts' share of ρ of one release (null ρ without a guarantee). */
+export interface ReleaseCost {
+  /** The accounted noise multiplier. */
+  noiseMultiplier: number;
+  /** ρ of one participation (gradient and counts). */
+  rho: number | null;
+  /** The counts' share of ρ (0 without counts; null without a guarantee). */
+  countsRho: number | null;
 }
 
 /**
@@ -67,10 +77,21 @@ export function releaseCost(
  */
 export function ledgerEntryFor(
   round: RoundConfig,
-  release: { cohortSize: number; noiseMultiplier: number; rho: number | null; releasedAt: string },
+  release: ReleaseCost & { cohortSize: number; releasedAt: string },
   previous: readonly LedgerEntry[],
 ): LedgerEntry {
   const privacy = round.privacy;
+  const countsRho = release.rho === null ? null : (release.countsRho ?? 0);
+  const counts = round.counts
+    ? {
+        counts: {
+          maxImpressions: round.counts.maxImpressions,
+          maxClicks: round.counts.maxClicks,
+          rho: countsRho,
+          gradientRho: release.rho === null || countsRho === null ? null : release.rho - countsRho,
+        },
+      }
+    : {};
   const base = {
     roundId: round.roundId,
     releasedAt: release.releasedAt,
@@ -92,6 +113,7 @@ export function ledgerEntryFor(
       epsilon: null,
       cumulativeEpsilon: null,
       epsilonIfParticipationHidden: null,
+      ...counts,
     };
   }
   const { delta } = privacy;
@@ -103,6 +125,7 @@ export function ledgerEntryFor(
     delta,
     epsilon: zcdpToEpsilon(release.rho, delta),
     cumulativeEpsilon: null,
+    ...counts,
   };
   const all = [...previous, entry];
   entry.cumulativeEpsilon = ledgerEpsilon(all, delta);

@@ -12,7 +12,7 @@ import type { SecureRound } from './secure-round.js';
 
 /** A distributed round's released sum and what it costs. */
 export interface SecureRelease {
-  /** The noised sum of the survivors' updates, in update units (length: the parameter count). */
+  /** The noised sum of the survivors' updates, in update units (length: the update vector, gradient then per-ad counts). */
   readonly sum: Float64Array;
   /** Noise shares in the sum: the devices whose input was unmasked. */
   readonly devices: number;

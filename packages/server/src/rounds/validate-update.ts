@@ -10,13 +10,19 @@
  * the privacy analysis assumes (C for `central`), with `clipByL2Norm` of `@privads/dp`, so that
  * quantisation error can never raise a device's sensitivity. That re-clip is deterministic, which
  * makes a replay after a crash add exactly the same integers.
+ *
+ * With per-ad counts the vector is the gradient followed by the counts segment, and every C above
+ * is the joint bound B = √(C² + (s√(i² + c²))²) of `updateNormBound`: the sensitivity the round is
+ * priced with. The adaptive-clipping statistic looks at the gradient part alone.
  */
-import { clipByL2Norm, localNormBound } from '@privads/dp';
+import { clipByL2Norm, globalL2Norm, localNormBound } from '@privads/dp';
 import {
   AggregationError,
   ProtocolError,
   decodeMaskedUpdate,
   decodeUpdate,
+  updateNormBound,
+  updateVectorLength,
   type DecodedUpdate,
   type RoundConfig,
   type UpdateHeader,
@@ -42,10 +48,11 @@ export function uploadNormBound(config: RoundConfig, header: UpdateHeader): numb
   const d = header.length;
   const rootD = Math.sqrt(d);
   const privacy = config.privacy;
+  const bound = updateNormBound(config);
   const base =
     privacy.mode === 'local'
-      ? localNormBound(config.clipNorm, privacy.sigma, d) + privacy.sigma * (rootD + NOISE_TAIL)
-      : config.clipNorm;
+      ? localNormBound(bound, privacy.sigma, d) + privacy.sigma * (rootD + NOISE_TAIL)
+      : bound;
   let encodingError = 0;
   if (header.encoding === 'f16') encodingError = base * 2 ** -11 + rootD * 2 ** -25;
   else if (header.encoding === 'int8') encodingError = (header.scale ?? 0) * rootD;
@@ -62,8 +69,9 @@ export function uploadNormBound(config: RoundConfig, header: UpdateHeader): numb
  */
 export function contributionClipNorm(config: RoundConfig, header: UpdateHeader): number {
   if (config.privacy.mode === 'local') return uploadNormBound(config, header);
+  const bound = updateNormBound(config);
   const roundingMargin = Math.sqrt(header.length) * 2 ** -(FRACTION_BITS + 1);
-  return Math.max(config.clipNorm - roundingMargin, config.clipNorm / 2);
+  return Math.max(bound - roundingMargin, bound / 2);
 }
 
 /** Clips a decoded upload; the clip's own norm pass also yields the norm as received. */
@@ -73,8 +81,11 @@ function contributionOfDecoded(
 ): { contribution: Contribution; norm: number } {
   const clipped = clipByL2Norm(decoded.vector, contributionClipNorm(config, decoded.header));
   const norm = clipped.norm;
+  const gradientNorm = config.counts
+    ? globalL2Norm([decoded.vector.subarray(0, config.model.parameterCount)])
+    : norm;
   const belowClip =
-    config.privacy.mode !== 'local' && norm < config.clipNorm * (1 - BELOW_CLIP_MARGIN);
+    config.privacy.mode !== 'local' && gradientNorm < config.clipNorm * (1 - BELOW_CLIP_MARGIN);
   return { contribution: { vector: clipped.values, belowClip }, norm };
 }
 
@@ -141,7 +152,7 @@ export function validateUpload(
     return { ...masked, norm: undefined };
   }
   const decoded = decodeUpdate(body, {
-    expectedLength: config.model.parameterCount,
+    expectedLength: updateVectorLength(config),
     maxBytes: config.maxUploadBytes,
   });
   const { header } = decoded;
@@ -169,7 +180,7 @@ export function validateUpload(
 export function contributionOf(config: RoundConfig, body: Uint8Array): Contribution {
   if (config.privacy.mode === 'distributed') return maskedContribution(config, body).contribution;
   const decoded = decodeUpdate(body, {
-    expectedLength: config.model.parameterCount,
+    expectedLength: updateVectorLength(config),
     maxBytes: config.maxUploadBytes,
   });
   return contributionOfDecoded(config, decoded).contribution;

@@ -2,7 +2,7 @@
  * Operator endpoints (bearer token): closed rounds and their releases, the privacy ledger, version
  * history, a JSON metrics summary, closing a round, importing a catalog, and quality points.
  */
-import { ProtocolError } from '@privads/protocol';
+import { ProtocolError, decodeAggregateRelease, decodeCatalogBundle } from '@privads/protocol';
 
 import { parseAdsJsonl } from '../catalog/ads-jsonl.js';
 import { readCappedBody } from '../http/body.js';
@@ -10,6 +10,14 @@ import { HttpError } from '../http/errors.js';
 import { bytesResponse, jsonResponse } from '../http/responses.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { parseQualityPoints } from '../quality-log.js';
+import {
+  AD_COUNTS_FORMATS,
+  adCountsCsv,
+  adCountsJson,
+  adCountsSafetensors,
+  type AdCountsFormat,
+  type RoundAdCounts,
+} from '../rounds/counts-export.js';
 import { ledgerEpsilon } from '../rounds/privacy-ledger.js';
 import { strongEtag } from '../store/etag.js';
 import type { RoundRecord } from '../store/store.js';
@@ -63,9 +71,42 @@ export function roundSummary(record: RoundRecord): Record<string, unknown> {
     newProjectorVersion: closed?.newProjectorVersion ?? null,
     newCatalogVersion: closed?.newCatalogVersion ?? null,
     adaptiveClipping: closed?.adaptiveClipping ?? null,
+    counts: closed?.counts ?? null,
     rejected: closed?.stats?.rejected ?? {},
     normHistogram: closed?.stats?.normHistogram ?? null,
   };
+}
+
+/** The released counts of a round with the ads of the catalog they index. */
+async function roundAdCounts(app: AppContext, id: number): Promise<RoundAdCounts> {
+  const bytes = await app.store.readRelease(id);
+  if (bytes === undefined) throw new HttpError(404, 'NOT_FOUND', `round ${id} released nothing`);
+  const { metadata, counts } = decodeAggregateRelease(bytes);
+  if (metadata.counts === undefined || counts === undefined) {
+    throw new HttpError(404, 'NOT_FOUND', `round ${id} released no per-ad counts`);
+  }
+  const version = metadata.counts.catalogVersion;
+  const catalog = await app.store.readVersion('catalog', version);
+  if (catalog === undefined) {
+    throw new HttpError(404, 'NOT_FOUND', `catalog ${version} counted by round ${id} is missing`);
+  }
+  return {
+    roundId: id,
+    metadata: metadata.counts,
+    counts,
+    ads: decodeCatalogBundle(catalog.bytes).ads,
+  };
+}
+
+function countsFormat(url: URL): AdCountsFormat {
+  const raw = url.searchParams.get('format') ?? 'csv';
+  if (!(AD_COUNTS_FORMATS as readonly string[]).includes(raw)) {
+    throw new ProtocolError(
+      'OUT_OF_RANGE',
+      `format must be one of ${AD_COUNTS_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as AdCountsFormat;
 }
 
 async function readJson(app: AppContext, req: RequestContext): Promise<unknown> {
@@ -124,6 +165,25 @@ export const OPERATOR_HANDLERS = {
       contentType: 'application/vnd.privads.safetensors',
       etag: strongEtag(bytes),
       cache: 'immutable',
+    });
+  },
+  getAdCounts: async (app, req) => {
+    const id = pathInteger(req.params.id, 'round id');
+    const format = countsFormat(req.url);
+    const counts = await roundAdCounts(app, id);
+    if (format === 'json') return jsonResponse(200, adCountsJson(counts));
+    const bytes =
+      format === 'csv'
+        ? new TextEncoder().encode(adCountsCsv(counts))
+        : adCountsSafetensors(counts);
+    return bytesResponse(req.request, bytes, {
+      contentType:
+        format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.privads.safetensors',
+      etag: strongEtag(bytes),
+      cache: 'immutable',
+      headers: {
+        'Content-Disposition': `attachment; filename="round-${id}-counts.${format}"`,
+      },
     });
   },
   getLedger: async (app) => {

@@ -11,7 +11,12 @@
  *   versions, the release, the ledger entry and the next round are committed together or not at all;
  * - versions are immutable and numbered 1, 2, 3, … per kind.
  */
-import type { PrivacyMode, ReleaseNoise, RoundConfig } from '@privads/protocol';
+import type {
+  PrivacyMode,
+  ReleaseNoise,
+  ReleasedCountsMetadata,
+  RoundConfig,
+} from '@privads/protocol';
 
 import type { RoundAccumulator } from '../rounds/aggregator.js';
 
@@ -74,10 +79,18 @@ export interface ClosedRoundInfo {
   newCatalogVersion?: number;
   /** Adaptive clipping: the noised fraction of updates below C, and the next round's C. */
   adaptiveClipping?: { noisedFraction: number; nextClipNorm: number };
+  /** The per-ad counts released with the gradient (rounds that asked for counts). */
+  counts?: ReleasedCountsInfo;
   /** Distributed mode: why the secure aggregation released nothing (too few devices, lost state). */
   secureAggregationFailure?: string;
   /** Operator statistics of the round as seen by the closing instance (not differentially private). */
   stats?: RoundStats;
+}
+
+/** What a round's released per-ad counts are (bound, noise, ρ share), and their own ε. */
+export interface ReleasedCountsInfo extends ReleasedCountsMetadata {
+  /** ε(δ) of the counts alone, had nothing else been released (null without a guarantee). */
+  epsilon: number | null;
 }
 
 /**
@@ -131,6 +144,20 @@ export interface LedgerEntry {
   delta: number | null;
   /** ε of one device's participation in this release, no amplification (null for none). */
   epsilon: number | null;
+  /**
+   * The per-ad counts released with the gradient: their contribution bound and their part of
+   * `rho` (absent when the round asked for no counts). `rho` and `epsilon` above cover both parts.
+   */
+  counts?: {
+    /** i: most impressions one device could add. */
+    maxImpressions: number;
+    /** c: most clicks one device could add. */
+    maxClicks: number;
+    /** The counts' share of `rho` (null for none). */
+    rho: number | null;
+    /** The gradient's share of `rho` (null for none). */
+    gradientRho: number | null;
+  };
   /**
    * ε of one device over every release so far, no amplification: the `participationsAllowed`
    * most expensive releases composed (null for none).

@@ -5,6 +5,7 @@
  * in `server-aggregator.ts`. There is deliberately no second implementation of the server's
  * arithmetic: a simulated round is aggregated by the same code as a real one.
  */
+import type { CatalogContent } from './catalog.js';
 import type { RandomSource } from '@privads/dp';
 import type { Projector, ProjectorSpec } from '@privads/model';
 import type { SecureRoundStep, SecureRoundTransport } from '@privads/model/secure-upload';
@@ -39,6 +40,13 @@ export interface Aggregator {
    * @returns the released mean update, or `undefined` when the round released nothing
    */
   aggregate(roundId: number): Promise<Float32Array | undefined>;
+  /**
+   * The per-ad counts a closed round released with its aggregate (format version 2 of the
+   * aggregate release), in count units with their noise std.
+   * @param roundId - a closed round
+   * @returns the noised totals, or `undefined` when the round released none
+   */
+  releasedCounts(roundId: number): Promise<SimReleasedCounts | undefined>;
   /** How simulated devices reach the server in a distributed round (the browser's own requests). */
   readonly transport: SecureRoundTransport;
   /**
@@ -50,6 +58,26 @@ export interface Aggregator {
   passPhaseDeadline(roundId: number, phase: SecureRoundStep): Promise<void>;
   /** Releases resources (stops an in-process server). */
   dispose(): Promise<void>;
+}
+
+/** A round's released per-ad counts, as the operator reads them. */
+export interface SimReleasedCounts {
+  readonly impressions: Float32Array;
+  readonly clicks: Float32Array;
+  /** Std of each count's noise. */
+  readonly sigma: number;
+}
+
+/** The per-ad counts query of a run (the server's `round.counts`), and the catalog it counts. */
+export interface SimCountsSettings {
+  /** i: impressions one device reports per round, at most. */
+  readonly maxImpressions: number;
+  /** c: clicks one device reports per round, at most. */
+  readonly maxClicks: number;
+  /** The counts segment's L2 bound as a fraction of C. */
+  readonly normShare: number;
+  /** The catalog's content vectors, imported into the server so that its rounds count its ads. */
+  readonly content: CatalogContent;
 }
 
 /** The secure-aggregation parameters of a distributed run (the server's `round.privacy`). */
@@ -120,4 +148,6 @@ export interface AggregatorSettings {
   readonly serverAdamTau?: number;
   /** Randomness of the central noise (seeded in simulations for reproducibility). */
   readonly source: RandomSource;
+  /** Per-ad counts released with the gradient (absent: none). */
+  readonly counts?: SimCountsSettings;
 }

@@ -20,7 +20,7 @@ import { DeviceFleet } from './devices.js';
 import { linearCatalogGradient, projectLinear, trainingEvents } from './linear-gradient.js';
 
 /** Share of each user's clicked training slates held out for validation (without a given split). */
-const VALIDATION_FRACTION = 0.2;
+export const VALIDATION_FRACTION = 0.2;
 
 /** Options of {@link trainCentralized}. */
 export interface CentralizedOptions {

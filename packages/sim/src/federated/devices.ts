@@ -15,7 +15,7 @@ import {
   type ProjectedClick,
   type Projector,
 } from '@privads/model';
-import { privatizeRoundUpdate } from '@privads/model/round-upload';
+import { privatizeRoundUpdate, type DeviceAdCounts } from '@privads/model/round-upload';
 import type { RoundConfig } from '@privads/protocol';
 import type { Slate } from '../population.js';
 import { gatherRows, type CatalogContent } from './catalog.js';
@@ -93,6 +93,28 @@ export class DeviceFleet {
       for (const c of slate.clicked) count += c;
     }
     return count;
+  }
+
+  /**
+   * The device's impressions and clicks per item since its last upload (the slates the next
+   * {@link DeviceFleet.roundGradient} covers), as the browser client tallies them from its event
+   * log; call it before `roundGradient`, which marks those slates as uploaded.
+   * @param user - device
+   * @param slates - its training slates
+   * @param items - catalog size
+   * @returns raw per-item counts (bounding is the upload's, `roundUpdateVector`)
+   */
+  roundCounts(user: number, slates: readonly Slate[], items: number): DeviceAdCounts {
+    const impressions = new Uint32Array(items);
+    const clicks = new Uint32Array(items);
+    for (let s = this.uploaded[user]!; s < this.learned[user]!; s++) {
+      const slate = slates[s]!;
+      slate.items.forEach((item, k) => {
+        impressions[item]! += 1;
+        clicks[item]! += slate.clicked[k]!;
+      });
+    }
+    return { impressions, clicks };
   }
 
   /**
@@ -184,12 +206,18 @@ export class DeviceFleet {
       content: CatalogContent;
       source: RandomSource;
       personalization?: { projected: Float32Array; epochs: number };
+      /** The device's per-item counts, when the round asks for them. */
+      counts?: DeviceAdCounts;
     },
   ): { body: Uint8Array; preClipNorm: number; events: number } {
-    const { config, source } = options;
+    const { config, source, counts } = options;
     const { gradient, events } = this.roundGradient(user, slates, options);
     const encoding = config.acceptedEncodings.includes(UPLOAD_ENCODING) ? UPLOAD_ENCODING : 'f32';
-    const upload = privatizeRoundUpdate(config, gradient, { encoding, source });
+    const upload = privatizeRoundUpdate(config, gradient, {
+      encoding,
+      source,
+      ...(counts ? { counts } : {}),
+    });
     return { body: upload.body, preClipNorm: upload.preClipNorm, events };
   }
 }

@@ -40,6 +40,17 @@ import { replayUsers, trainCentralized, type CentralizedResult } from './central
 import { createServerAggregator } from './server-aggregator.js';
 import { allowedParticipations, perDeviceEpsilon } from '@privads/dp';
 import { privacyFor, type PrivacyMode, type PrivacySummary } from './privacy.js';
+import type { CountsError } from './counts-tally.js';
+import {
+  PRIOR_SMOOTHING,
+  choosePriorWeight,
+  evaluateWithPrior,
+  priorValidation,
+  type PriorSelection,
+} from './popularity-prior.js';
+import { DeviceFleet } from './devices.js';
+import { VALIDATION_FRACTION } from './centralized.js';
+import { popularityBias } from '@privads/model';
 import {
   evaluateDevices,
   runFederation,
@@ -104,8 +115,43 @@ export interface ExperimentOptions {
     learningRates?: readonly number[];
     maxSteps?: number;
   };
+  /**
+   * Per-ad impression and click counts released with the gradient in every federated run (the
+   * server's `round.counts`), and the popularity prior built from them; `false` turns both off.
+   * @defaultValue {@link DEFAULT_SIM_COUNTS}
+   */
+  readonly counts?: ExperimentCounts | false;
   /** Progress: what is running and how far (0…1). */
   readonly onProgress?: (stage: string, fraction: number) => void;
+}
+
+/** The counts query of a run: per-round bounds and the counts' share of the L2 bound. */
+export interface ExperimentCounts {
+  /** i: impressions one device reports per round, at most. */
+  readonly maxImpressions: number;
+  /** c: clicks one device reports per round, at most. */
+  readonly maxClicks: number;
+  /** The counts segment's L2 bound as a fraction of C. */
+  readonly normShare: number;
+}
+
+/**
+ * Defaults of the counts query: bounds near what a device sees in one round of the datasets'
+ * schedules (the report states how much they drop), and a counts share of the L2 bound of 0.5,
+ * so the counts take 1/5 of each release's ρ.
+ */
+export const DEFAULT_SIM_COUNTS: ExperimentCounts = {
+  maxImpressions: 64,
+  maxClicks: 16,
+  normShare: 0.5,
+};
+
+/** The released counts of one federated run and the prior built from them. */
+export interface RunCounts {
+  /** Error of the released counts against the truth. */
+  readonly error: CountsError;
+  /** The prior's weight chosen on the validation split, and the candidates. */
+  readonly prior: PriorSelection;
 }
 
 /** A federated run's summary. */
@@ -152,7 +198,19 @@ export interface ExperimentResult {
     readonly centralized: RankingMetrics;
     readonly federated: RankingMetrics;
     readonly federatedDp: RankingMetrics | null;
+    /** Federated (no DP) ranking with the popularity prior of its released counts. */
+    readonly federatedPrior: RankingMetrics | null;
+    /** Federated with DP, with the prior of the counts released at the DP run's ε. */
+    readonly federatedDpPrior: RankingMetrics | null;
+    /** Ranking by the clicks the DP run released (popularity from private counts). */
+    readonly popularityDp: RankingMetrics | null;
   };
+  /** The counts query of the runs and what each run's counts measured (null: counts off). */
+  readonly counts: {
+    readonly settings: ExperimentCounts;
+    readonly federated: RunCounts | null;
+    readonly federatedDp: RunCounts | null;
+  } | null;
   /** NDCG@10 of each model divided by the centralized one. */
   readonly ndcgRatioToCentralized: Record<string, number | null>;
   readonly federatedRuns: {
@@ -219,6 +277,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     options.kMin ??
     Math.max(masking.threshold + 1, Math.floor(0.8 * options.cohort * (1 - dropout)));
   const progress = options.onProgress ?? (() => undefined);
+  const countsSettings =
+    options.counts === false ? undefined : (options.counts ?? DEFAULT_SIM_COUNTS);
   const seconds: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const t0 = performance.now();
@@ -301,6 +361,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     return evaluateDevices(trained.fleet, trained.projected, heldOut, withAuc);
   });
 
+  // The prior's weight is chosen on the validation split of the training slates.
+  const validation = countsSettings ? priorValidation(timelines) : undefined;
   const federate = async (
     privacy: SimPrivacy,
     label: string,
@@ -319,6 +381,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       serverOptimizer,
       serverAdamTau,
       source: createSeededRandomSource(seed ^ 0xa66),
+      ...(countsSettings ? { counts: { ...countsSettings, content } } : {}),
     };
     const aggregator = await (
       options.aggregatorFactory ?? ((s) => createServerAggregator(s, 'in-process'))
@@ -335,6 +398,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         evalUsers: evalSubset,
         withAuc,
         personalizeEpochs: options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS,
+        ...(validation ? { validationCuts: validation.cuts } : {}),
         onRound: (r) => progress(label, r / rounds),
       });
       return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
@@ -365,6 +429,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     limits,
     kMin,
     masking,
+    ...(countsSettings
+      ? { counts: { normShare: countsSettings.normShare, items: content.count } }
+      : {}),
   };
   const main = privacyFor({ ...privacyQuery, epsilon: options.epsilon });
   const federatedDp =
@@ -382,6 +449,37 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           ),
         }
       : main.summary;
+
+  /** The run's counts error, its prior (w on validation) and the test metrics with it. */
+  const withPrior = (
+    f: { run: FederationResult } | null,
+  ): { counts: RunCounts; metrics: RankingMetrics; popularity: RankingMetrics } | null => {
+    const tally = f?.run.counts;
+    const error = tally?.error();
+    const before = f?.run.validationVectors;
+    if (f === null || tally === undefined || error === undefined) return null;
+    if (validation === undefined || before === undefined) return null;
+    const clicks = tally.released.clicks;
+    const fleetBefore = new DeviceFleet(users, f.run.fleet.vector(0));
+    fleetBefore.vectors.set(before);
+    // Validation slates are each user's last 20% of clicked slates: learned, and counted, in about
+    // the last 20% of rounds. Selection sees the vectors and the counts from before that period.
+    const prior = choosePriorWeight(
+      validation.heldOut,
+      fleetBefore,
+      f.run.projected,
+      tally.releasedClicksBefore(Math.floor((1 - VALIDATION_FRACTION) * rounds)),
+      withAuc,
+    );
+    const bias = popularityBias({ clicks, weight: prior.weight, smoothing: PRIOR_SMOOTHING });
+    return {
+      counts: { error, prior },
+      metrics: evaluateWithPrior(f.run.fleet, f.run.projected, heldOut, withAuc, bias),
+      popularity: evaluateScorer(heldOut, () => clicks, withAuc),
+    };
+  };
+  const federatedPrior = await timed('prior', () => withPrior(federated));
+  const federatedDpPrior = await timed('priorDp', () => withPrior(federatedDp));
 
   const ratio = (m: RankingMetrics | null): number | null =>
     m === null || centralized.ndcgAt10 === 0 ? null : m.ndcgAt10 / centralized.ndcgAt10;
@@ -454,13 +552,26 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       centralized,
       federated: federated.metrics,
       federatedDp: federatedDp?.metrics ?? null,
+      federatedPrior: federatedPrior?.metrics ?? null,
+      federatedDpPrior: federatedDpPrior?.metrics ?? null,
+      popularityDp: federatedDpPrior?.popularity ?? null,
     },
+    counts: countsSettings
+      ? {
+          settings: countsSettings,
+          federated: federatedPrior?.counts ?? null,
+          federatedDp: federatedDpPrior?.counts ?? null,
+        }
+      : null,
     ndcgRatioToCentralized: {
       popularity: ratio(popularity),
       coldStart: ratio(coldStart),
       contentOnly: ratio(contentOnly),
       federated: ratio(federated.metrics),
       federatedDp: ratio(federatedDp?.metrics ?? null),
+      federatedPrior: ratio(federatedPrior?.metrics ?? null),
+      federatedDpPrior: ratio(federatedDpPrior?.metrics ?? null),
+      popularityDp: ratio(federatedDpPrior?.popularity ?? null),
     },
     federatedRuns: {
       federated: summarise(federated),

@@ -16,9 +16,11 @@ import { evaluateScorer, dotScores, type HeldOut } from '../eval/evaluate.js';
 import type { RankingMetrics } from '../eval/metrics.js';
 import type { Aggregator } from './aggregator.js';
 import { catalogPrior, projectCatalog, type CatalogContent } from './catalog.js';
+import { CountsTally } from './counts-tally.js';
 import { DeviceFleet } from './devices.js';
 import { releaseRho } from './privacy.js';
 import { runSecureRound, type SecureDevice } from './secure-round.js';
+import type { DeviceAdCounts } from '@privads/model/round-upload';
 
 /** Options of {@link runFederation}. */
 export interface FederationOptions {
@@ -44,6 +46,12 @@ export interface FederationOptions {
    * ({@link DeviceFleet.personalize}). @defaultValue DEFAULT_PERSONALIZE_EPOCHS (the client's)
    */
   readonly personalizeEpochs?: number;
+  /**
+   * Per user, the index of the first training slate of its validation split (−1: none). The run
+   * then keeps each device's vector as it was just before it learned from those slates: what
+   * model selection scores the validation slates with, without the run learning them first.
+   */
+  readonly validationCuts?: readonly number[];
   /** Called after each round. */
   readonly onRound?: (round: number) => void;
 }
@@ -86,6 +94,10 @@ export interface FederationResult {
   readonly releasedRhos: readonly number[];
   /** Rounds each device took part in (uploaded, or started to and dropped out). */
   readonly participations: Int32Array;
+  /** The per-ad counts: truth and releases (runs whose rounds asked for counts). */
+  readonly counts?: CountsTally;
+  /** With `validationCuts`: each device's vector before its validation slates (`users × userDim`). */
+  readonly validationVectors?: Float32Array;
 }
 
 const SAMPLING_SALT = 0x5a3c;
@@ -146,11 +158,20 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   let clientMs = 0;
   let secureMs = 0;
   let releasedRounds = 0;
+  let tally: CountsTally | undefined;
+  const cuts = options.validationCuts;
+  const validationVectors = cuts ? new Float32Array(timelines.length * userDim) : undefined;
 
   for (let r = 0; r < rounds; r++) {
     const roundStarted = performance.now();
     const config = await aggregator.roundConfig();
     const distributed = config.privacy.mode === 'distributed';
+    const query = config.counts;
+    if (query) {
+      tally ??= new CountsTally(content.count);
+      tally.beginRound();
+    }
+    const secureCounts: (DeviceAdCounts | undefined)[] = [];
     const secureDevices: SecureDevice[] = [];
     let cohort = 0;
     let dropped = 0;
@@ -158,13 +179,20 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     let clipped = 0;
     for (let user = 0; user < timelines.length; user++) {
       const train = timelines[user]!.train;
-      fleet.learnUntil(user, train, Math.ceil(((r + 1) * train.length) / rounds), projected);
+      const until = Math.ceil(((r + 1) * train.length) / rounds);
+      const cut = cuts?.[user] ?? -1;
+      if (validationVectors && cut >= 0 && fleet.learned[user]! <= cut && until > cut) {
+        fleet.learnUntil(user, train, cut, projected);
+        validationVectors.set(fleet.vector(user), user * userDim);
+      }
+      fleet.learnUntil(user, train, until, projected);
       // The device's own rules first (as the browser client decides), then the sampling draw;
       // neither looks at its clicks: a sampled device without any takes part with a zero update.
       if (participationRuleViolation(config.roundId, config.participation, joined[user]!)) continue;
       if (sampling.next() >= samplingProbability) continue;
       joined[user]!.push(config.roundId);
       participations[user]!++;
+      const counts = query ? fleet.roundCounts(user, train, content.count) : undefined;
       const t0 = performance.now();
       if (distributed) {
         const { gradient } = fleet.roundGradient(user, train, {
@@ -178,7 +206,9 @@ export async function runFederation(options: FederationOptions): Promise<Federat
           gradient,
           dropsAfterMasking: sampling.next() < dropout,
           source: createSeededRandomSource(deviceSeed(seed, r, user)),
+          ...(counts ? { counts } : {}),
         });
+        secureCounts.push(counts);
         continue;
       }
       const upload = fleet.roundUpload(user, train, {
@@ -187,6 +217,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         content,
         source: localSource,
         personalization: { projected, epochs: personalizeEpochs },
+        ...(counts ? { counts } : {}),
       });
       clientMs += performance.now() - t0;
       clientRounds++;
@@ -197,6 +228,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         continue;
       }
       await aggregator.submit(upload.body);
+      if (counts && query) tally?.addDevice(counts, query);
       cohort++;
     }
     if (distributed) {
@@ -204,12 +236,15 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       const results = await runSecureRound(aggregator, config, secureDevices);
       // The devices' quantizing, masking and messages run interleaved with the server's handling.
       secureMs += performance.now() - t0;
-      for (const result of results) {
+      for (const [i, result] of results.entries()) {
         if (result.status === 'vanished') {
           dropped++;
           continue;
         }
         if (result.preClipNorm === undefined) continue;
+        // It quantized and posted its input: its counts are in the unmasked sum.
+        const counts = secureCounts[i];
+        if (counts && query) tally?.addDevice(counts, query);
         normSum += result.preClipNorm;
         if (result.preClipNorm > config.clipNorm) clipped++;
       }
@@ -218,6 +253,12 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     if (outcome.released) {
       releasedRounds++;
       releasedRhos.push(releaseRho(config));
+    }
+    if (query) {
+      tally?.endRound(
+        r,
+        outcome.released ? await aggregator.releasedCounts(config.roundId) : undefined,
+      );
     }
     projector.dispose();
     ({ projector, projected } = await currentCatalog(aggregator, content));
@@ -254,6 +295,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     secureSeconds: secureMs / 1000,
     seconds: (performance.now() - started) / 1000,
     releasedRounds,
+    ...(tally ? { counts: tally } : {}),
+    ...(validationVectors ? { validationVectors } : {}),
   };
 }
 

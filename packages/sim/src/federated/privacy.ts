@@ -62,6 +62,20 @@ export interface PrivacyQuery {
   readonly kMin?: number;
   /** Distributed mode: the secure-aggregation parameters (b, t, k, cohort bound, timing). */
   readonly masking?: DistributedMasking;
+  /**
+   * Per-ad counts released with the gradient: their L2 bound as a fraction of C and the catalog
+   * size. The target ε then covers both (central, distributed: z grows by √(1 + share²); local:
+   * σ is calibrated for the joint bound), as the server prices them (`participationCost`).
+   */
+  readonly counts?: { readonly normShare: number; readonly items: number };
+}
+
+/** The update vector's L2 bound over C, and its length, with the counts appended. */
+function jointShape(query: PrivacyQuery): { factor: number; dimension: number } {
+  const c = query.counts;
+  return c
+    ? { factor: Math.hypot(1, c.normShare), dimension: query.dimension + 2 * c.items }
+    : { factor: 1, dimension: query.dimension };
 }
 
 /** The noise one distributed release costs, at z: ρ of the planned encoding (any seed). */
@@ -69,12 +83,14 @@ function distributedRho(
   z: number,
   query: PrivacyQuery & { kMin: number; masking: DistributedMasking },
 ): number {
-  const { clipNorm, dimension, kMin, masking: m } = query;
+  const { clipNorm, kMin, masking: m } = query;
+  const { factor, dimension } = jointShape(query);
+  // As the server plans it: the joint vector, with the gradient's noise z·C unchanged.
   const encoding = planSecureSumEncoding({
-    clipNorm,
+    clipNorm: clipNorm * factor,
     dimension,
     bits: m.bits,
-    noiseMultiplier: z,
+    noiseMultiplier: z / factor,
     minDevices: kMin,
     maxDevices: m.maxCohort,
     rotationSeed: new Uint8Array(16).fill(1),
@@ -90,10 +106,11 @@ function distributedRho(
  * @throws RangeError for distributed mode without kMin and masking parameters
  */
 export function privacyFor(query: PrivacyQuery): { privacy: SimPrivacy; summary: PrivacySummary } {
-  const { mode, epsilon, delta, clipNorm, dimension, sampleRate: samplingProbability } = query;
+  const { mode, epsilon, delta, clipNorm, sampleRate: samplingProbability } = query;
+  const joint = jointShape(query);
   if (mode === 'local') {
-    // Sensitivity 2(C + g√d): any two uploads, clipped and rounded to the noise grid (as the server).
-    const sigma = localNoiseSigma(epsilon, delta, clipNorm, dimension);
+    // Sensitivity 2(B + g√d): any two uploads, clipped and rounded to the noise grid (as the server).
+    const sigma = localNoiseSigma(epsilon, delta, clipNorm * joint.factor, joint.dimension);
     return {
       privacy: { mode: 'local', epsilon, delta },
       summary: { mode, epsilon, delta, sigma, samplingProbability },
@@ -109,7 +126,7 @@ export function privacyFor(query: PrivacyQuery): { privacy: SimPrivacy; summary:
       targetEpsilon: epsilon,
       delta,
       participations,
-      rhoOf: gaussianZcdp,
+      rhoOf: (z) => gaussianZcdp(z) * joint.factor ** 2,
     });
     return {
       privacy: { mode: 'central', noiseMultiplier: z, delta, targetEpsilon: epsilon },

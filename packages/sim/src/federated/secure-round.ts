@@ -13,6 +13,7 @@ import {
   type SecureRoundStep,
   type SecureRoundTransport,
 } from '@privads/model/secure-upload';
+import type { DeviceAdCounts } from '@privads/model/round-upload';
 import { PrivAdsError, type RoundConfig } from '@privads/protocol';
 import type { Aggregator } from './aggregator.js';
 
@@ -20,6 +21,8 @@ import type { Aggregator } from './aggregator.js';
 export interface SecureDevice {
   /** Its round gradient (zeros without clicks). */
   readonly gradient: Float32Array;
+  /** Its per-item counts, when the round asks for them. */
+  readonly counts?: DeviceAdCounts;
   /** Whether it vanishes after masking. */
   readonly dropsAfterMasking: boolean;
   /** Randomness of its rounding and noise (seeded in simulations). */
@@ -93,6 +96,7 @@ export async function runSecureRound(
           if (step === 'keys') pastKeys.add(i);
           if (step === 'input') pastInput.add(i);
         },
+        ...(device.counts ? { counts: device.counts } : {}),
       });
     } catch (error) {
       if (controller.signal.aborted) return { status: 'vanished' };

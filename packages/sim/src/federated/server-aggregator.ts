@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { projectorFromSafetensors } from '@privads/model';
 import { fetchTransport } from '@privads/model/secure-upload';
-import { decodeAggregateRelease, parseRoundConfig, type RoundConfig } from '@privads/protocol';
+import type { ContentEncoder } from '@privads/encoder';
+import {
+  decodeAggregateRelease,
+  parseRoundConfig,
+  type AggregateRelease,
+  type RoundConfig,
+} from '@privads/protocol';
 import { createPrivAdsServer, type PrivacySettings } from '@privads/server';
 import {
   FEDADAM_BETA2,
@@ -23,6 +29,34 @@ import {
   type AggregatorSettings,
   type RoundOutcome,
 } from './aggregator.js';
+import type { CatalogContent } from './catalog.js';
+
+/** Ad title of a simulated item in the server's catalog (the catalog import's text). */
+const itemTitle = (index: number): string => `item ${index}`;
+
+/**
+ * The encoder the server's catalog import runs: each simulated item's content vector, looked up
+ * by its title, so the server's catalog holds exactly the vectors the devices learn with.
+ */
+function lookupEncoder(content: CatalogContent): ContentEncoder {
+  return {
+    id: content.encoderId,
+    dim: content.dim,
+    async encode(texts) {
+      const out = new Float32Array(texts.length * content.dim);
+      texts.forEach((text, row) => {
+        const index = Number(/^item (\d+)$/.exec(text)?.[1]);
+        if (!(index >= 0 && index < content.count)) throw new RangeError(`unknown item ${text}`);
+        out.set(
+          content.vectors.subarray(index * content.dim, (index + 1) * content.dim),
+          row * content.dim,
+        );
+      });
+      return out;
+    },
+    async dispose() {},
+  };
+}
 
 /** How the simulation reaches the server. */
 export type ServerTransport = 'in-process' | 'http';
@@ -56,6 +90,7 @@ export async function createServerAggregator(
     operatorToken: token,
     noiseSource: settings.source,
     clock: () => now,
+    ...(settings.counts ? { encoder: lookupEncoder(settings.counts.content) } : {}),
     config: {
       projector: {
         kind: spec.kind,
@@ -78,6 +113,15 @@ export async function createServerAggregator(
         },
         // A distributed round takes masked uploads only; the server publishes ["masked"] itself.
         acceptedEncodings: ['f16', 'f32'],
+        ...(settings.counts
+          ? {
+              counts: {
+                maxImpressions: settings.counts.maxImpressions,
+                maxClicks: settings.counts.maxClicks,
+                normShare: settings.counts.normShare,
+              },
+            }
+          : {}),
       },
       optimizer:
         settings.serverOptimizer === 'fedadam'
@@ -137,6 +181,40 @@ export async function createServerAggregator(
     if (record === undefined) throw new Error(`round ${roundId} is not among the closed rounds`);
     return { released: record.status === 'released', cohortSize: record.cohortSize };
   };
+  if (settings.counts) {
+    // The catalog goes in before the first round the simulation runs: the round open at import
+    // time counts nothing, so it closes empty (no release, no privacy spent) and the next one
+    // counts the imported ads.
+    const ads = Array.from({ length: settings.counts.content.count }, (_, i) => ({
+      id: `item-${i}`,
+      title: itemTitle(i),
+      text: '',
+      url: `https://sim.invalid/items/${i}`,
+      advertiser: 'sim',
+      category: 'sim',
+    }));
+    await expectOk(
+      await request('/v1/admin/catalog', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: ads.map((ad) => JSON.stringify(ad)).join('\n'),
+      }),
+      'POST /v1/admin/catalog',
+    );
+    await operator('/v1/admin/rounds/close', 'POST');
+  }
+  /** The operator's read of a closed round's release (`undefined`: it released nothing). */
+  const release = async (roundId: number): Promise<AggregateRelease | undefined> => {
+    const response = await request(`/v1/rounds/${roundId}/aggregate`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return undefined;
+    }
+    await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
+    return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer()));
+  };
   let open: RoundConfig | undefined;
   const roundConfig = async (): Promise<RoundConfig> => {
     const response = await expectOk(await request('/v1/round'), 'GET /v1/round');
@@ -167,15 +245,12 @@ export async function createServerAggregator(
       );
     },
     async aggregate(roundId) {
-      const response = await request(`/v1/rounds/${roundId}/aggregate`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (response.status === 404) {
-        await response.arrayBuffer();
-        return undefined;
-      }
-      await expectOk(response, `GET /v1/rounds/${roundId}/aggregate`);
-      return decodeAggregateRelease(new Uint8Array(await response.arrayBuffer())).update;
+      return (await release(roundId))?.update;
+    },
+    async releasedCounts(roundId) {
+      const found = await release(roundId);
+      const sigma = found?.metadata.counts?.sigma;
+      return found?.counts && sigma !== undefined ? { ...found.counts, sigma } : undefined;
     },
     transport: fetchTransport(base, (input, { body, ...init }) =>
       call(

@@ -25,8 +25,41 @@ const MODELS = [
   ['contentOnly', 'Content-only (bootstrap projector)'],
   ['centralized', 'Centralized, non-private'],
   ['federated', 'Federated, no DP'],
+  ['federatedPrior', 'Federated, no DP, + popularity prior'],
   ['federatedDp', 'Federated with DP'],
+  ['federatedDpPrior', 'Federated with DP, + prior of the DP counts'],
+  ['popularityDp', 'Popularity from the DP counts'],
 ] as const;
+
+const DP_MODELS: ReadonlySet<string> = new Set(['federatedDp', 'federatedDpPrior', 'popularityDp']);
+
+/** The counts section of `report.md`: bounds, the error of each run's counts, the prior's weight. */
+function countsLines(report: SimReport): string[] {
+  const counts = report.counts;
+  if (counts === null) return [];
+  const { settings } = counts;
+  const lines = [
+    '## Per-ad counts and the popularity prior',
+    '',
+    `Each device reports at most ${settings.maxImpressions} impressions and ${settings.maxClicks} clicks per round (scaled down on the device by largest remainders), in the same upload as its gradient; the counts segment's L2 bound is ${settings.normShare} × C, so it takes ${f4(settings.normShare ** 2 / (1 + settings.normShare ** 2))} of each release's ρ (the ε above covers both). Errors are against the true counts of the devices in each released sum: the RMSE per ad and round against the bounded counts (the noise alone), the relative error of the run's totals against the raw counts (noise and the bound's bias). The prior's weight w is chosen on a validation split of the training slates.`,
+    '',
+    '| Run | Released rounds | σ per count and round | RMSE impressions | RMSE clicks | Total rel. error impressions | Total rel. error clicks | Dropped by the bound (impr. / clicks) | w (validation NDCG@10) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [label, run] of [
+    ['Federated, no DP', counts.federated],
+    [`Federated with DP (${report.privacy.mode}, ε=${report.privacy.epsilon})`, counts.federatedDp],
+  ] as const) {
+    if (run === null) continue;
+    const e = run.error;
+    const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+    lines.push(
+      `| ${label} | ${e.rounds} | ${e.sigma.toFixed(2)} | ${e.rmse.impressions.toFixed(2)} | ${e.rmse.clicks.toFixed(2)} | ${pct(e.relativeError.impressions)} | ${pct(e.relativeError.clicks)} | ${pct(e.boundedShare.impressions)} / ${pct(e.boundedShare.clicks)} | ${run.prior.weight} (${f4(run.prior.validationNdcgAt10)}) |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
 
 /**
  * Wraps a result into the report document.
@@ -55,10 +88,17 @@ export function summaryLine(report: SimReport): string {
     r.federatedDp === null
       ? ''
       : `, federated+DP(${report.privacy.mode} ε=${report.privacy.epsilon}) ${f4(r.federatedDp.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federatedDp)})`;
+  const prior =
+    r.federatedPrior === null
+      ? ''
+      : `, federated+prior ${f4(r.federatedPrior.ndcgAt10)}` +
+        (r.federatedDpPrior === null
+          ? ''
+          : `, federated+DP+prior ${f4(r.federatedDpPrior.ndcgAt10)}`);
   return (
     `${report.dataset} ${report.users} users, ${report.rounds} rounds: NDCG@10 popularity ${f4(r.popularity.ndcgAt10)}, ` +
     `cold start ${f4(r.coldStart.ndcgAt10)}, content-only ${f4(r.contentOnly.ndcgAt10)}, centralized ${f4(r.centralized.ndcgAt10)}, ` +
-    `federated ${f4(r.federated.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federated)})${dp}`
+    `federated ${f4(r.federated.ndcgAt10)} (${pct(report.ndcgRatioToCentralized.federated)})${dp}${prior}`
   );
 }
 
@@ -105,14 +145,16 @@ export function renderMarkdown(report: SimReport): string {
     '',
     '| Model | Recall@10 | Recall@50 | NDCG@10 | MRR | HR@10 | AUC | NDCG@10 vs centralized |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...MODELS.map(([key, label]) =>
-      metricsRow(
-        key === 'federatedDp' ? `${label} (${p.mode}, ε=${p.epsilon})` : label,
-        report.results[key],
-        key === 'centralized' ? 1 : report.ndcgRatioToCentralized[key],
-      ),
+    ...MODELS.filter(([key]) => report.results[key] !== null || key === 'federatedDp').map(
+      ([key, label]) =>
+        metricsRow(
+          DP_MODELS.has(key) ? `${label} (${p.mode}, ε=${p.epsilon})` : label,
+          report.results[key],
+          key === 'centralized' ? 1 : report.ndcgRatioToCentralized[key],
+        ),
     ),
     '',
+    ...countsLines(report),
   ];
   if (report.curve.length > 0) {
     lines.push(
