@@ -44,3 +44,5 @@ export type {
   UploadRecord,
   WhyThisAd,
 } from './types.js';
+export { PqSearcher, type PqSearchOptions } from './engines/pq-searcher.js';
+export type { TopK } from './engines/engine.js';

@@ -98,3 +98,8 @@ export { renderLineChart } from './report/svg-plot.js';
 export type { LineChart, PlotSeries } from './report/svg-plot.js';
 export { createProgressBar } from './progress.js';
 export type { ProgressSink } from './progress.js';
+export { createClusteredEmbeddings } from './synthetic/clustered-embeddings.js';
+export type {
+  ClusteredEmbeddingOptions,
+  ClusteredEmbeddings,
+} from './synthetic/clustered-embeddings.js';

@@ -1,0 +1,81 @@
+;; Fast scan of 4-bit product-quantisation codes (WebAssembly SIMD128), as in FAISS and ScaNN.
+;;
+;; Codes are laid out in blocks of 32 ads; within a block, sub-space s occupies 16 bytes whose
+;; byte t holds the code of ad t in its low nibble and of ad t + 16 in its high nibble. Each
+;; sub-space has a 16-entry u8 lookup table (the query's quantised partial score per centroid).
+;; i8x16.swizzle looks up 16 ads at once, and the u8 partial scores are summed into u16 lanes
+;; (32 sub-spaces × 255 < 2^15, so signed comparisons are exact).
+;;
+;; Every ad whose total beats `threshold` is appended to outIndices/outScores (i32 each). The scan
+;; stops after the block that leaves fewer than 32 free slots, so the caller can raise the
+;; threshold, compact, and resume; it returns the next block to scan, and stores the number of
+;; filled slots at outCount.
+(module
+  (memory (export "memory") 1)
+
+  (func (export "fastScan")
+    (param $codes i32) (param $luts i32) (param $subspaces i32)
+    (param $block i32) (param $blocks i32) (param $threshold i32)
+    (param $outIndices i32) (param $outScores i32) (param $capacity i32)
+    (param $scratch i32) (param $outCount i32)
+    (result i32)
+    (local $s i32) (local $at i32) (local $lut i32) (local $chunk v128) (local $lookup v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $limit v128)
+    (local $filled i32) (local $lane i32) (local $score i32) (local $blockBytes i32)
+    (local.set $filled (i32.load (local.get $outCount)))
+    (local.set $limit (i16x8.splat (local.get $threshold)))
+    (local.set $blockBytes (i32.shl (local.get $subspaces) (i32.const 4)))
+    (local.set $at (i32.add (local.get $codes) (i32.mul (local.get $block) (local.get $blockBytes))))
+    (block $done
+      (loop $blocksLoop
+        (br_if $done (i32.ge_u (local.get $block) (local.get $blocks)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $s (i32.const 0))
+        (local.set $lut (local.get $luts))
+        (loop $subspacesLoop
+          (local.set $chunk (v128.load (local.get $at)))
+          (local.set $lookup
+            (i8x16.swizzle (v128.load (local.get $lut))
+              (v128.and (local.get $chunk) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))))
+          (local.set $a0 (i16x8.add (local.get $a0) (i16x8.extend_low_i8x16_u (local.get $lookup))))
+          (local.set $a1 (i16x8.add (local.get $a1) (i16x8.extend_high_i8x16_u (local.get $lookup))))
+          (local.set $lookup
+            (i8x16.swizzle (v128.load (local.get $lut)) (i8x16.shr_u (local.get $chunk) (i32.const 4))))
+          (local.set $a2 (i16x8.add (local.get $a2) (i16x8.extend_low_i8x16_u (local.get $lookup))))
+          (local.set $a3 (i16x8.add (local.get $a3) (i16x8.extend_high_i8x16_u (local.get $lookup))))
+          (local.set $at (i32.add (local.get $at) (i32.const 16)))
+          (local.set $lut (i32.add (local.get $lut) (i32.const 16)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br_if $subspacesLoop (i32.lt_u (local.get $s) (local.get $subspaces))))
+        (if (v128.any_true
+              (v128.or
+                (v128.or (i16x8.gt_s (local.get $a0) (local.get $limit)) (i16x8.gt_s (local.get $a1) (local.get $limit)))
+                (v128.or (i16x8.gt_s (local.get $a2) (local.get $limit)) (i16x8.gt_s (local.get $a3) (local.get $limit)))))
+          (then
+            ;; Rare once the threshold has risen: spill the 32 totals and append the winners.
+            (v128.store (local.get $scratch) (local.get $a0))
+            (v128.store offset=16 (local.get $scratch) (local.get $a1))
+            (v128.store offset=32 (local.get $scratch) (local.get $a2))
+            (v128.store offset=48 (local.get $scratch) (local.get $a3))
+            (local.set $lane (i32.const 0))
+            (loop $lanes
+              (local.set $score
+                (i32.load16_u (i32.add (local.get $scratch) (i32.shl (local.get $lane) (i32.const 1)))))
+              (if (i32.gt_s (local.get $score) (local.get $threshold))
+                (then
+                  (i32.store (i32.add (local.get $outIndices) (i32.shl (local.get $filled) (i32.const 2)))
+                    (i32.add (i32.shl (local.get $block) (i32.const 5)) (local.get $lane)))
+                  (i32.store (i32.add (local.get $outScores) (i32.shl (local.get $filled) (i32.const 2)))
+                    (local.get $score))
+                  (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
+              (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+              (br_if $lanes (i32.lt_u (local.get $lane) (i32.const 32))))))
+        (local.set $block (i32.add (local.get $block) (i32.const 1)))
+        (br_if $done (i32.gt_u (i32.add (local.get $filled) (i32.const 32)) (local.get $capacity)))
+        (br $blocksLoop)))
+    (i32.store (local.get $outCount) (local.get $filled))
+    (local.get $block))
+)
