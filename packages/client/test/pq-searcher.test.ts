@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { reconstructPq, seededUniforms, trainProductQuantizer } from '@privads/model';
+import { reconstructPq, trainProductQuantizer } from '@privads/model';
 import { decodePqIndex, encodePqIndex, type PqIndex } from '@privads/protocol';
 import { PqSearcher } from '../src/engines/pq-searcher.js';
-
-function unitRows(rows: number, dim: number, seed: number): Float32Array {
-  const values = seededUniforms(rows * dim, seed);
-  for (let i = 0; i < rows; i++) {
-    const row = values.subarray(i * dim, (i + 1) * dim);
-    const norm = Math.hypot(...row);
-    for (let j = 0; j < dim; j++) row[j] = (row[j] as number) / norm;
-  }
-  return values;
-}
+import { unitRows } from './engine-conformance.js';
 
 /** Brute force over the vectors the index stands for: the ranking the re-rank must reproduce. */
 function reconstructedTopK(index: PqIndex, q: Float32Array, k: number): number[] {

@@ -133,7 +133,13 @@ export function readScalarFields(r: FieldReader): ScalarFields {
   };
 }
 
-function readSection(r: FieldReader): CatalogSection {
+/**
+ * Reads one `{ offset, length }` section entry (shared by every sectioned format).
+ * @param r - reader over the entry
+ * @returns the section
+ * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
+ */
+export function readSection(r: FieldReader): CatalogSection {
   const section = {
     offset: r.integer('offset', { min: 0 }),
     length: r.integer('length', { min: 0 }),

@@ -18,6 +18,7 @@
  *
  * The header's `checksum` is CRC-32C of the whole body.
  */
+import { formatChecksum, readSection, type CatalogSection } from './catalog-header.js';
 import { crc32c } from './checksum.js';
 import { align8, readEnvelope, writeEnvelope } from './envelope.js';
 import { ProtocolError } from './errors.js';
@@ -73,12 +74,6 @@ export interface PqIndex {
   stages: PqStage[];
 }
 
-/** Byte range of a section, relative to the body start. */
-interface Section {
-  offset: number;
-  length: number;
-}
-
 /** The JSON header of a PQ index. */
 export interface PqIndexHeader {
   catalogVersion: number;
@@ -88,7 +83,7 @@ export interface PqIndexHeader {
   /** Always 4 in version 1. */
   bits: 4;
   /** Per stage: its sub-space count and where its sections lie. */
-  stages: { subspaces: number; centroids: Section; codes: Section }[];
+  stages: { subspaces: number; centroids: CatalogSection; codes: CatalogSection }[];
   bodyLength: number;
   /** `crc32c:` + 8 lowercase hex digits, over the whole body. */
   checksum: string;
@@ -97,7 +92,7 @@ export interface PqIndexHeader {
 /** The canonical layout of the body for these dimensions. */
 function layout(count: number, dim: number, subspaces: readonly number[]) {
   let at = 0;
-  const take = (length: number): Section => {
+  const take = (length: number): CatalogSection => {
     const section = { offset: align8(at), length };
     at = section.offset + length;
     return section;
@@ -120,8 +115,7 @@ function checkSubspaces(m: number, dim: number, path: string): void {
   }
 }
 
-const checksumOf = (body: Uint8Array): string =>
-  `crc32c:${crc32c(body).toString(16).padStart(8, '0')}`;
+const checksumOf = (body: Uint8Array): string => formatChecksum(crc32c(body));
 
 /**
  * Encodes a PQ index.
@@ -194,15 +188,6 @@ function readScalars(r: FieldReader) {
     count: r.integer('count', { min: 0 }),
     dim: r.integer('dim', { min: 2 }),
   };
-}
-
-function readSection(r: FieldReader): Section {
-  const section = {
-    offset: r.integer('offset', { min: 0 }),
-    length: r.integer('length', { min: 0 }),
-  };
-  r.done();
-  return section;
 }
 
 /**

@@ -1,32 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  PQ_CENTROIDS,
-  decodePqIndex,
-  encodePqIndex,
-  type PqIndex,
-  type ProtocolErrorCode,
-} from '@privads/protocol';
+import { PQ_CENTROIDS, decodePqIndex, encodePqIndex, type PqIndex } from '@privads/protocol';
 import {
   expectCleanOutcome,
   expectCode,
   expectEveryTruncationRejected,
   mutationArbitrary,
+  SECTIONED_FORMAT_CODES,
 } from './helpers.js';
 
-const PQ_CODES: readonly ProtocolErrorCode[] = [
-  'OVERSIZE',
-  'TRUNCATED',
-  'TRAILING_BYTES',
-  'BAD_MAGIC',
-  'UNSUPPORTED_VERSION',
-  'LENGTH_OVERFLOW',
-  'BAD_HEADER',
-  'DIM_MISMATCH',
-  'CHECKSUM_MISMATCH',
-  'NON_FINITE',
-  'OUT_OF_RANGE',
-];
+const PQ_CODES = SECTIONED_FORMAT_CODES;
 
 /** Valid indexes: dim = subspaces × sub-vector length, any count, 1–3 stages. */
 const indexArbitrary: fc.Arbitrary<PqIndex> = fc

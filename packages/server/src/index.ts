@@ -23,7 +23,12 @@ export {
   type RoundSettings,
   type ServerConfig,
 } from './config.js';
-export { importCatalog, publishCatalog, type ImportCatalogOptions } from './catalog/import.js';
+export {
+  importCatalog,
+  publishCatalog,
+  type ImportCatalogOptions,
+  type ImportedCatalog,
+} from './catalog/import.js';
 export { parseAdsJsonl, readCatalogAd, type CatalogAdInput } from './catalog/ads-jsonl.js';
 export { pullReleases, type PullOptions, type PulledRelease } from './pull.js';
 export { runServerCli, SERVER_CLI_USAGE, type ServerCliIo } from './cli-main.js';
@@ -88,3 +93,5 @@ export {
   type Logger,
   type LogLevel,
 } from './log.js';
+export { createProgressBar, type ProgressSink } from './progress.js';
+export { buildPqIndexFile, type PqIndexBuildOptions } from './catalog/pq-index.js';

@@ -19,7 +19,7 @@
     (param $outIndices i32) (param $outScores i32) (param $capacity i32)
     (param $scratch i32) (param $outCount i32)
     (result i32)
-    (local $s i32) (local $at i32) (local $lut i32) (local $chunk v128) (local $lookup v128)
+    (local $s i32) (local $at i32) (local $lut i32) (local $chunk v128) (local $lookup v128) (local $table v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $limit v128)
     (local $filled i32) (local $lane i32) (local $score i32) (local $blockBytes i32)
     (local.set $filled (i32.load (local.get $outCount)))
@@ -37,13 +37,14 @@
         (local.set $lut (local.get $luts))
         (loop $subspacesLoop
           (local.set $chunk (v128.load (local.get $at)))
+          (local.set $table (v128.load (local.get $lut)))
           (local.set $lookup
-            (i8x16.swizzle (v128.load (local.get $lut))
+            (i8x16.swizzle (local.get $table)
               (v128.and (local.get $chunk) (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))))
           (local.set $a0 (i16x8.add (local.get $a0) (i16x8.extend_low_i8x16_u (local.get $lookup))))
           (local.set $a1 (i16x8.add (local.get $a1) (i16x8.extend_high_i8x16_u (local.get $lookup))))
           (local.set $lookup
-            (i8x16.swizzle (v128.load (local.get $lut)) (i8x16.shr_u (local.get $chunk) (i32.const 4))))
+            (i8x16.swizzle (local.get $table) (i8x16.shr_u (local.get $chunk) (i32.const 4))))
           (local.set $a2 (i16x8.add (local.get $a2) (i16x8.extend_low_i8x16_u (local.get $lookup))))
           (local.set $a3 (i16x8.add (local.get $a3) (i16x8.extend_high_i8x16_u (local.get $lookup))))
           (local.set $at (i32.add (local.get $at) (i32.const 16)))
