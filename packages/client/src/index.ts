@@ -44,5 +44,3 @@ export type {
   UploadRecord,
   WhyThisAd,
 } from './types.js';
-export { PqSearcher, type PqSearchOptions } from './engines/pq-searcher.js';
-export type { TopK } from './engines/engine.js';
