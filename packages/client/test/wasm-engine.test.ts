@@ -63,7 +63,7 @@ describe('WASM SIMD engine selection', () => {
     const registry = new EngineRegistry().register(wasmSimdEngineProvider);
     const probe = await wasmSimdEngineProvider.probe({ force: false });
     const text = probe.ok ? probe.detail : probe.reason;
-    expect(text).toMatch(/16384×128 top-10: [\d.]+ ms, cpu engine [\d.]+ ms/);
+    expect(text).toMatch(/\d+×128 top-10: [\d.]+ ms, cpu engine [\d.]+ ms/);
     if (probe.ok) {
       const { engine, decisions } = await resolveEngine(registry);
       expect(engine.name).toBe('wasm-simd');

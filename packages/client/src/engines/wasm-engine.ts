@@ -176,9 +176,9 @@ export class WasmSimdEngine implements ScoringEngine {
 }
 
 /** Rows and repetitions of the probe's speed comparison. */
-const PROBE_ROWS = 16_384;
+const PROBE_ROWS = 4096;
 const PROBE_DIM = 128;
-const PROBE_REPEATS = 7;
+const PROBE_REPEATS = 5;
 
 /** A deterministic catalog for the probe (a xorshift stream; the values do not matter). */
 function probeMatrix(): QuantizedMatrix {
