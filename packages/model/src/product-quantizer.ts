@@ -2,8 +2,11 @@
  * Training and encoding of product-quantisation codes (the `PqIndex` of `@privads/protocol`): what
  * the server runs at catalog import so that the browser can rank a million ads from 4-bit codes.
  * Each stage splits the vectors into sub-spaces, learns 16 centroids per sub-space by k-means on a
- * sample, and codes every vector by its nearest centroids; the next stage does the same for the
- * residual the stages before it leave.
+ * sample, and codes every vector sub-space by sub-space; the next stage does the same for the
+ * residual the stages before it leave. Coding is score-aware (ScaNN's anisotropic loss, applied
+ * greedily per sub-space): the residual's component along the vector costs `anisotropy` times more
+ * than the orthogonal rest, because it is what shifts the vector's score for the queries that rank
+ * it near the top.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
 import { PQ_CENTROIDS, type PqIndex, type PqStage } from '@privads/protocol';
@@ -38,6 +41,14 @@ export interface ProductQuantizerOptions {
    * @param total - work units in all
    */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Weight of the residual's component along the vector against its orthogonal part, when coding
+   * (score-aware quantisation, as ScaNN's anisotropic loss): errors along the vector move its
+   * scores with the queries it ranks high for most.
+   * @defaultValue `4` (`1` codes by plain nearest centroid); on the clustered benchmark catalog, 4
+   *   lifted recall@10 of 40-byte codes from 0.45 to 0.57 at 100k ads (10 gave 0.50)
+   */
+  readonly anisotropy?: number;
 }
 
 /** Default stages: 16 bytes of fast-scan codes, 24 bytes of re-rank refinement (dim 128). */
@@ -70,6 +81,43 @@ function nearest(x: Float32Array, at: number, book: Float32Array, base: number, 
     }
     if (distance < bestDistance) {
       bestDistance = distance;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/**
+ * The centroid minimising `‖r_s − c‖² + extra · (p − c · x̂_s)²`: the coding loss with the residual's
+ * component along the unit vector x̂ (currently `p`) weighted `1 + extra`.
+ */
+function nearestAnisotropic(
+  residual: Float32Array,
+  vectors: Float32Array,
+  at: number,
+  inv: number,
+  parallel: number,
+  extra: number,
+  book: Float32Array,
+  base: number,
+  d: number,
+): number {
+  let best = 0;
+  let bestLoss = Infinity;
+  for (let c = 0; c < PQ_CENTROIDS; c++) {
+    let distance = 0;
+    let along = 0;
+    const offset = base + c * d;
+    for (let j = 0; j < d; j++) {
+      const centroid = book[offset + j] as number;
+      const t = (residual[at + j] as number) - centroid;
+      distance += t * t;
+      along += centroid * (vectors[at + j] as number);
+    }
+    const left = parallel - along * inv;
+    const loss = distance + extra * left * left;
+    if (loss < bestLoss) {
+      bestLoss = loss;
       best = c;
     }
   }
@@ -148,6 +196,9 @@ export function trainProductQuantizer(
   const count = vectors.length / dim;
   const rng = createSeededRandomSource(options.seed ?? 1);
   const iterations = options.iterations ?? 12;
+  const anisotropy = options.anisotropy ?? 4;
+  if (!(anisotropy >= 1)) throw new RangeError(`anisotropy must be >= 1, got ${anisotropy}`);
+  const extra = anisotropy - 1;
   const sample = sampleRows(count, Math.min(count, options.trainingSample ?? 65_536), rng);
   const residual = vectors.slice();
   const chunks = Math.ceil(count / ENCODE_CHUNK);
@@ -176,10 +227,30 @@ export function trainProductQuantizer(
     for (let chunk = 0; chunk < chunks; chunk++) {
       const end = Math.min(count, (chunk + 1) * ENCODE_CHUNK);
       for (let i = chunk * ENCODE_CHUNK; i < end; i++) {
+        let parallel = 0;
+        let norm2 = 0;
+        if (extra > 0) {
+          for (let j = 0; j < dim; j++) {
+            const x = vectors[i * dim + j] as number;
+            parallel += (residual[i * dim + j] as number) * x;
+            norm2 += x * x;
+          }
+        }
+        const inv = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
+        parallel *= inv;
         for (let s = 0; s < m; s++) {
           const at = i * dim + s * d;
           const base = s * PQ_CENTROIDS * d;
-          const c = nearest(residual, at, centroids, base, d);
+          const c =
+            extra > 0
+              ? nearestAnisotropic(residual, vectors, at, inv, parallel, extra, centroids, base, d)
+              : nearest(residual, at, centroids, base, d);
+          if (extra > 0) {
+            let shift = 0;
+            for (let j = 0; j < d; j++)
+              shift += (centroids[base + c * d + j] as number) * (vectors[at + j] as number);
+            parallel -= shift * inv;
+          }
           for (let j = 0; j < d; j++)
             residual[at + j] =
               (residual[at + j] as number) - (centroids[base + c * d + j] as number);

@@ -30,9 +30,9 @@ describe('product quantizer', () => {
     expect(first / squaredError(vectors, new Float32Array(vectors.length))).toBeLessThan(0.2);
   });
 
-  it('codes every vector by its nearest centroid, deterministically per seed', () => {
-    const a = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9 });
-    const b = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9 });
+  it('with anisotropy 1, codes every vector by its nearest centroid, deterministically per seed', () => {
+    const a = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9, anisotropy: 1 });
+    const b = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9, anisotropy: 1 });
     expect(a.stages[0]!.codes).toEqual(b.stages[0]!.codes);
     const { centroids, codes } = a.stages[0]!;
     for (let i = 0; i < 50; i++) {
@@ -50,6 +50,35 @@ describe('product quantizer', () => {
     }
   });
 
+  it('anisotropic coding shrinks the residual along each vector, at some cost across it', () => {
+    const unit = vectors.slice();
+    for (let i = 0; i < 600; i++) {
+      const row = unit.subarray(i * dim, (i + 1) * dim);
+      const norm = Math.hypot(...row);
+      for (let j = 0; j < dim; j++) row[j] = row[j]! / norm;
+    }
+    const errors = (anisotropy: number) => {
+      const index = trainProductQuantizer(unit, dim, { stages: [8], anisotropy, seed: 2 });
+      const rows = reconstructPq(index);
+      let along = 0;
+      let total = 0;
+      for (let i = 0; i < 600; i++) {
+        let dot = 0;
+        for (let j = 0; j < dim; j++) {
+          const r = unit[i * dim + j]! - rows[i * dim + j]!;
+          dot += r * unit[i * dim + j]!;
+          total += r * r;
+        }
+        along += dot * dot;
+      }
+      return { along, total };
+    };
+    const plain = errors(1);
+    const aware = errors(4);
+    expect(aware.along).toBeLessThan(0.7 * plain.along);
+    expect(aware.total).toBeGreaterThanOrEqual(plain.total);
+  });
+
   it('reports progress up to the total', () => {
     const calls: [number, number][] = [];
     trainProductQuantizer(vectors, dim, {
@@ -65,6 +94,7 @@ describe('product quantizer', () => {
       trainProductQuantizer(new Float32Array(0), dim, { stages: [8] }).stages[0]!.codes.length,
     ).toBe(0);
     expect(() => trainProductQuantizer(vectors, dim, { stages: [3] })).toThrow(RangeError);
+    expect(() => trainProductQuantizer(vectors, dim, { anisotropy: 0.5 })).toThrow(RangeError);
     expect(() => trainProductQuantizer(vectors.subarray(1), dim)).toThrow(RangeError);
     const bad = vectors.slice();
     bad[5] = Number.POSITIVE_INFINITY;
