@@ -31,7 +31,7 @@ export interface FastScanKernel {
 export interface PqSearchOptions {
   /**
    * Candidates the fast scan passes to the re-rank (which scores them with every stage).
-   * @defaultValue `250`
+   * @defaultValue `1000`
    */
   readonly rerank?: number;
 }
@@ -135,7 +135,7 @@ export class PqSearcher {
     if (query.length !== index.dim) {
       throw new RangeError(`pq searcher: query length must be ${index.dim}, got ${query.length}`);
     }
-    const rerank = options.rerank ?? 250;
+    const rerank = options.rerank ?? 1000;
     if (!Number.isInteger(rerank) || rerank < 1) {
       throw new RangeError(`rerank must be an integer >= 1, got ${rerank}`);
     }
