@@ -68,54 +68,39 @@ function sampleRows(n: number, k: number, rng: RandomSource): Int32Array {
   return pool.slice(0, k);
 }
 
-/** Index of the centroid nearest to `x[at … at + d)` among the 16 of `book[base …]`. */
-function nearest(x: Float32Array, at: number, book: Float32Array, base: number, d: number): number {
-  let best = 0;
-  let bestDistance = Infinity;
-  for (let c = 0; c < PQ_CENTROIDS; c++) {
-    let distance = 0;
-    const offset = base + c * d;
-    for (let j = 0; j < d; j++) {
-      const t = (x[at + j] as number) - (book[offset + j] as number);
-      distance += t * t;
-    }
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = c;
-    }
-  }
-  return best;
-}
-
 /**
- * The centroid minimising `‖r_s − c‖² + extra · (p − c · x̂_s)²`: the coding loss with the residual's
- * component along the unit vector x̂ (currently `p`) weighted `1 + extra`.
+ * The centroid (of the 16 at `book[base …]`) that best codes `residual[at … at + d)`: the nearest,
+ * or with `extra > 0` the one minimising `‖r_s − c‖² + extra · (p − c · x̂_s)²`, the loss that weighs
+ * the residual's component along the unit vector x̂ (`vectors[…] · inv`, currently `parallel`)
+ * `1 + extra` times.
  */
-function nearestAnisotropic(
+function nearest(
   residual: Float32Array,
-  vectors: Float32Array,
   at: number,
-  inv: number,
-  parallel: number,
-  extra: number,
   book: Float32Array,
   base: number,
   d: number,
+  extra = 0,
+  vectors: Float32Array = residual,
+  inv = 0,
+  parallel = 0,
 ): number {
   let best = 0;
   let bestLoss = Infinity;
   for (let c = 0; c < PQ_CENTROIDS; c++) {
-    let distance = 0;
+    let loss = 0;
     let along = 0;
     const offset = base + c * d;
     for (let j = 0; j < d; j++) {
       const centroid = book[offset + j] as number;
       const t = (residual[at + j] as number) - centroid;
-      distance += t * t;
-      along += centroid * (vectors[at + j] as number);
+      loss += t * t;
+      if (extra > 0) along += centroid * (vectors[at + j] as number);
     }
-    const left = parallel - along * inv;
-    const loss = distance + extra * left * left;
+    if (extra > 0) {
+      const left = parallel - along * inv;
+      loss += extra * left * left;
+    }
     if (loss < bestLoss) {
       bestLoss = loss;
       best = c;
@@ -241,10 +226,7 @@ export function trainProductQuantizer(
         for (let s = 0; s < m; s++) {
           const at = i * dim + s * d;
           const base = s * PQ_CENTROIDS * d;
-          const c =
-            extra > 0
-              ? nearestAnisotropic(residual, vectors, at, inv, parallel, extra, centroids, base, d)
-              : nearest(residual, at, centroids, base, d);
+          const c = nearest(residual, at, centroids, base, d, extra, vectors, inv, parallel);
           if (extra > 0) {
             let shift = 0;
             for (let j = 0; j < d; j++)
