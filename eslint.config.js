@@ -9,6 +9,7 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       '.reports/**',
+      '**/*.generated.ts',
     ],
   },
   js.configs.recommended,

@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../pages/client/harness.js';
 export interface HarnessOptions {
   readonly server: string;
   readonly site?: string;
-  readonly engine?: 'auto' | 'webgpu' | 'cpu';
+  readonly engine?: 'auto' | 'webgpu' | 'wasm-simd' | 'cpu';
   readonly storage?: 'indexeddb' | 'memory';
   readonly floor?: Record<string, unknown>;
   readonly policy?: Record<string, unknown>;

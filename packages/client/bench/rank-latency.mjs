@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * rank() scoring latency in headless Chromium, in a module worker as the client runs it: top-10
- * queries of the CPU engine (int8 catalog) and the WebGPU engine (forced: the only adapter here is
- * SwiftShader, a CPU emulation, which `auto` never picks), against a naive Float32 loop over the
- * same rows in the same run. Prints JSON rows (ms per query) and each engine's ratio to the baseline.
+ * queries of the CPU engine (int8 catalog), the WebAssembly SIMD engine (forced: its probe is not
+ * what is measured here) and the WebGPU engine (forced: the only adapter here is SwiftShader, a CPU
+ * emulation, which `auto` never picks), against a naive Float32 loop over the same rows in the
+ * same run. Prints JSON rows (ms per query) and each engine's ratio to the baseline.
  *
  * Usage: node packages/client/bench/rank-latency.mjs [sizes=10000,100000] [iterations=30]
  */
@@ -16,7 +17,12 @@ const iterations = process.argv[3] ?? '30';
 
 await withBrowserHarness({ webgpu: true }, async ({ harness, browser }) => {
   const page = await browser.newPage();
-  const params = new URLSearchParams({ sizes, iterations, engines: 'cpu,webgpu', k: '10' });
+  const params = new URLSearchParams({
+    sizes,
+    iterations,
+    engines: 'cpu,wasm-simd,webgpu',
+    k: '10',
+  });
   await page.goto(`${harness}/client/bench-rank.html?${params}`);
   await page.waitForFunction(() => window.benchResult !== undefined, undefined, {
     timeout: 600_000,

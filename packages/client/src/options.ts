@@ -27,7 +27,7 @@ export const DEFAULT_ROUND_OPTIONS: ResolvedRoundOptions = Object.freeze({
 const MIN_CHECK_INTERVAL_MS = 1000;
 
 const MODES: readonly PrivacyMode[] = ['none', 'central', 'distributed', 'local'];
-const ENGINES = ['auto', 'webgpu', 'cpu'] as const;
+const ENGINES = ['auto', 'webgpu', 'wasm-simd', 'cpu'] as const;
 
 /**
  * @param name - option name, for the message

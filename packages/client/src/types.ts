@@ -33,7 +33,7 @@ export interface PrivacyFloor {
 export type ResolvedPrivacyFloor = Required<PrivacyFloor>;
 
 /** Which scoring engine to use: `auto` picks the fastest that works (never a software GPU). */
-export type EnginePreference = 'auto' | 'webgpu' | 'cpu';
+export type EnginePreference = 'auto' | 'webgpu' | 'wasm-simd' | 'cpu';
 
 /** Options of `createPrivAds`. */
 export interface PrivAdsOptions {

@@ -28,7 +28,8 @@ function check(condition: boolean, message: () => string): asserts condition {
   if (!condition) throw new Error(message());
 }
 
-function unitRows(rows: number, dim: number, seed: number): Float32Array {
+/** @returns `rows` seeded random unit vectors of length `dim`, row-major */
+export function unitRows(rows: number, dim: number, seed: number): Float32Array {
   const values = seededUniforms(rows * dim, seed);
   for (let i = 0; i < rows; i++) {
     const row = values.subarray(i * dim, (i + 1) * dim);

@@ -75,3 +75,9 @@ export {
   type GradientBackendReport,
   type SelectGradientBackendOptions,
 } from './backend-selection.js';
+export {
+  DEFAULT_PQ_STAGES,
+  reconstructPq,
+  trainProductQuantizer,
+  type ProductQuantizerOptions,
+} from './product-quantizer.js';

@@ -181,7 +181,13 @@ export function readPopularityHeader(r: FieldReader): CatalogPopularityHeader {
   return popularity;
 }
 
-function readSection(r: FieldReader): CatalogSection {
+/**
+ * Reads one `{ offset, length }` section entry (shared by every sectioned format).
+ * @param r - reader over the entry
+ * @returns the section
+ * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
+ */
+export function readSection(r: FieldReader): CatalogSection {
   const section = {
     offset: r.integer('offset', { min: 0 }),
     length: r.integer('length', { min: 0 }),

@@ -191,3 +191,15 @@ export type {
   ReleasedCounts,
   ReleasedCountsMetadata,
 } from './aggregate-release.js';
+
+// Product-quantised catalog index (large catalogs)
+export {
+  PQ_CENTROIDS,
+  PQ_INDEX_DEFAULT_LIMITS,
+  PQ_INDEX_FORMAT_VERSION,
+  PQ_INDEX_MAGIC,
+  PQ_MAX_STAGES,
+  decodePqIndex,
+  encodePqIndex,
+} from './pq-index.js';
+export type { PqIndex, PqIndexHeader, PqStage } from './pq-index.js';

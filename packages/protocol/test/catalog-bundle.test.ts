@@ -11,28 +11,16 @@ import {
   type Catalog,
   type CatalogBundleHeader,
   type ProjectedEncoding,
-  type ProtocolErrorCode,
 } from '@privads/protocol';
 import {
   expectCleanOutcome,
   expectCode,
   expectEveryTruncationRejected,
   mutationArbitrary,
+  SECTIONED_FORMAT_CODES,
 } from './helpers.js';
 
-const CATALOG_CODES: readonly ProtocolErrorCode[] = [
-  'OVERSIZE',
-  'TRUNCATED',
-  'TRAILING_BYTES',
-  'BAD_MAGIC',
-  'UNSUPPORTED_VERSION',
-  'LENGTH_OVERFLOW',
-  'BAD_HEADER',
-  'DIM_MISMATCH',
-  'CHECKSUM_MISMATCH',
-  'NON_FINITE',
-  'OUT_OF_RANGE',
-];
+const CATALOG_CODES = SECTIONED_FORMAT_CODES;
 
 const CREATED = '2025-06-01T12:00:00.000Z';
 

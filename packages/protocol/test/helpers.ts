@@ -88,3 +88,18 @@ export function writeText(target: Uint8Array, offset: number, text: string): voi
 /** Finite float32 arrays. */
 export const float32Array = (options: { minLength?: number; maxLength?: number } = {}) =>
   fc.float32Array({ noDefaultInfinity: true, noNaN: true, ...options });
+
+/** Every code a decoder of an envelope with checksummed sections (catalog bundle, PQ index) may throw. */
+export const SECTIONED_FORMAT_CODES: readonly ProtocolErrorCode[] = [
+  'OVERSIZE',
+  'TRUNCATED',
+  'TRAILING_BYTES',
+  'BAD_MAGIC',
+  'UNSUPPORTED_VERSION',
+  'LENGTH_OVERFLOW',
+  'BAD_HEADER',
+  'DIM_MISMATCH',
+  'CHECKSUM_MISMATCH',
+  'NON_FINITE',
+  'OUT_OF_RANGE',
+];

@@ -2,7 +2,8 @@
  * The `privads-server` command line, as a function (so tests can run it in-process):
  *
  * - `start --port P --data DIR [--store postgres://…] [--host H] [--config FILE] [--token-file F]`
- * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE]`
+ * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE] [--pq-index OUT]
+ *   [--pq-stages 32,32,16]`
  * - `pull --url URL --token T --since N --out DIR`
  *
  * The operator token comes from `PRIVADS_OPERATOR_TOKEN` or `--token-file`.
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { importCatalog } from './catalog/import.js';
 import { loadConfigFile, resolveConfig, type ServerConfig } from './config.js';
 import { createJsonLogger } from './log.js';
+import { createProgressBar, type ProgressSink } from './progress.js';
 import { pullReleases } from './pull.js';
 import { createPrivAdsServer, type PrivAdsServer } from './server.js';
 import { parseStoreLocation, type StoreLocation } from './store/open-store.js';
@@ -57,6 +59,7 @@ options:
 export const SERVER_CLI_USAGE = `usage:
   privads-server start --port P --data DIR [--store postgres://…] [--host 127.0.0.1] [--config FILE] [--token-file FILE]
   privads-server catalog import FILE.jsonl --data DIR [--store postgres://…] [--config FILE]
+                 [--pq-index OUT.pqidx] [--pq-stages 32,32,16]
   privads-server pull --url URL --token TOKEN [--since N] --out DIR
 The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.
 privads-server <command> --help describes a command.`;
@@ -82,6 +85,20 @@ export interface ServerCliIo {
   err: (line: string) => void;
   /** Environment. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where progress bars are drawn (redrawn in place on a terminal).
+   * @defaultValue one line per tenth, through `err`
+   */
+  progress?: ProgressSink;
+}
+
+/** `--pq-stages 32,32,16` → `[32, 32, 16]`. */
+function stagesOf(text: string): number[] {
+  const stages = text.split(',').map(Number);
+  if (stages.some((m) => !Number.isInteger(m) || m < 2)) {
+    throw new RangeError(`--pq-stages must be comma-separated even integers, got ${text}`);
+  }
+  return stages;
 }
 
 function storeOf(values: { data?: string; store?: string }): StoreLocation {
@@ -151,13 +168,34 @@ export async function runServerCli(
           data: { type: 'string' },
           store: { type: 'string' },
           config: { type: 'string' },
+          'pq-index': { type: 'string' },
+          'pq-stages': { type: 'string' },
         },
       });
       const file = positionals[0];
       if (file === undefined || positionals.length > 1)
         throw new TypeError('catalog import needs exactly one FILE');
       const config = await configOf(values.config);
-      const info = await importCatalog({ file, store: storeOf(values), config });
+      const out = values['pq-index'];
+      const stages = values['pq-stages'] === undefined ? undefined : stagesOf(values['pq-stages']);
+      const bar = createProgressBar(
+        io.progress ?? { tty: false, write: (text) => io.err(text.trimEnd()) },
+      );
+      const info = await importCatalog({
+        file,
+        store: storeOf(values),
+        config,
+        ...(out === undefined
+          ? {}
+          : {
+              pqIndex: {
+                out,
+                ...(stages === undefined ? {} : { stages }),
+                onProgress: (done, total) => bar.update('pq index', done / total),
+              },
+            }),
+      });
+      bar.done();
       io.out(JSON.stringify(info));
       return { code: 0 };
     }

@@ -8,6 +8,10 @@ import { runServerCli } from './cli-main.js';
 const { code, server } = await runServerCli(process.argv.slice(2), {
   out: (line) => void process.stdout.write(`${line}\n`),
   err: (line) => void process.stderr.write(`${line}\n`),
+  progress: {
+    tty: process.stderr.isTTY,
+    write: (text) => void process.stderr.write(text),
+  },
   env: process.env,
 });
 if (server) {

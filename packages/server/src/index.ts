@@ -23,7 +23,12 @@ export {
   type RoundSettings,
   type ServerConfig,
 } from './config.js';
-export { importCatalog, publishCatalog, type ImportCatalogOptions } from './catalog/import.js';
+export {
+  importCatalog,
+  publishCatalog,
+  type ImportCatalogOptions,
+  type ImportedCatalog,
+} from './catalog/import.js';
 export {
   encoderText,
   parseAdsJsonl,
@@ -93,3 +98,5 @@ export {
   type Logger,
   type LogLevel,
 } from './log.js';
+export { createProgressBar, type ProgressSink } from './progress.js';
+export { buildPqIndexFile, type PqIndexBuildOptions } from './catalog/pq-index.js';

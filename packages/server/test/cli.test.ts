@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { decodeCatalogBundle, decodeSafetensors } from '@privads/protocol';
+import { decodeCatalogBundle, decodePqIndex, decodeSafetensors } from '@privads/protocol';
 import { createPrivAdsServer, runServerCli, type ServerCliIo } from '@privads/server';
 
 import {
@@ -89,7 +89,7 @@ describe('privads-server CLI', () => {
     }
   });
 
-  it('catalog import encodes a small JSONL with the real default encoder and publishes a catalog the server serves', async () => {
+  it('catalog import encodes a small JSONL with the real default encoder, publishes a catalog the server serves, and builds its PQ index', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const file = join(dir, 'ads.jsonl');
@@ -122,17 +122,29 @@ describe('privads-server CLI', () => {
       ];
       await writeFile(file, `${ads.map((a) => JSON.stringify(a)).join('\n')}\n`);
       const out = io();
+      const pqFile = join(dir, 'catalog.pqidx');
       const result = await runServerCli(
-        ['catalog', 'import', file, '--data', join(dir, 'store')],
+        [
+          ...['catalog', 'import', file, '--data', join(dir, 'store')],
+          ...['--pq-index', pqFile, '--pq-stages', '32,16'],
+        ],
         out,
       );
-      expect(out.errors).toEqual([]);
+      // Without a terminal the progress bar writes one line per tenth, ending at 100 %.
+      expect(out.errors.length).toBeGreaterThan(0);
+      for (const line of out.errors) expect(line).toMatch(/^pq index \d+% \(\d+s\)$/);
+      expect(out.errors.at(-1)).toMatch(/^pq index 100%/);
       expect(result.code).toBe(0);
+      const pqBytes = await readFile(pqFile);
       expect(JSON.parse(out.lines[0] as string)).toMatchObject({
         kind: 'catalog',
         version: 1,
         projectorVersion: 1,
+        pqIndex: { path: pqFile, byteLength: pqBytes.length },
       });
+      const pq = decodePqIndex(new Uint8Array(pqBytes));
+      expect(pq).toMatchObject({ catalogVersion: 1, projectorVersion: 1, count: 3, dim: 128 });
+      expect(pq.stages.map((s) => s.subspaces)).toEqual([32, 16]);
       const server = await createPrivAdsServer({
         store: { kind: 'embedded', dataDir: join(dir, 'store') },
       });

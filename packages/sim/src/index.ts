@@ -107,5 +107,10 @@ export {
 export type { SimReport } from './report/report.js';
 export { renderLineChart } from './report/svg-plot.js';
 export type { LineChart, PlotSeries } from './report/svg-plot.js';
-export { createProgressBar } from './progress.js';
-export type { ProgressSink } from './progress.js';
+export { createProgressBar } from '@privads/server';
+export type { ProgressSink } from '@privads/server';
+export { createClusteredEmbeddings } from './synthetic/clustered-embeddings.js';
+export type {
+  ClusteredEmbeddingOptions,
+  ClusteredEmbeddings,
+} from './synthetic/clustered-embeddings.js';

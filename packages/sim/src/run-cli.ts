@@ -15,7 +15,7 @@ import { FEDADAM_TAU, type Aggregator, type AggregatorSettings } from './federat
 import { DEFAULT_SIM_COUNTS, runExperiment } from './federated/experiment.js';
 import type { PrivacyMode } from './federated/privacy.js';
 import { createServerAggregator } from './federated/server-aggregator.js';
-import { createProgressBar, type ProgressSink } from './progress.js';
+import { createProgressBar, type ProgressSink } from '@privads/server';
 import { buildReport, summaryLine, writeReport, type SimReport } from './report/report.js';
 
 /** Where the CLI writes. */

@@ -99,6 +99,29 @@ export class CpuEngine implements ScoringEngine {
     return collector.result();
   }
 
+  /**
+   * Exact scores of chosen rows, computed as {@link scoreAll} computes them (engines that select
+   * candidates approximately re-rank them with this).
+   * @param query - user-space vector of length `dim`
+   * @param rows - row indices, each in `[0, rows)`
+   * @returns one score per entry of `rows`
+   */
+  scoreRows(query: Float32Array, rows: Int32Array): Float32Array {
+    const { dim, data, scales } = checkQuery(this.name, this.#matrix, query);
+    const q = Float64Array.from(query);
+    const words = this.#words;
+    const out = new Float32Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r] as number;
+      const dot =
+        words === undefined
+          ? rowDot(data, i * dim, q, dim)
+          : packedRowDot(words, (i * dim) / 4, q, dim / 4);
+      out[r] = (scales[i] as number) * dot;
+    }
+    return out;
+  }
+
   dispose(): void {
     this.#matrix = undefined;
     this.#words = undefined;

@@ -1,6 +1,7 @@
 import { createSecureUniformRandom } from '@privads/protocol';
 import { cpuEngineProvider } from '../engines/cpu-engine.js';
 import { EngineRegistry } from '../engines/engine.js';
+import { wasmSimdEngineProvider } from '../engines/wasm-engine.js';
 import { webGpuEngineProvider } from '../engines/webgpu-engine.js';
 import type { WireRankRequest, WorkerApi, WorkerConfig, WorkerEvent } from '../protocol.js';
 import { isFullEntry, type LedgerEntry, type LedgerRecord } from '../store/records.js';
@@ -24,9 +25,15 @@ import { Runtime, type RuntimeDeps } from './runtime.js';
 /** Slots one rank call may fill. */
 export const MAX_SLOTS = 100;
 
-/** The engines every worker registers: WebGPU first, CPU as the always-available fallback. */
+/**
+ * The engines every worker registers: WebGPU first, then WebAssembly SIMD (when its probe measures
+ * it faster than the CPU engine), then the CPU engine as the always-available fallback.
+ */
 export function defaultEngineRegistry(): EngineRegistry {
-  return new EngineRegistry().register(webGpuEngineProvider).register(cpuEngineProvider);
+  return new EngineRegistry()
+    .register(webGpuEngineProvider)
+    .register(wasmSimdEngineProvider)
+    .register(cpuEngineProvider);
 }
 
 const iso = (t: number): string => new Date(t).toISOString();

@@ -13,6 +13,7 @@ import { initialState } from '../rounds/initial-state.js';
 import { openStore, type StoreLocation } from '../store/open-store.js';
 import type { Store, VersionInfo } from '../store/store.js';
 import { bundleMetadata, encoderText, parseAdsJsonl, type CatalogAdInput } from './ads-jsonl.js';
+import { buildPqIndexFile, type PqIndexBuildOptions } from './pq-index.js';
 import { projectWithFile } from './project.js';
 
 /**
@@ -21,6 +22,7 @@ import { projectWithFile } from './project.js';
  * @param ads - the ads
  * @param encoder - the content encoder (its dim must be the projector's content dim)
  * @param config - server configuration (projector, catalog encoding)
+ * @param onProjected - receives the projected vectors (e.g. to build the PQ index)
  * @returns the new catalog version
  * @throws RangeError when the encoder's dim does not match; ProtocolError for invalid ads
  */
@@ -29,6 +31,7 @@ export async function publishCatalog(
   ads: readonly CatalogAdInput[],
   encoder: ContentEncoder,
   config: ServerConfig,
+  onProjected?: (projected: Float32Array, projectorVersion: number) => void,
 ): Promise<VersionInfo> {
   if (ads.length === 0) throw new ProtocolError('OUT_OF_RANGE', 'the catalog has no ads');
   if (encoder.dim !== config.projector.contentDim) {
@@ -45,6 +48,7 @@ export async function publishCatalog(
     if (projector === undefined)
       throw new StorageError('STORAGE_CORRUPT', 'the store has no projector');
     const projected = await projectWithFile(projector.bytes, content, ads.length);
+    onProjected?.(projected, projector.info.version);
     return encodeCatalogBundle(
       {
         catalogVersion: version,
@@ -78,17 +82,25 @@ export interface ImportCatalogOptions {
   encoder?: ContentEncoder;
   /** Configuration overrides (must match the server's projector settings). */
   config?: ConfigOverrides;
+  /** Also build the catalog's PQ index (for catalogs too large to ship as int8 rows). */
+  pqIndex?: PqIndexBuildOptions;
+}
+
+/** What {@link importCatalog} published. */
+export interface ImportedCatalog extends VersionInfo {
+  /** Present when a PQ index was built: its path and size. */
+  pqIndex?: { path: string; byteLength: number };
 }
 
 /**
  * Publishes a catalog version from a JSONL file or a list of ads.
- * @param options - source, store, encoder
- * @returns the new version's description
+ * @param options - source, store, encoder, PQ index
+ * @returns the new version's description (and the PQ index's, when built)
  * @throws TypeError without a source or a store; ProtocolError for invalid ads; StorageError when
  *   the store is unavailable (e.g. an embedded directory in use by a running server: use
  *   `POST /v1/admin/catalog` then)
  */
-export async function importCatalog(options: ImportCatalogOptions): Promise<VersionInfo> {
+export async function importCatalog(options: ImportCatalogOptions): Promise<ImportedCatalog> {
   const config = resolveConfig(options.config);
   let ads = options.ads;
   if (ads === undefined) {
@@ -110,7 +122,19 @@ export async function importCatalog(options: ImportCatalogOptions): Promise<Vers
   const encoder =
     options.encoder ?? (await (await import('@privads/encoder-node')).createNodeEncoder());
   try {
-    return await publishCatalog(store, ads, encoder, config);
+    let projected: { vectors: Float32Array; projectorVersion: number } | undefined;
+    const info = await publishCatalog(store, ads, encoder, config, (vectors, projectorVersion) => {
+      projected = { vectors, projectorVersion };
+    });
+    const pq = options.pqIndex;
+    if (pq === undefined || projected === undefined) return info;
+    const byteLength = await buildPqIndexFile(
+      projected.vectors,
+      config.projector.userDim,
+      { catalogVersion: info.version, projectorVersion: projected.projectorVersion },
+      pq,
+    );
+    return { ...info, pqIndex: { path: pq.out, byteLength } };
   } finally {
     if (options.encoder === undefined) await encoder.dispose();
     if (given === undefined) await store.close();

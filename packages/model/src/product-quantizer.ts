@@ -1,0 +1,272 @@
+/**
+ * Training and encoding of product-quantisation codes (the `PqIndex` of `@privads/protocol`): what
+ * the server runs at catalog import so that the browser can rank a million ads from 4-bit codes.
+ * Each stage splits the vectors into sub-spaces, learns 16 centroids per sub-space by k-means on a
+ * sample, and codes every vector sub-space by sub-space; the next stage does the same for the
+ * residual the stages before it leave. Coding is score-aware (ScaNN's anisotropic loss, applied
+ * greedily per sub-space): the residual's component along the vector costs `anisotropy` times more
+ * than the orthogonal rest, because it is what shifts the vector's score for the queries that rank
+ * it near the top.
+ */
+import { createSeededRandomSource, type RandomSource } from '@privads/dp';
+import { PQ_CENTROIDS, type PqIndex, type PqStage } from '@privads/protocol';
+
+/** Options of {@link trainProductQuantizer}. */
+export interface ProductQuantizerOptions {
+  /**
+   * Sub-spaces of each stage (each an even divisor of `dim`); stage 0 is what the fast scan reads,
+   * the later stages refine the re-rank.
+   * @defaultValue `[32, 32, 16]` (40 bytes per ad at dim 128)
+   */
+  readonly stages?: readonly number[];
+  /**
+   * Vectors sampled (without replacement) to train each stage's centroids.
+   * @defaultValue `65_536`
+   */
+  readonly trainingSample?: number;
+  /**
+   * Lloyd iterations per sub-space.
+   * @defaultValue `12`
+   */
+  readonly iterations?: number;
+  /**
+   * Seed of the sampling and of the initial centroids (the codes are a deterministic function of
+   * the vectors and the seed).
+   * @defaultValue `1`
+   */
+  readonly seed?: number;
+  /**
+   * Called as work progresses (at least once per stage and per 16 384 vectors encoded).
+   * @param done - work units finished
+   * @param total - work units in all
+   */
+  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Weight of the residual's component along the vector against its orthogonal part, when coding
+   * (score-aware quantisation, as ScaNN's anisotropic loss): errors along the vector move its
+   * scores with the queries it ranks high for most.
+   * @defaultValue `4` (`1` codes by plain nearest centroid); on the clustered benchmark catalog, 4
+   *   lifted recall@10 of 40-byte codes from 0.45 to 0.57 at 100k ads (10 gave 0.50)
+   */
+  readonly anisotropy?: number;
+}
+
+/** Default stages: 16 bytes of fast-scan codes, 24 bytes of re-rank refinement (dim 128). */
+export const DEFAULT_PQ_STAGES: readonly number[] = [32, 32, 16];
+
+const ENCODE_CHUNK = 16_384;
+
+/** Distinct row indices, a uniform sample of `k` out of `n` (partial Fisher–Yates). */
+function sampleRows(n: number, k: number, rng: RandomSource): Int32Array {
+  const pool = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + (rng.nextUint32() % (n - i));
+    const t = pool[i] as number;
+    pool[i] = pool[j] as number;
+    pool[j] = t;
+  }
+  return pool.slice(0, k);
+}
+
+/**
+ * The centroid (of the 16 at `book[base …]`) that best codes `residual[at … at + d)`: the nearest,
+ * or with `extra > 0` the one minimising `‖r_s − c‖² + extra · (p − c · x̂_s)²`, the loss that weighs
+ * the residual's component along the unit vector x̂ (`vectors[…] · inv`, currently `parallel`)
+ * `1 + extra` times.
+ */
+function nearest(
+  residual: Float32Array,
+  at: number,
+  book: Float32Array,
+  base: number,
+  d: number,
+  extra = 0,
+  vectors: Float32Array = residual,
+  inv = 0,
+  parallel = 0,
+): number {
+  let best = 0;
+  let bestLoss = Infinity;
+  for (let c = 0; c < PQ_CENTROIDS; c++) {
+    let loss = 0;
+    let along = 0;
+    const offset = base + c * d;
+    for (let j = 0; j < d; j++) {
+      const centroid = book[offset + j] as number;
+      const t = (residual[at + j] as number) - centroid;
+      loss += t * t;
+      if (extra > 0) along += centroid * (vectors[at + j] as number);
+    }
+    if (extra > 0) {
+      const left = parallel - along * inv;
+      loss += extra * left * left;
+    }
+    if (loss < bestLoss) {
+      bestLoss = loss;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/**
+ * k-means with 16 centroids on one sub-space of the sampled rows (Lloyd's algorithm, initial
+ * centroids drawn from the sample; an emptied cluster is re-seeded with a random sample row).
+ */
+function trainSubspace(
+  residual: Float32Array,
+  dim: number,
+  rows: Int32Array,
+  start: number,
+  d: number,
+  iterations: number,
+  rng: RandomSource,
+  book: Float32Array,
+  base: number,
+): void {
+  const n = rows.length;
+  const pick = (c: number): void => {
+    const row = rows[rng.nextUint32() % n] as number;
+    for (let j = 0; j < d; j++) book[base + c * d + j] = residual[row * dim + start + j] as number;
+  };
+  for (let c = 0; c < PQ_CENTROIDS; c++) pick(c);
+  const sums = new Float64Array(PQ_CENTROIDS * d);
+  const counts = new Int32Array(PQ_CENTROIDS);
+  for (let it = 0; it < iterations; it++) {
+    sums.fill(0);
+    counts.fill(0);
+    for (let r = 0; r < n; r++) {
+      const at = (rows[r] as number) * dim + start;
+      const c = nearest(residual, at, book, base, d);
+      counts[c] = (counts[c] as number) + 1;
+      for (let j = 0; j < d; j++)
+        sums[c * d + j] = (sums[c * d + j] as number) + (residual[at + j] as number);
+    }
+    for (let c = 0; c < PQ_CENTROIDS; c++) {
+      const count = counts[c] as number;
+      if (count === 0) pick(c);
+      else for (let j = 0; j < d; j++) book[base + c * d + j] = (sums[c * d + j] as number) / count;
+    }
+  }
+}
+
+/**
+ * Learns the stages' centroids and codes every vector.
+ * @param vectors - `count × dim` values, row-major (not modified)
+ * @param dim - vector dimension
+ * @param options - stages, sample size, iterations, seed, progress callback
+ * @returns codes and centroids, in the wire format's shape (versions set to 0: the caller sets them)
+ * @throws RangeError when the length is not a multiple of `dim`, a stage's sub-space count is not
+ *   an even divisor of `dim`, or a value is not finite
+ */
+export function trainProductQuantizer(
+  vectors: Float32Array,
+  dim: number,
+  options: ProductQuantizerOptions = {},
+): PqIndex {
+  if (!Number.isInteger(dim) || dim < 2)
+    throw new RangeError(`dim must be an integer >= 2, got ${dim}`);
+  if (vectors.length % dim !== 0) {
+    throw new RangeError(`vectors length ${vectors.length} is not a multiple of dim ${dim}`);
+  }
+  const stagesWanted = options.stages ?? DEFAULT_PQ_STAGES;
+  for (const m of stagesWanted) {
+    if (!Number.isInteger(m) || m < 2 || m % 2 !== 0 || dim % m !== 0) {
+      throw new RangeError(
+        `each stage's sub-space count must be an even divisor of ${dim}, got ${m}`,
+      );
+    }
+  }
+  if (!vectors.every(Number.isFinite)) throw new RangeError('vectors must be finite');
+  const count = vectors.length / dim;
+  const rng = createSeededRandomSource(options.seed ?? 1);
+  const iterations = options.iterations ?? 12;
+  const anisotropy = options.anisotropy ?? 4;
+  if (!(anisotropy >= 1)) throw new RangeError(`anisotropy must be >= 1, got ${anisotropy}`);
+  const extra = anisotropy - 1;
+  const sample = sampleRows(count, Math.min(count, options.trainingSample ?? 65_536), rng);
+  const residual = vectors.slice();
+  const chunks = Math.ceil(count / ENCODE_CHUNK);
+  const total = stagesWanted.length * (1 + chunks);
+  let done = 0;
+  const stages = stagesWanted.map((m): PqStage => {
+    const d = dim / m;
+    const centroids = new Float32Array(m * PQ_CENTROIDS * d);
+    if (count > 0) {
+      for (let s = 0; s < m; s++) {
+        trainSubspace(
+          residual,
+          dim,
+          sample,
+          s * d,
+          d,
+          iterations,
+          rng,
+          centroids,
+          s * PQ_CENTROIDS * d,
+        );
+      }
+    }
+    options.onProgress?.(++done, total);
+    const codes = new Uint8Array((count * m) / 2);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const end = Math.min(count, (chunk + 1) * ENCODE_CHUNK);
+      for (let i = chunk * ENCODE_CHUNK; i < end; i++) {
+        let parallel = 0;
+        let norm2 = 0;
+        if (extra > 0) {
+          for (let j = 0; j < dim; j++) {
+            const x = vectors[i * dim + j] as number;
+            parallel += (residual[i * dim + j] as number) * x;
+            norm2 += x * x;
+          }
+        }
+        const inv = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
+        parallel *= inv;
+        for (let s = 0; s < m; s++) {
+          const at = i * dim + s * d;
+          const base = s * PQ_CENTROIDS * d;
+          const c = nearest(residual, at, centroids, base, d, extra, vectors, inv, parallel);
+          if (extra > 0) {
+            let shift = 0;
+            for (let j = 0; j < d; j++)
+              shift += (centroids[base + c * d + j] as number) * (vectors[at + j] as number);
+            parallel -= shift * inv;
+          }
+          for (let j = 0; j < d; j++)
+            residual[at + j] =
+              (residual[at + j] as number) - (centroids[base + c * d + j] as number);
+          const byte = (i * m + s) >> 1;
+          codes[byte] = (codes[byte] as number) | (s % 2 === 0 ? c : c << 4);
+        }
+      }
+      options.onProgress?.(++done, total);
+    }
+    return { subspaces: m, centroids, codes };
+  });
+  return { catalogVersion: 0, projectorVersion: 0, count, dim, stages };
+}
+
+/**
+ * The vectors a PQ index stands for: the sum of each stage's chosen centroids.
+ * @param index - the index
+ * @returns `count × dim` values, row-major
+ */
+export function reconstructPq(index: PqIndex): Float32Array {
+  const { count, dim } = index;
+  const out = new Float32Array(count * dim);
+  for (const { subspaces: m, centroids, codes } of index.stages) {
+    const d = dim / m;
+    for (let i = 0; i < count; i++) {
+      for (let s = 0; s < m; s++) {
+        const byte = codes[(i * m + s) >> 1] as number;
+        const c = s % 2 === 0 ? byte & 15 : byte >> 4;
+        const base = (s * PQ_CENTROIDS + c) * d;
+        for (let j = 0; j < d; j++)
+          out[i * dim + s * d + j] =
+            (out[i * dim + s * d + j] as number) + (centroids[base + j] as number);
+      }
+    }
+  }
+  return out;
+}

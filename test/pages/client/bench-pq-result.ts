@@ -1,0 +1,53 @@
+/** What the PQ benchmark page asks its worker to measure. */
+export interface PqBenchRequest {
+  /** Ads in the synthetic catalog. */
+  readonly count: number;
+  /** Reader queries (each timed and scored for recall). */
+  readonly queries: number;
+  /** Sub-spaces per PQ stage. */
+  readonly stages: readonly number[];
+  /** Re-rank depths to measure. */
+  readonly rerank: readonly number[];
+  /** Vectors sampled to train each stage. */
+  readonly trainingSample: number;
+}
+
+/** Latency of one contender (milliseconds per top-10 query). */
+export interface PqBenchLatency {
+  readonly p50: number;
+  readonly p95: number;
+  readonly mean: number;
+}
+
+/** One re-rank depth's outcome. */
+export interface PqBenchDepth extends PqBenchLatency {
+  readonly rerank: number;
+  /** Mean fraction of the exact top 10 found in the returned top 10. */
+  readonly recallAt10: number;
+}
+
+/** What the benchmark worker reports. */
+export interface PqBenchResult {
+  readonly error?: string;
+  readonly count?: number;
+  readonly dim?: number;
+  readonly stages?: readonly number[];
+  /** Bytes of the encoded PQ index, and gzip-compressed (what HTTP compression would send). */
+  readonly indexBytes?: number;
+  readonly indexGzipBytes?: number;
+  /** Same-run sizes of the catalog's projected vectors as the bundle ships them today. */
+  readonly int8Bytes?: number;
+  readonly f32Bytes?: number;
+  readonly trainMs?: number;
+  readonly loadMs?: number;
+  /** Same-run baselines: a plain f32 loop, and the WASM SIMD int8 engine (exact). */
+  readonly f32Loop?: PqBenchLatency;
+  readonly wasmInt8?: PqBenchLatency;
+  readonly depths?: readonly PqBenchDepth[];
+}
+
+declare global {
+  interface Window {
+    pqBenchResult?: PqBenchResult;
+  }
+}

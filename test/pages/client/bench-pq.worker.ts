@@ -1,0 +1,104 @@
+/// <reference lib="webworker" />
+/**
+ * PQ benchmark in a module worker, where the client ranks: a synthetic clustered catalog, its PQ
+ * index built by the server's trainer and sent through the wire format, then per query (all
+ * interleaved, so machine load hits each alike) the PQ searcher at each re-rank depth, a plain
+ * Float32 loop over the original vectors (the same-run baseline, which also gives the exact top 10
+ * that recall is measured against), and the exact WASM SIMD int8 engine.
+ */
+import { trainProductQuantizer } from '../../../packages/model/src/index.js';
+import {
+  decodePqIndex,
+  encodePqIndex,
+  quantizeRowsInt8,
+} from '../../../packages/protocol/src/index.js';
+import { createClusteredEmbeddings } from '../../../packages/sim/src/synthetic/clustered-embeddings.js';
+import { PqSearcher } from '../../../packages/client/src/engines/pq-searcher.js';
+import { unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js';
+import { wasmSimdEngineProvider } from '../../../packages/client/src/engines/wasm-engine.js';
+import type { PqBenchDepth, PqBenchRequest, PqBenchResult } from './bench-pq-result.js';
+import { naiveTopK, stats } from './bench-support.js';
+
+const K = 10;
+const WARMUP = 3;
+
+async function gzipBytes(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+async function run(request: PqBenchRequest): Promise<PqBenchResult> {
+  const dim = 128;
+  const { ads, queries } = createClusteredEmbeddings({
+    count: request.count,
+    queries: request.queries,
+    dim,
+  });
+  let t0 = performance.now();
+  const trained = trainProductQuantizer(ads, dim, {
+    stages: request.stages,
+    trainingSample: request.trainingSample,
+  });
+  const trainMs = performance.now() - t0;
+  const wire = encodePqIndex(trained) as Uint8Array<ArrayBuffer>;
+  const indexGzipBytes = await gzipBytes(wire);
+  t0 = performance.now();
+  const searcher = await PqSearcher.create();
+  searcher.load(decodePqIndex(wire));
+  const loadMs = performance.now() - t0;
+
+  const int8 = quantizeRowsInt8(ads, dim);
+  const probe = await wasmSimdEngineProvider.probe({ force: true });
+  if (!probe.ok) throw new Error(probe.reason);
+  const wasm = await probe.create();
+  await wasm.load(unitRowMatrix('bench', request.count, dim, int8.values, int8.scales));
+
+  const f32Samples: number[] = [];
+  const wasmSamples: number[] = [];
+  const depthSamples = request.rerank.map(() => [] as number[]);
+  const hits = request.rerank.map(() => 0);
+  for (let i = 0; i < WARMUP + request.queries; i++) {
+    const q = queries.subarray((i % request.queries) * dim, ((i % request.queries) + 1) * dim);
+    let t = performance.now();
+    const exact = new Set(naiveTopK(ads, dim, q, K));
+    if (i >= WARMUP) f32Samples.push(performance.now() - t);
+    t = performance.now();
+    await wasm.topK(q, K);
+    if (i >= WARMUP) wasmSamples.push(performance.now() - t);
+    request.rerank.forEach((rerank, d) => {
+      t = performance.now();
+      const got = searcher.topK(q, K, { rerank });
+      if (i < WARMUP) return;
+      depthSamples[d]?.push(performance.now() - t);
+      for (const index of got.indices) if (exact.has(index)) hits[d] = (hits[d] as number) + 1;
+    });
+  }
+  const depths: PqBenchDepth[] = request.rerank.map((rerank, d) => ({
+    rerank,
+    ...stats(depthSamples[d] as number[]),
+    recallAt10: Number(((hits[d] as number) / (K * request.queries)).toFixed(4)),
+  }));
+  wasm.dispose();
+  searcher.dispose();
+  return {
+    count: request.count,
+    dim,
+    stages: request.stages,
+    indexBytes: wire.byteLength,
+    indexGzipBytes,
+    int8Bytes: request.count * (dim + 4),
+    f32Bytes: request.count * dim * 4,
+    trainMs: Math.round(trainMs),
+    loadMs: Math.round(loadMs),
+    f32Loop: stats(f32Samples),
+    wasmInt8: stats(wasmSamples),
+    depths,
+  };
+}
+
+self.onmessage = (event: MessageEvent<PqBenchRequest>) => {
+  run(event.data).then(
+    (result) => postMessage(result),
+    (error: unknown) => postMessage({ error: String(error) }),
+  );
+};
