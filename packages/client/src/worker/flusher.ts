@@ -29,6 +29,14 @@ import { runSecureRound, type SecureRoundPlan } from './secure-round.js';
 /** Encodings in order of preference: half precision halves the upload at no cost worth noting next to DP noise. */
 const ENCODING_PREFERENCE: readonly UpdateEncoding[] = ['f16', 'f32', 'int8'];
 
+/** The clicks a round's upload is computed from. */
+interface RoundClicks {
+  /** Since the last participation: what the gradient sums. */
+  readonly clicks: readonly UsableClick[];
+  /** Every retained click: what personalisation replays first. */
+  readonly remembered: readonly UsableClick[];
+}
+
 type Prepared =
   /** An upload queued in the outbox (none, central and local modes). */
   | { readonly ok: true; readonly roundId: number; readonly bytes: number }
@@ -111,8 +119,12 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
     );
   }
   const since = (await store.getSetting('lastParticipationAt')) ?? 0;
-  const events = await store.events(since);
+  // One read of the log serves both: personalisation replays every retained click, the round's
+  // gradient and counts cover what happened since the last participation.
+  const retained = await store.events();
+  const events = retained.filter((event) => event.t > since);
   const clicks = usableClicks(events, catalog);
+  const remembered = usableClicks(retained, catalog);
   const counts = config.counts && tallyAdCounts(events, catalog, config.counts);
   if (config.privacy.mode === 'distributed') {
     return prepareSecureRound(
@@ -121,7 +133,7 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
       config.privacy,
       decision.charge,
       catalog,
-      clicks,
+      { clicks, remembered },
       counts,
     );
   }
@@ -129,7 +141,7 @@ async function prepareUpload(runtime: Runtime): Promise<Prepared> {
   if (encoding === undefined) {
     return skip('upload-too-large', `no accepted encoding fits ${config.maxUploadBytes} bytes`);
   }
-  const gradient = await roundGradient(runtime, config, catalog, clicks);
+  const gradient = await roundGradient(runtime, config, catalog, { clicks, remembered });
   if (typeof gradient === 'string') return skip('model-mismatch', gradient);
   const body = privatizedUpload(runtime, config, gradient, encoding, clicks.length, counts);
   const ledgerId = await store.addLedgerEntry(
@@ -161,11 +173,11 @@ async function prepareSecureRound(
   privacy: DistributedPrivacy,
   charge: RoundCharge,
   catalog: LoadedCatalog,
-  clicks: readonly UsableClick[],
+  roundClicks: RoundClicks,
   counts: DeviceAdCounts | undefined,
 ): Promise<Prepared> {
   const { store, deps } = runtime;
-  const gradient = await roundGradient(runtime, config, catalog, clicks);
+  const gradient = await roundGradient(runtime, config, catalog, roundClicks);
   if (typeof gradient === 'string') return skip('model-mismatch', gradient);
   const now = deps.now();
   const bytes = maxUpdateBytes(privacy.paddedDimension, 'masked');
@@ -179,7 +191,7 @@ async function prepareSecureRound(
       ledgerId,
       bytes,
       clientSigma: charge.clientSigma,
-      events: clicks.length,
+      events: roundClicks.clicks.length,
       ...(counts ? { counts } : {}),
     },
   };
@@ -195,7 +207,7 @@ async function roundGradient(
   runtime: Runtime,
   config: RoundConfig,
   catalog: LoadedCatalog,
-  clicks: readonly UsableClick[],
+  { clicks, remembered }: RoundClicks,
 ): Promise<Float32Array | string> {
   const projector = await runtime.projectors.get(config.projectorVersion);
   if (projector === undefined) return `projector ${config.projectorVersion} is not available`;
@@ -203,7 +215,7 @@ async function roundGradient(
   if (spec.kind !== config.model.kind || projector.parameterCount !== config.model.parameterCount) {
     return `projector ${config.projectorVersion} is ${spec.kind} with ${projector.parameterCount} parameters; the round expects ${config.model.kind} with ${config.model.parameterCount}`;
   }
-  const user = await personalizeProfile(runtime, catalog);
+  const user = await personalizeProfile(runtime, catalog, remembered);
   const model = await loadModel();
   const accumulator = new model.RoundGradientAccumulator(projector);
   try {

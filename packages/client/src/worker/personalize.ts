@@ -1,5 +1,5 @@
 import type { LoadedCatalog } from './catalog.js';
-import { usableClicks } from './clicks.js';
+import type { UsableClick } from './clicks.js';
 import { loadModel } from './model-runtime.js';
 import type { Runtime } from './runtime.js';
 
@@ -11,18 +11,20 @@ import type { Runtime } from './runtime.js';
  * cross-tab lock and announced like any other update. Nothing leaves the device.
  * @param runtime - the worker runtime
  * @param catalog - the catalog of the round's projector
+ * @param remembered - every retained usable click, oldest first
  * @returns the vector to take the gradient at: the refitted profile, or the cold-start prior when
  *   the reader has no profile for this catalog
  */
 export async function personalizeProfile(
   runtime: Runtime,
   catalog: LoadedCatalog,
+  remembered: readonly UsableClick[],
 ): Promise<Float32Array> {
   const fits = (vector: Float32Array | undefined): vector is Float32Array =>
     vector !== undefined && vector.length === catalog.userDim;
   if (!fits(runtime.profile?.vector)) return catalog.prior;
   const model = await loadModel();
-  const clicks = usableClicks(await runtime.store.events(), catalog).map((click) => ({
+  const clicks = remembered.map((click) => ({
     slate: catalog.projectedRows(click.indices),
     clickedIndex: click.clicked,
   }));
