@@ -1,20 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isPrivAdsError } from '@privads/protocol';
 import { loadMind, loadMovieLens, parseMindTime } from '@privads/sim';
-
-const fixture = (name: string): string =>
-  fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isPrivAdsError(error)) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { codeOf, fixture } from './dataset-helpers.js';
 
 describe('loadMovieLens', () => {
   it('reads items (Latin-1) and clicks (rating ≥ 4) in time order, reporting bad lines', async () => {

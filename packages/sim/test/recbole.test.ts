@@ -1,10 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isPrivAdsError } from '@privads/protocol';
 import {
   datasetPopulation,
   findRecBoleName,
@@ -12,24 +10,13 @@ import {
   rebuildSequence,
   validationSplit,
 } from '@privads/sim';
+import { codeOf, fixture } from './dataset-helpers.js';
 
-const fixture = (name: string): string =>
-  fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const dirs: string[] = [];
 
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isPrivAdsError(error)) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Writes files into a fresh temporary folder. */
 async function folder(files: Record<string, string>): Promise<string> {
