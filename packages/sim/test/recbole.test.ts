@@ -162,6 +162,15 @@ describe('loadRecBole', () => {
     expect(await codeOf(loadRecBole(fixture('nowhere')))).toMatch(/^DATASET_MISSING: .*nowhere/);
   });
 
+  it('rebuilds a cap-1 sequence of repeated items ending with the validation history (fast-check counterexample)', () => {
+    const truth = [2, 0, 0, 0, 0, 0, 0, 2];
+    const lines = truth
+      .slice(1)
+      .map((target, i) => ({ file: 'Gen.train.inter', line: i + 2, history: [truth[i]!], target }))
+      .reverse();
+    expect(rebuildSequence(lines, [2])).toEqual({ sequence: truth, unused: [] });
+  });
+
   it('loads any well-formed UniSRec-style set with the right counts and sequences', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -71,8 +71,12 @@ export function rebuildSequence(
       return true;
     }
     if (--budget < 0) return false;
+    // Lines with the same history and target are interchangeable: trying one of each target keeps
+    // repeated items from multiplying the search (k identical lines would be k! orders).
+    const tried = new Set<number>();
     for (const next of byHistory.get(window(sequence)) ?? []) {
-      if (used.has(next)) continue;
+      if (used.has(next) || tried.has(next.target)) continue;
+      tried.add(next.target);
       used.add(next);
       sequence.push(next.target);
       if (extend()) return true;
@@ -81,7 +85,11 @@ export function rebuildSequence(
     }
     return false;
   };
+  const triedStarts = new Set<string>();
   for (const start of starts) {
+    const key = `${start.history.join(' ')}>${start.target}`;
+    if (triedStarts.has(key)) continue;
+    triedStarts.add(key);
     sequence.push(...start.history, start.target);
     used.add(start);
     if (extend()) break;
