@@ -9,6 +9,7 @@ import {
   ROUND_CONFIG_FORMAT_VERSION,
   encodeCatalogBundle,
   type AdMetadata,
+  type CatalogPopularity,
   type RoundConfig,
   type RoundPrivacy,
 } from '@privads/protocol';
@@ -36,6 +37,8 @@ export interface FixtureOptions {
   readonly catalogVersion?: number;
   readonly projectorVersion?: number;
   readonly seed?: number;
+  /** Released per-ad counts and the prior's weight the bundle carries. @defaultValue none */
+  readonly popularity?: CatalogPopularity;
 }
 
 /** Everything a protocol test server serves. */
@@ -113,6 +116,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
       projected,
       content,
       ads,
+      ...(options.popularity ? { popularity: options.popularity } : {}),
     });
     return {
       catalogVersion,

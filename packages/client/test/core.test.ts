@@ -16,7 +16,12 @@ import {
   type DistributedPrivacy,
   type RoundConfig,
 } from '@privads/protocol';
-import { decodeProjectorFile, DEFAULT_TEMPERATURE, referenceRoundGradient } from '@privads/model';
+import {
+  decodeProjectorFile,
+  DEFAULT_TEMPERATURE,
+  popularityBias,
+  referenceRoundGradient,
+} from '@privads/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolHandler } from '../../../test/support/protocol-handler.js';
 import {
@@ -368,6 +373,59 @@ describe('flush', () => {
     // 2.4e-4 apart (the catalog ships rounded content rows) vs 0.43 from the unrefitted gradient.
     expect(distance(uploaded, gradientAt(after.vector))).toBeLessThan(2e-3);
     expect(distance(uploaded, gradientAt(before.vector))).toBeGreaterThan(0.05);
+  });
+
+  it('learns with the popularity prior its catalog carries, as it ranks (bias-aware gradient)', async () => {
+    // Ad i has 40 / (1 + i mod 7) released clicks: a prior that differs within every slate.
+    const clicks = Float32Array.from({ length: 120 }, (_, i) => 40 / (1 + (i % 7)));
+    const popular = buildFixture({
+      ads: 120,
+      popularity: {
+        clicks,
+        impressions: clicks.map((c) => 10 * c),
+        weight: 0.1,
+        smoothing: 1,
+        rounds: 3,
+        sigma: 0,
+      },
+    });
+    const h = await start({ floor: CENTRAL_FLOOR, handler: new ProtocolHandler(popular) });
+    h.handler.round = roundConfig(popular, { clipNorm: 1e6, acceptedEncodings: ['f32'] });
+    for (let i = 0; i < 3; i++) await showAndClick(h, 'sport');
+    expect(await h.core.flush()).toMatchObject({ status: 'uploaded' });
+    const profile = (await h.store.getProfile())!;
+    const bias = popularityBias({ clicks, weight: 0.1, smoothing: 1 });
+    const index = new Map(popular.ads.map((ad, i) => [ad.id, i]));
+    const dim = popular.spec.contentDim;
+    const events = (await h.store.events()).flatMap((e) =>
+      e.kind === 'click' ? [{ slate: e.slate.map((id) => index.get(id)!), adId: e.adId }] : [],
+    );
+    const gradient = (withBias: boolean) =>
+      referenceRoundGradient(
+        popular.spec,
+        decodeProjectorFile(popular.projectorBytes).parameters,
+        events.map(({ slate, adId }) => ({
+          user: profile.vector,
+          slateContent: Float32Array.from(
+            slate.flatMap((i) => Array.from(popular.content.subarray(i * dim, (i + 1) * dim))),
+          ),
+          clickedIndex: slate.indexOf(index.get(adId)!),
+          ...(withBias ? { slateBias: Float32Array.from(slate, (i) => bias[i]!) } : {}),
+        })),
+        DEFAULT_TEMPERATURE,
+      );
+    const uploaded = h.handler.uploads[0]!.update.vector;
+    const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += (a[i]! - b[i]!) ** 2;
+        n += b[i]! ** 2;
+      }
+      return Math.sqrt(d / n);
+    };
+    expect(relative(uploaded, gradient(true))).toBeLessThan(2e-3);
+    expect(relative(uploaded, gradient(false))).toBeGreaterThan(0.02);
   });
 
   it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {

@@ -12,6 +12,13 @@ export interface ClickEvent {
   slateContent: Float32Array;
   /** Index `c` of the clicked ad in the slate. */
   clickedIndex: number;
+  /**
+   * Per-ad additive score bias of the slate (`n` entries, slate order): the popularity prior's
+   * `w · prior(ad)` (`popularityBias`) the ranking adds to the cosine. With it the loss is taken
+   * on `s_j = cos_j + b_j`, so θ learns what popularity does not already explain (bias-aware, or
+   * logQ-style, training). Absent: no bias.
+   */
+  slateBias?: Float32Array;
 }
 
 /**
@@ -19,7 +26,8 @@ export interface ClickEvent {
  * @param spec - the projector's architecture
  * @param event - the event
  * @returns `n`, the number of ads in the slate
- * @throws RangeError for wrong lengths, an out-of-range index, a zero user or non-finite values
+ * @throws RangeError for wrong lengths (the bias: one per slate ad), an out-of-range index, a zero
+ *   user or non-finite values
  */
 export function checkClickEvent(spec: ResolvedProjectorSpec, event: ClickEvent): number {
   checkVector('user', event.user, spec.userDim);
@@ -37,5 +45,6 @@ export function checkClickEvent(spec: ResolvedProjectorSpec, event: ClickEvent):
   if (!Number.isInteger(c) || c < 0 || c >= n) {
     throw new RangeError(`clickedIndex must be an integer in [0, ${n}), got ${c}`);
   }
+  if (event.slateBias !== undefined) checkVector('slateBias', event.slateBias, n);
   return n;
 }

@@ -43,6 +43,7 @@ export {
   pushAway,
   slateSoftmaxLoss,
   userGradientStep,
+  type SlateStepOptions,
   type UserStepOptions,
 } from './user-update.js';
 export { DEFAULT_PERSONALIZE_EPOCHS, refitUserVector, type ProjectedClick } from './personalize.js';

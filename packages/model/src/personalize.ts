@@ -12,6 +12,11 @@ export interface ProjectedClick {
   /** `n × Du` projected ad vectors of the slate, under the catalog the device holds now. */
   readonly slate: NumericArray;
   readonly clickedIndex: number;
+  /**
+   * The slate's per-ad score bias under that catalog (its popularity prior, `n` entries), so the
+   * refit learns what popularity does not explain, as the ranking scores; absent: none.
+   */
+  readonly bias?: NumericArray;
 }
 
 /**
@@ -40,7 +45,10 @@ export function refitUserVector(
   for (let e = 0; e < epochs; e++) {
     for (const click of clicks) {
       if (click.slate.length < 2 * u.length) continue;
-      out = userGradientStep(out, click.slate, click.clickedIndex, options);
+      out = userGradientStep(out, click.slate, click.clickedIndex, {
+        ...options,
+        ...(click.bias ? { bias: click.bias } : {}),
+      });
     }
   }
   return out;

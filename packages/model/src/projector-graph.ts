@@ -58,14 +58,15 @@ export interface EventBatchTensors {
   z: tf.Tensor2D;
   /** `[events·n, userDim]` the event's (frozen, unit) user vector repeated on each slate row. */
   users: tf.Tensor2D;
-  /** `[events, n]` 0 for real ads, −1e9 for padding. */
+  /** `[events, n]` logit offsets: `b_j/τ` (the event's slate bias, else 0) for ads, −1e9 for padding. */
   mask: tf.Tensor2D;
   /** `[events, n]` −1 at the clicked ad, 0 elsewhere (so the sum below is the loss). */
   negOneHot: tf.Tensor2D;
 }
 
 /**
- * Sum over the batch of the slate softmax loss `−log softmax(s/τ)[c]`, `s_j = u·P_θ(z_j)`.
+ * Sum over the batch of the slate softmax loss `−log softmax(s/τ + mask)[c]`, `s_j = u·P_θ(z_j)`
+ * (the mask carries each ad's score bias and the padding).
  * @param spec - the architecture
  * @param params - parameter tensors in layout order
  * @param batch - the padded events

@@ -4,8 +4,10 @@
  * path. Derivation, per event with unit user `û`, slate rows `z_j`, click `c`:
  *
  * - `y_j = P(z_j)` before normalisation, `n_j = ‖y_j‖`, `p_j = y_j / n_j`, `s_j = û·p_j`
- *   (`p_j = 0` with no gradient when `n_j < MIN_PROJECTION_NORM`)
- * - `L = log Σ_j exp(s_j/τ) − s_c/τ`, so `∂L/∂s_j = a_j = (π_j − [j = c]) / τ`, `π = softmax(s/τ)`
+ *   (`p_j = 0` with no gradient when `n_j < MIN_PROJECTION_NORM`), `b_j` the event's slate bias (0
+ *   without one; a constant, so it only moves π)
+ * - `L = log Σ_j exp((s_j + b_j)/τ) − (s_c + b_c)/τ`, so `∂L/∂s_j = a_j = (π_j − [j = c]) / τ`,
+ *   `π = softmax((s + b)/τ)`
  * - `∂p_j/∂y_j = (I − p_j p_jᵀ) / n_j`, so `g_j = ∂L/∂y_j = a_j (û − s_j p_j) / n_j`
  * - linear `y = zW + b`: `∂L/∂W = Σ_j z_j g_jᵀ`, `∂L/∂b = Σ_j g_j`
  * - mlp `y = relu(zW0 + b0)W1 + b1`, `h_j = relu(q_j)`: `∂L/∂W1 = Σ_j h_j g_jᵀ`, `∂L/∂b1 = Σ_j g_j`,
@@ -105,6 +107,7 @@ function eventTerms(
   const p = new Float64Array(n * d);
   const norms = new Float64Array(n);
   const logits = new Float64Array(n);
+  const cosines = new Float64Array(n);
   const y = new Float64Array(d);
   const q = new Float64Array(hiddenDim);
   for (let j = 0; j < n; j++) {
@@ -122,7 +125,8 @@ function eventTerms(
       p[j * d + k] = y[k]! / norms[j]!;
       dot += (event.user[k]! / uNorm) * p[j * d + k]!;
     }
-    logits[j] = dot / temperature;
+    cosines[j] = dot;
+    logits[j] = (dot + (event.slateBias?.[j] ?? 0)) / temperature;
   }
   const max = logits.reduce((a, b) => Math.max(a, b), -Infinity);
   const total = logits.reduce((acc, v) => acc + Math.exp(v - max), 0);
@@ -133,7 +137,7 @@ function eventTerms(
   for (let j = 0; j < n; j++) {
     const a =
       (Math.exp(logits[j]! - max) / total - (j === event.clickedIndex ? 1 : 0)) / temperature;
-    const sj = logits[j]! * temperature;
+    const sj = cosines[j]!;
     for (let k = 0; k < d; k++)
       g[k] = (a * (event.user[k]! / uNorm - sj * p[j * d + k]!)) / norms[j]!;
     if (!mlp) {

@@ -34,6 +34,7 @@ interface PendingEvent {
   user: Float32Array;
   slateContent: Float32Array;
   clickedIndex: number;
+  slateBias: Float32Array | undefined;
   n: number;
 }
 
@@ -95,6 +96,7 @@ export class RoundGradientAccumulator {
       user: event.user.slice(),
       slateContent: event.slateContent.slice(),
       clickedIndex: event.clickedIndex,
+      slateBias: event.slateBias?.slice(),
       n,
     });
     this.count++;
@@ -116,7 +118,8 @@ export class RoundGradientAccumulator {
       const norm = rowNorm(e.user, 0, userDim);
       for (let j = 0; j < e.n; j++) {
         for (let i = 0; i < userDim; i++) users[(first + j) * userDim + i] = e.user[i]! / norm;
-        mask[first + j] = 0;
+        // The slate bias enters the logits as s_j/τ + b_j/τ: a constant offset, like the mask.
+        mask[first + j] = (e.slateBias?.[j] ?? 0) / this.temperature;
       }
       negOneHot[first + e.clickedIndex] = -1;
     });

@@ -28,13 +28,28 @@ export interface UserStepOptions {
   temperature?: number;
 }
 
+/** Options of {@link userGradientStep}: the click rule's and the slate's own bias. */
+export interface SlateStepOptions extends UserStepOptions {
+  /**
+   * Per-ad additive score bias of the slate (`n` entries, slate order): the popularity prior's
+   * `w · prior(ad)` the ranking adds to the cosine. The softmax is then taken on `cos_j + b_j`, so
+   * `u` learns what popularity does not already explain. Absent: no bias.
+   */
+  bias?: NumericArray;
+}
+
 function checkPositive(label: string, value: number): void {
   if (!(value > 0) || !Number.isFinite(value))
     throw new RangeError(`${label} must be > 0, got ${value}`);
 }
 
-/** Validates a slate against `u` and returns its size. */
-function slateSize(u: NumericArray, slate: NumericArray, clickedIndex: number): number {
+/** Validates a slate (and its bias, when given) against `u` and returns its size. */
+function slateSize(
+  u: NumericArray,
+  slate: NumericArray,
+  clickedIndex: number,
+  bias?: NumericArray,
+): number {
   const d = u.length;
   checkVector('u', u);
   if (slate.length === 0 || slate.length % d !== 0) {
@@ -47,11 +62,12 @@ function slateSize(u: NumericArray, slate: NumericArray, clickedIndex: number): 
   if (!Number.isInteger(clickedIndex) || clickedIndex < 0 || clickedIndex >= n) {
     throw new RangeError(`clickedIndex must be an integer in [0, ${n}), got ${clickedIndex}`);
   }
+  if (bias !== undefined) checkVector('bias', bias, n);
   return n;
 }
 
 /**
- * Cosines `s_j = cos(u, p_j)` (0 for a zero row), softmax `π = softmax(s/τ)` and the loss.
+ * Cosines `s_j = cos(u, p_j)` (0 for a zero row), softmax `π = softmax((s + b)/τ)` and the loss.
  * `uNorm > 0` is the caller's responsibility.
  */
 function softmaxTerms(
@@ -61,33 +77,37 @@ function softmaxTerms(
   n: number,
   clickedIndex: number,
   temperature: number,
+  bias: NumericArray | undefined,
 ): { cos: Float64Array; pNorm: Float64Array; prob: Float64Array; loss: number } {
   const d = u.length;
   const cos = new Float64Array(n);
   const pNorm = new Float64Array(n);
+  const logit = new Float64Array(n);
   let max = -Infinity;
   for (let j = 0; j < n; j++) {
     pNorm[j] = rowNorm(slate, j, d);
     cos[j] = pNorm[j]! > 0 ? dotRow(u, slate, j) / (uNorm * pNorm[j]!) : 0;
-    max = Math.max(max, cos[j]! / temperature);
+    logit[j] = (cos[j]! + (bias?.[j] ?? 0)) / temperature;
+    max = Math.max(max, logit[j]!);
   }
   const prob = new Float64Array(n);
   let total = 0;
   for (let j = 0; j < n; j++) {
-    prob[j] = Math.exp(cos[j]! / temperature - max);
+    prob[j] = Math.exp(logit[j]! - max);
     total += prob[j]!;
   }
   for (let j = 0; j < n; j++) prob[j]! /= total;
-  const loss = max + Math.log(total) - cos[clickedIndex]! / temperature;
+  const loss = max + Math.log(total) - logit[clickedIndex]!;
   return { cos, pNorm, prob, loss };
 }
 
 /**
- * Slate softmax loss `L = −log softmax(s/τ)[c]`, `s_j = cos(u, p_j)`.
+ * Slate softmax loss `L = −log softmax((s + b)/τ)[c]`, `s_j = cos(u, p_j)`.
  * @param u - user vector (`Du` entries, non-zero)
  * @param slate - `n × Du` row-major projected ad vectors of the slate
  * @param clickedIndex - index `c` of the clicked ad in the slate
  * @param temperature - τ > 0
+ * @param bias - per-ad score bias `b` of the slate (see {@link SlateStepOptions.bias}); none by default
  * @returns the loss (≥ 0)
  * @throws RangeError for mismatched lengths, an out-of-range index, τ ≤ 0, a zero `u` or non-finite input
  */
@@ -96,11 +116,12 @@ export function slateSoftmaxLoss(
   slate: NumericArray,
   clickedIndex: number,
   temperature: number = DEFAULT_TEMPERATURE,
+  bias?: NumericArray,
 ): number {
-  const n = slateSize(u, slate, clickedIndex);
+  const n = slateSize(u, slate, clickedIndex, bias);
   checkPositive('temperature', temperature);
   const uNorm = nonZeroNorm(u);
-  return softmaxTerms(u, uNorm, slate, n, clickedIndex, temperature).loss;
+  return softmaxTerms(u, uNorm, slate, n, clickedIndex, temperature, bias).loss;
 }
 
 function nonZeroNorm(u: NumericArray): number {
@@ -112,12 +133,13 @@ function nonZeroNorm(u: NumericArray): number {
 /**
  * One gradient step on `u` for the slate softmax loss, then re-normalisation:
  * `u ← normalise(u − η ∇_u L)` with
- * `∇_u L = Σ_j (π_j − [j = c]) / τ · (p̂_j − s_j û) / ‖u‖` (`p̂`, `û` unit vectors).
+ * `∇_u L = Σ_j (π_j − [j = c]) / τ · (p̂_j − s_j û) / ‖u‖` (`p̂`, `û` unit vectors,
+ * `π = softmax((s + b)/τ)` with the slate's bias `b`, when given).
  * The gradient is tangent to the sphere at `u`, so for a small η the loss decreases.
  * @param u - current user vector (not modified)
  * @param slate - `n × Du` projected ad vectors of the slate
  * @param clickedIndex - the clicked ad
- * @param options - `learningRate`, `temperature`
+ * @param options - `learningRate`, `temperature`, the slate's `bias`
  * @returns a new unit vector
  * @throws RangeError for invalid inputs (see {@link slateSoftmaxLoss}) or η ≤ 0
  */
@@ -125,16 +147,24 @@ export function userGradientStep(
   u: NumericArray,
   slate: NumericArray,
   clickedIndex: number,
-  options: UserStepOptions = {},
+  options: SlateStepOptions = {},
 ): Float32Array {
   const learningRate = options.learningRate ?? DEFAULT_USER_LEARNING_RATE;
   const temperature = options.temperature ?? DEFAULT_TEMPERATURE;
   checkPositive('learningRate', learningRate);
   checkPositive('temperature', temperature);
-  const n = slateSize(u, slate, clickedIndex);
+  const n = slateSize(u, slate, clickedIndex, options.bias);
   const d = u.length;
   const uNorm = nonZeroNorm(u);
-  const { cos, pNorm, prob } = softmaxTerms(u, uNorm, slate, n, clickedIndex, temperature);
+  const { cos, pNorm, prob } = softmaxTerms(
+    u,
+    uNorm,
+    slate,
+    n,
+    clickedIndex,
+    temperature,
+    options.bias,
+  );
   // u − η∇L = u·(1 + (η/‖u‖²)·Σ a_j s_j) − (η/‖u‖)·Σ a_j p_j/‖p_j‖,  a_j = (π_j − [j = c]) / τ.
   const k = learningRate / uNorm;
   const next = new Float64Array(d);

@@ -48,6 +48,23 @@ describe('refitUserVector', () => {
     );
   });
 
+  it('replays each click with its own slate bias', () => {
+    const u = rows(1, 3);
+    const clicks: ProjectedClick[] = [
+      { slate: rows(3, 4), clickedIndex: 1, bias: [-1, 0, -2] },
+      { slate: rows(2, 5), clickedIndex: 0 },
+    ];
+    let expected = userGradientStep(u, clicks[0]!.slate, 1, { bias: [-1, 0, -2] });
+    expected = userGradientStep(expected, clicks[1]!.slate, 0);
+    expect(Array.from(refitUserVector(u, clicks, 1))).toEqual(Array.from(expected));
+    const unbiased = refitUserVector(
+      u,
+      clicks.map(({ slate, clickedIndex }) => ({ slate, clickedIndex })),
+      1,
+    );
+    expect(Array.from(unbiased)).not.toEqual(Array.from(expected));
+  });
+
   it('leaves its input alone and copies it for zero epochs', () => {
     const u = rows(1, 3);
     const before = Array.from(u);

@@ -59,6 +59,18 @@ function tfjsGradient(spec: ProjectorSpec, seed: number, events: ClickEvent[], b
   return { gradient, params };
 }
 
+/** The events with a per-ad slate bias in [−3, 0] (as `popularityBias` gives), seeded. */
+function withBias(events: ClickEvent[], seed: number): ClickEvent[] {
+  return events.map((e, k) => {
+    const n = e.slateContent.length / 6;
+    return { ...e, slateBias: seededUniforms(n, seed + k).map((x) => -3 * x) };
+  });
+}
+
+function withoutBias(events: ClickEvent[]): ClickEvent[] {
+  return events.map(({ slateBias: _bias, ...e }) => e);
+}
+
 describe('reference gradient (hand-derived, f64)', () => {
   it.each([
     ['linear', TINY_LINEAR],
@@ -73,6 +85,42 @@ describe('reference gradient (hand-derived, f64)', () => {
     const analytic = referenceRoundGradient(spec, theta, events, TAU);
     expect(Math.hypot(...fd)).toBeGreaterThan(0.1);
     expect(relativeError(analytic, fd)).toBeLessThan(1e-7);
+  });
+
+  it.each([
+    ['linear', TINY_LINEAR],
+    ['mlp', TINY_MLP],
+  ])(
+    'with a slate bias (the popularity prior) still matches central differences (%s)',
+    (_l, spec) => {
+      const events = withBias(makeEvents(spec, [3, 1, 5, 2], 4), 7);
+      const theta = new Float32Array(parameterCount(spec)).map(
+        (_, i) => Math.sin(i * 1.7 + 0.3) * 0.8,
+      );
+      const fd = finiteDifferenceGradient(spec, theta, events);
+      const analytic = referenceRoundGradient(spec, theta, events, TAU);
+      expect(relativeError(analytic, fd)).toBeLessThan(1e-7);
+      // The bias moves the softmax, so it changes the gradient; a constant bias changes nothing.
+      const plain = referenceRoundGradient(spec, theta, withoutBias(events), TAU);
+      expect(relativeError(analytic, plain)).toBeGreaterThan(0.01);
+      const constant = events.map((e) => ({ ...e, slateBias: e.slateBias!.map(() => -2.5) }));
+      expect(relativeError(referenceRoundGradient(spec, theta, constant, TAU), plain)).toBeLessThan(
+        1e-9,
+      );
+    },
+  );
+
+  it('rejects a slate bias of the wrong length', () => {
+    const [event] = makeEvents(TINY_LINEAR, [3], 4) as [ClickEvent];
+    const theta = new Float32Array(parameterCount(TINY_LINEAR));
+    expect(() =>
+      referenceRoundGradient(
+        TINY_LINEAR,
+        theta,
+        [{ ...event, slateBias: new Float32Array(2) }],
+        TAU,
+      ),
+    ).toThrow(/slateBias/);
   });
 
   it('rejects a parameter vector of the wrong length', () => {
@@ -98,6 +146,19 @@ describe.each(TEST_BACKENDS)('RoundGradientAccumulator on %s', (backend) => {
     expect(Math.hypot(...fd)).toBeGreaterThan(0.1);
     expect(Math.hypot(...fd)).toBeLessThan(1e3);
     expect(relativeError(gradient, fd)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    ['linear', TINY_LINEAR],
+    ['mlp', TINY_MLP],
+  ])('tfjs autodiff with a slate bias matches the reference (%s)', (_label, spec) => {
+    const events = withBias(makeEvents(spec, [3, 1, 5, 2], 9), 11);
+    const { gradient, params } = tfjsGradient(spec, 21, events, 3);
+    const want = referenceRoundGradient(spec, params, events, TAU);
+    expect(relativeError(gradient, want)).toBeLessThan(1e-5);
+    expect(
+      relativeError(gradient, referenceRoundGradient(spec, params, withoutBias(events), TAU)),
+    ).toBeGreaterThan(0.01);
   });
 
   it('gives rows that project to zero no gradient (no 1/‖y‖ blow-up)', () => {

@@ -111,6 +111,54 @@ describe('userGradientStep', () => {
   it('rejects a non-positive learning rate', () => {
     expect(() => userGradientStep([1, 0], [1, 0], 0, { learningRate: 0 })).toThrow(/learningRate/);
   });
+
+  it('with a slate bias: the step of the biased loss, and a constant bias changes nothing', () => {
+    const d = 128;
+    const u = Float64Array.from(seededUniforms(d, 1));
+    const slate = seededUniforms(10 * d, 2);
+    const bias = seededUniforms(10, 3).map((x) => -2 * x);
+    const tau = 0.2;
+    const h = 1e-6;
+    const grad = u.map((_, i) => {
+      const up = u.slice();
+      const down = u.slice();
+      up[i]! += h;
+      down[i]! -= h;
+      return (
+        (slateSoftmaxLoss(up, slate, 3, tau, bias) - slateSoftmaxLoss(down, slate, 3, tau, bias)) /
+        (2 * h)
+      );
+    });
+    const eta = 0.05;
+    const moved = u.map((v, i) => v - eta * grad[i]!);
+    const expected = moved.map((v) => v / norm(moved));
+    const got = userGradientStep(u, slate, 3, { learningRate: eta, temperature: tau, bias });
+    expect(relativeError(got, expected)).toBeLessThan(1e-6);
+    const plain = userGradientStep(u, slate, 3, { learningRate: eta, temperature: tau });
+    expect(relativeError(got, plain)).toBeGreaterThan(1e-4);
+    const constant = userGradientStep(u, slate, 3, {
+      learningRate: eta,
+      temperature: tau,
+      bias: new Float32Array(10).fill(-1.5),
+    });
+    expect(relativeError(constant, plain)).toBeLessThan(1e-6);
+  });
+
+  it('with a slate bias: a popular clicked ad teaches less than an unpopular one', () => {
+    // The bias already explains part of a click on a popular ad, so u moves less toward it.
+    const u = seededUniforms(16, 5);
+    const slate = seededUniforms(4 * 16, 6);
+    const toward = (bias: number[]): number =>
+      cos(userGradientStep(u, slate, 0, { bias }), slate.subarray(0, 16)) -
+      cos(u, slate.subarray(0, 16));
+    expect(toward([0, -2, -2, -2])).toBeLessThan(toward([0, 0, 0, 0]));
+    expect(toward([-2, 0, 0, 0])).toBeGreaterThan(toward([0, 0, 0, 0]));
+  });
+
+  it('rejects a bias of the wrong length or with a non-finite entry', () => {
+    expect(() => userGradientStep([1, 0], [1, 0, 0, 1], 0, { bias: [0] })).toThrow(/bias/);
+    expect(() => slateSoftmaxLoss([1, 0], [1, 0, 0, 1], 0, 1, [0, NaN])).toThrow(/finite/);
+  });
 });
 
 describe('emaUpdate, pushAway, pullToward', () => {

@@ -127,6 +127,17 @@ export class LoadedCatalog {
   }
 
   /**
+   * The popularity bias of several ads (what learning adds to their cosines, as the ranking does:
+   * bias-aware training, so the profile and the projector learn what popularity does not explain).
+   * @param indices - catalog rows
+   * @returns `indices.length` biases, or undefined when the catalog carries no prior
+   */
+  biasRows(indices: readonly number[]): Float32Array | undefined {
+    const bias = this.bias;
+    return bias && Float32Array.from(indices, (index) => bias[index] as number);
+  }
+
+  /**
    * Ranking score of one ad for a query (for exploration picks): the cosine as the engines compute
    * it, plus the popularity bias when the catalog carries one.
    * @param index - catalog row

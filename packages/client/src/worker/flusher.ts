@@ -199,6 +199,7 @@ async function prepareSecureRound(
 
 /**
  * Σ ∇θ L over the usable clicks since the last participation, with the projector of the round,
+ * with the catalog's popularity bias in the loss as in the ranking (bias-aware training),
  * at the profile refitted to the round's catalog ({@link personalizeProfile}; zero without clicks:
  * the accumulator sums nothing, so a device without clicks takes part exactly like one with some).
  * @returns the gradient, or why the projector does not fit the round
@@ -220,10 +221,12 @@ async function roundGradient(
   const accumulator = new model.RoundGradientAccumulator(projector);
   try {
     for (const click of clicks) {
+      const slateBias = catalog.biasRows(click.indices);
       accumulator.add({
         user,
         slateContent: catalog.contentRows(click.indices),
         clickedIndex: click.clicked,
+        ...(slateBias ? { slateBias } : {}),
       });
     }
     return await accumulator.resultAsync();

@@ -52,9 +52,11 @@ export class Learner {
     const indices = slate.map((id) => catalog.indexOf(id) as number);
     const clicked = slate.indexOf(adId);
     const projected = catalog.projectedRows(indices);
+    // The softmax scores cosine plus the catalog's popularity bias, as the ranking does.
+    const bias = catalog.biasRows(indices);
     const rule: Rule =
       slate.length > 1
-        ? (m, u) => m.userGradientStep(u, projected, clicked)
+        ? (m, u) => m.userGradientStep(u, projected, clicked, bias ? { bias } : {})
         : (m, u, updates) => m.emaUpdate(u, projected, updates);
     await this.#apply(catalog, rule, { kind: 'click', t: now, adId, slate });
   }

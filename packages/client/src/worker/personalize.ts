@@ -7,7 +7,8 @@ import type { Runtime } from './runtime.js';
  * Device-side personalisation before a round's projector gradient (`refitUserVector` of
  * `@privads/model`, the simulator's rule too): the profile was learned click by click against the
  * catalog versions of their time; one pass over every retained click against the catalog held now
- * fits it to the projector the gradient is taken for. The refitted profile is stored under the
+ * fits it to the projector the gradient is taken for, scoring cosine plus the catalog's popularity
+ * bias as the ranking does. The refitted profile is stored under the
  * cross-tab lock and announced like any other update. Nothing leaves the device.
  * @param runtime - the worker runtime
  * @param catalog - the catalog of the round's projector
@@ -24,10 +25,14 @@ export async function personalizeProfile(
     vector !== undefined && vector.length === catalog.userDim;
   if (!fits(runtime.profile?.vector)) return catalog.prior;
   const model = await loadModel();
-  const clicks = remembered.map((click) => ({
-    slate: catalog.projectedRows(click.indices),
-    clickedIndex: click.clicked,
-  }));
+  const clicks = remembered.map((click) => {
+    const bias = catalog.biasRows(click.indices);
+    return {
+      slate: catalog.projectedRows(click.indices),
+      clickedIndex: click.clicked,
+      ...(bias ? { bias } : {}),
+    };
+  });
   if (clicks.length === 0) return runtime.profile.vector;
   const now = runtime.deps.now();
   const next = await runtime.store.updateProfile((current) =>
