@@ -158,6 +158,37 @@ describe('per-ad counts', () => {
     );
     expect(Array.from(bundle.popularity?.clicks ?? [])).toEqual([1, 2, 0]);
     expect(bundle.popularity).toMatchObject({ weight: 0.2, smoothing: 1, rounds: 1 });
+
+    // A new import keeps the totals of the ads whose id persists; a new ad starts from zero.
+    const reimported = [ADS[2]!, { ...ADS[0]!, id: 'a4' }, ADS[0]!];
+    expect(
+      (
+        await operator(server, '/v1/admin/catalog', {
+          method: 'POST',
+          body: reimported.map((a) => JSON.stringify(a)).join('\n'),
+        })
+      ).status,
+    ).toBe(201);
+    const next = decodeCatalogBundle(
+      new Uint8Array(await (await call(server, '/v1/catalog/latest')).arrayBuffer()),
+    );
+    expect(next.ads.map((ad) => ad.id)).toEqual(['a3', 'a4', 'a1']);
+    expect(Array.from(next.popularity?.clicks ?? [])).toEqual([0, 0, 1]);
+    expect(Array.from(next.popularity?.impressions ?? [])).toEqual([1, 0, 6]);
+    expect(next.popularity).toMatchObject({ weight: 0.2, smoothing: 1, rounds: 1, sigma: 0 });
+    // No id in common: nothing to carry, the bundle has no popularity section.
+    expect(
+      (
+        await operator(server, '/v1/admin/catalog', {
+          method: 'POST',
+          body: JSON.stringify({ ...ADS[1]!, id: 'b1' }),
+        })
+      ).status,
+    ).toBe(201);
+    const fresh = decodeCatalogBundle(
+      new Uint8Array(await (await call(server, '/v1/catalog/latest')).arrayBuffer()),
+    );
+    expect(fresh.popularity).toBeUndefined();
   });
 
   it('in central mode are noised with the gradient, and the ledger shows both shares of ρ', async () => {

@@ -6,10 +6,17 @@
 import { readFile } from 'node:fs/promises';
 
 import type { ContentEncoder } from '@privads/encoder';
-import { encodeCatalogBundle, ProtocolError, StorageError } from '@privads/protocol';
+import {
+  decodeCatalogBundle,
+  encodeCatalogBundle,
+  ProtocolError,
+  StorageError,
+  type CatalogPopularity,
+} from '@privads/protocol';
 
 import { resolveConfig, type ConfigOverrides, type ServerConfig } from '../config.js';
 import { initialState } from '../rounds/initial-state.js';
+import { carryPopularity } from '../rounds/released-counts.js';
 import { openStore, type StoreLocation } from '../store/open-store.js';
 import type { Store, VersionInfo } from '../store/store.js';
 import { bundleMetadata, encoderText, parseAdsJsonl, type CatalogAdInput } from './ads-jsonl.js';
@@ -17,7 +24,30 @@ import { buildPqIndexFile, type PqIndexBuildOptions } from './pq-index.js';
 import { projectWithFile } from './project.js';
 
 /**
- * Encodes, projects and publishes ads in an open store.
+ * The popularity totals of the newest catalog carried over to the ads that keep their id (read
+ * before publishing: a round closing meanwhile re-projects the old catalog, and its counts reach
+ * the new one only through later rounds).
+ */
+async function popularityCarriedOver(
+  store: Store,
+  ads: readonly CatalogAdInput[],
+  config: ServerConfig,
+): Promise<CatalogPopularity | undefined> {
+  const latest = await store.latest('catalog');
+  const previous = latest && (await store.readVersion('catalog', latest.version));
+  if (previous === undefined) return undefined;
+  const bundle = decodeCatalogBundle(previous.bytes);
+  if (bundle.popularity === undefined) return undefined;
+  return carryPopularity(
+    { ids: bundle.ads.map((ad) => ad.id), popularity: bundle.popularity },
+    ads.map((ad) => ad.id),
+    config.catalog.popularity,
+  );
+}
+
+/**
+ * Encodes, projects and publishes ads in an open store. Ads whose id the newest catalog has keep
+ * its released click and impression totals (the popularity prior); new ads start from zero.
  * @param store - the store (initialised on the way if empty)
  * @param ads - the ads
  * @param encoder - the content encoder (its dim must be the projector's content dim)
@@ -40,6 +70,7 @@ export async function publishCatalog(
     );
   }
   const content = await encoder.encode(ads.map(encoderText));
+  const popularity = await popularityCarriedOver(store, ads, config);
   // A store that this catalog initialises gets a projector 1 fitted to it.
   await store.initialize(async () =>
     initialState(config, new Date(), { content, count: ads.length }),
@@ -59,6 +90,7 @@ export async function publishCatalog(
         projected,
         content,
         ads: ads.map(bundleMetadata),
+        ...(popularity ? { popularity } : {}),
       },
       { projectedEncoding: config.catalog.projectedEncoding },
     );

@@ -116,3 +116,41 @@ export function accumulatePopularity(
     sigma: Math.sqrt(variance),
   };
 }
+
+/**
+ * The running totals a newly imported catalog starts from: the previous catalog's totals for every
+ * ad whose id persists, zero for new ads (a re-import that keeps most ads keeps its prior instead
+ * of starting every ad from nothing). The rounds and σ stay the previous totals' (the noise of a
+ * carried count); weight and smoothing are the current settings'.
+ * @param previous - the previous catalog's ad ids and totals
+ * @param ids - the new catalog's ad ids, in order
+ * @param settings - the prior's weight and smoothing
+ * @returns the carried totals, or undefined when no ad id persists
+ */
+export function carryPopularity(
+  previous: { ids: readonly string[]; popularity: CatalogPopularity },
+  ids: readonly string[],
+  settings: PopularitySettings,
+): CatalogPopularity | undefined {
+  const rowOf = new Map(previous.ids.map((id, row) => [id, row]));
+  const clicks = new Float32Array(ids.length);
+  const impressions = new Float32Array(ids.length);
+  let carried = 0;
+  ids.forEach((id, i) => {
+    const row = rowOf.get(id);
+    if (row === undefined) return;
+    clicks[i] = previous.popularity.clicks[row] as number;
+    impressions[i] = previous.popularity.impressions[row] as number;
+    carried++;
+  });
+  if (carried === 0) return undefined;
+  const { rounds, sigma } = previous.popularity;
+  return {
+    clicks,
+    impressions,
+    weight: settings.weight,
+    smoothing: settings.smoothing,
+    rounds,
+    sigma,
+  };
+}
