@@ -171,6 +171,53 @@ async function showAndClick(h: Harness, topic: string): Promise<void> {
   await h.core.recordClick(slate[0] as string);
 }
 
+/** The logged clicks as catalog rows: each slate and its clicked ad. */
+async function clickedSlates(
+  h: Harness,
+  source: Fixture,
+): Promise<{ slate: number[]; clicked: number }[]> {
+  const index = new Map(source.ads.map((ad, i) => [ad.id, i]));
+  return (await h.store.events()).flatMap((e) =>
+    e.kind === 'click'
+      ? [{ slate: e.slate.map((id) => index.get(id)!), clicked: index.get(e.adId)! }]
+      : [],
+  );
+}
+
+/** The f64 reference round gradient of those clicks at `user` (with the catalog's bias, if given). */
+function referenceGradient(
+  source: Fixture,
+  clicks: { slate: number[]; clicked: number }[],
+  user: Float32Array,
+  bias?: Float32Array,
+): Float64Array {
+  const dim = source.spec.contentDim;
+  return referenceRoundGradient(
+    source.spec,
+    decodeProjectorFile(source.projectorBytes).parameters,
+    clicks.map(({ slate, clicked }) => ({
+      user,
+      slateContent: Float32Array.from(
+        slate.flatMap((i) => Array.from(source.content.subarray(i * dim, (i + 1) * dim))),
+      ),
+      clickedIndex: slate.indexOf(clicked),
+      ...(bias ? { slateBias: Float32Array.from(slate, (i) => bias[i]!) } : {}),
+    })),
+    DEFAULT_TEMPERATURE,
+  );
+}
+
+/** ‖a − b‖ / ‖b‖. */
+function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
 describe('ranking', () => {
   it('ranks from the catalog prior before anything is learned', async () => {
     const { core } = await start();
@@ -341,38 +388,12 @@ describe('flush', () => {
       revision: after.revision,
     });
 
-    const parameters = decodeProjectorFile(fixture.projectorBytes).parameters;
-    const index = new Map(fixture.ads.map((ad, i) => [ad.id, i]));
-    const dim = fixture.spec.contentDim;
-    const clicks = (await h.store.events()).flatMap((e) =>
-      e.kind === 'click' ? [{ slate: e.slate.map((id) => index.get(id)!), adId: e.adId }] : [],
-    );
-    const gradientAt = (user: Float32Array) =>
-      referenceRoundGradient(
-        fixture.spec,
-        parameters,
-        clicks.map(({ slate, adId }) => ({
-          user,
-          slateContent: Float32Array.from(
-            slate.flatMap((i) => Array.from(fixture.content.subarray(i * dim, (i + 1) * dim))),
-          ),
-          clickedIndex: slate.indexOf(index.get(adId)!),
-        })),
-        DEFAULT_TEMPERATURE,
-      );
-    const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let d = 0;
-      let n = 0;
-      for (let i = 0; i < a.length; i++) {
-        d += (a[i]! - b[i]!) ** 2;
-        n += b[i]! ** 2;
-      }
-      return Math.sqrt(d / n);
-    };
+    const clicks = await clickedSlates(h, fixture);
+    const gradientAt = (user: Float32Array) => referenceGradient(fixture, clicks, user);
     const uploaded = h.handler.uploads[0]!.update.vector;
     // 2.4e-4 apart (the catalog ships rounded content rows) vs 0.43 from the unrefitted gradient.
-    expect(distance(uploaded, gradientAt(after.vector))).toBeLessThan(2e-3);
-    expect(distance(uploaded, gradientAt(before.vector))).toBeGreaterThan(0.05);
+    expect(relativeDistance(uploaded, gradientAt(after.vector))).toBeLessThan(2e-3);
+    expect(relativeDistance(uploaded, gradientAt(before.vector))).toBeGreaterThan(0.05);
   });
 
   it('learns with the popularity prior its catalog carries, as it ranks (bias-aware gradient)', async () => {
@@ -395,37 +416,13 @@ describe('flush', () => {
     expect(await h.core.flush()).toMatchObject({ status: 'uploaded' });
     const profile = (await h.store.getProfile())!;
     const bias = popularityBias({ clicks, weight: 0.1, smoothing: 1 });
-    const index = new Map(popular.ads.map((ad, i) => [ad.id, i]));
-    const dim = popular.spec.contentDim;
-    const events = (await h.store.events()).flatMap((e) =>
-      e.kind === 'click' ? [{ slate: e.slate.map((id) => index.get(id)!), adId: e.adId }] : [],
-    );
-    const gradient = (withBias: boolean) =>
-      referenceRoundGradient(
-        popular.spec,
-        decodeProjectorFile(popular.projectorBytes).parameters,
-        events.map(({ slate, adId }) => ({
-          user: profile.vector,
-          slateContent: Float32Array.from(
-            slate.flatMap((i) => Array.from(popular.content.subarray(i * dim, (i + 1) * dim))),
-          ),
-          clickedIndex: slate.indexOf(index.get(adId)!),
-          ...(withBias ? { slateBias: Float32Array.from(slate, (i) => bias[i]!) } : {}),
-        })),
-        DEFAULT_TEMPERATURE,
-      );
+    const slates = await clickedSlates(h, popular);
     const uploaded = h.handler.uploads[0]!.update.vector;
-    const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let d = 0;
-      let n = 0;
-      for (let i = 0; i < a.length; i++) {
-        d += (a[i]! - b[i]!) ** 2;
-        n += b[i]! ** 2;
-      }
-      return Math.sqrt(d / n);
-    };
-    expect(relative(uploaded, gradient(true))).toBeLessThan(2e-3);
-    expect(relative(uploaded, gradient(false))).toBeGreaterThan(0.02);
+    const biased = referenceGradient(popular, slates, profile.vector, bias);
+    expect(relativeDistance(uploaded, biased)).toBeLessThan(2e-3);
+    expect(
+      relativeDistance(uploaded, referenceGradient(popular, slates, profile.vector)),
+    ).toBeGreaterThan(0.02);
   });
 
   it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {

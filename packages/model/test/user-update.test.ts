@@ -60,27 +60,37 @@ describe('slateSoftmaxLoss', () => {
   });
 });
 
+/** A 128-d user, a 10-ad slate, τ and η for the step tests. */
+const STEP_CASE = {
+  u: Float64Array.from(seededUniforms(128, 1)),
+  slate: seededUniforms(10 * 128, 2),
+  tau: 0.2,
+  eta: 0.05,
+};
+
+/** `normalise(u − η∇L)` for a click on ad 3, ∇L of the (biased) loss by f64 central differences. */
+function finiteDifferenceStep(bias: Float32Array | undefined): Float64Array {
+  const { u, slate, tau, eta } = STEP_CASE;
+  const h = 1e-6;
+  const grad = u.map((_, i) => {
+    const up = u.slice();
+    const down = u.slice();
+    up[i]! += h;
+    down[i]! -= h;
+    return (
+      (slateSoftmaxLoss(up, slate, 3, tau, bias) - slateSoftmaxLoss(down, slate, 3, tau, bias)) /
+      (2 * h)
+    );
+  });
+  const moved = u.map((v, i) => v - eta * grad[i]!);
+  return moved.map((v) => v / norm(moved));
+}
+
 describe('userGradientStep', () => {
   it('equals normalise(u − η∇L) with ∇L from f64 central differences', () => {
-    const d = 128;
-    const u = Float64Array.from(seededUniforms(d, 1));
-    const slate = seededUniforms(10 * d, 2);
-    const tau = 0.2;
-    const h = 1e-6;
-    const grad = u.map((_, i) => {
-      const up = u.slice();
-      const down = u.slice();
-      up[i]! += h;
-      down[i]! -= h;
-      return (
-        (slateSoftmaxLoss(up, slate, 3, tau) - slateSoftmaxLoss(down, slate, 3, tau)) / (2 * h)
-      );
-    });
-    const eta = 0.05;
-    const moved = u.map((v, i) => v - eta * grad[i]!);
-    const expected = moved.map((v) => v / norm(moved));
+    const { u, slate, tau, eta } = STEP_CASE;
     const got = userGradientStep(u, slate, 3, { learningRate: eta, temperature: tau });
-    expect(relativeError(got, expected)).toBeLessThan(1e-6);
+    expect(relativeError(got, finiteDifferenceStep(undefined))).toBeLessThan(1e-6);
   });
 
   it('keeps ‖u‖ = 1 and lowers the loss for a small step', () => {
@@ -113,27 +123,10 @@ describe('userGradientStep', () => {
   });
 
   it('with a slate bias: the step of the biased loss, and a constant bias changes nothing', () => {
-    const d = 128;
-    const u = Float64Array.from(seededUniforms(d, 1));
-    const slate = seededUniforms(10 * d, 2);
+    const { u, slate, tau, eta } = STEP_CASE;
     const bias = seededUniforms(10, 3).map((x) => -2 * x);
-    const tau = 0.2;
-    const h = 1e-6;
-    const grad = u.map((_, i) => {
-      const up = u.slice();
-      const down = u.slice();
-      up[i]! += h;
-      down[i]! -= h;
-      return (
-        (slateSoftmaxLoss(up, slate, 3, tau, bias) - slateSoftmaxLoss(down, slate, 3, tau, bias)) /
-        (2 * h)
-      );
-    });
-    const eta = 0.05;
-    const moved = u.map((v, i) => v - eta * grad[i]!);
-    const expected = moved.map((v) => v / norm(moved));
     const got = userGradientStep(u, slate, 3, { learningRate: eta, temperature: tau, bias });
-    expect(relativeError(got, expected)).toBeLessThan(1e-6);
+    expect(relativeError(got, finiteDifferenceStep(bias))).toBeLessThan(1e-6);
     const plain = userGradientStep(u, slate, 3, { learningRate: eta, temperature: tau });
     expect(relativeError(got, plain)).toBeGreaterThan(1e-4);
     const constant = userGradientStep(u, slate, 3, {

@@ -107,14 +107,12 @@ export function accumulatePopularity(
     variance += part.sigma ** 2;
     rounds += part === previous ? previous.rounds : 1;
   }
-  return {
-    clicks,
-    impressions,
-    weight: settings.weight,
-    smoothing: settings.smoothing,
-    rounds,
-    sigma: Math.sqrt(variance),
-  };
+  return { clicks, impressions, ...prior(settings), rounds, sigma: Math.sqrt(variance) };
+}
+
+/** The prior's parameters a catalog carries (only these: the settings may grow). */
+function prior({ weight, smoothing }: PopularitySettings): { weight: number; smoothing: number } {
+  return { weight, smoothing };
 }
 
 /**
@@ -145,12 +143,5 @@ export function carryPopularity(
   });
   if (carried === 0) return undefined;
   const { rounds, sigma } = previous.popularity;
-  return {
-    clicks,
-    impressions,
-    weight: settings.weight,
-    smoothing: settings.smoothing,
-    rounds,
-    sigma,
-  };
+  return { clicks, impressions, ...prior(settings), rounds, sigma };
 }
