@@ -13,6 +13,7 @@ import type { Population } from './population.js';
 import { createSyntheticPopulation } from './synthetic/population.js';
 import { FEDADAM_TAU, type Aggregator, type AggregatorSettings } from './federated/aggregator.js';
 import { DEFAULT_SIM_COUNTS, runExperiment } from './federated/experiment.js';
+import { PRIOR_TRAINING_WEIGHT } from './federated/popularity-prior.js';
 import type { PrivacyMode } from './federated/privacy.js';
 import { createServerAggregator } from './federated/server-aggregator.js';
 import { createProgressBar, type ProgressSink } from '@privads/server';
@@ -65,6 +66,11 @@ Options (defaults in brackets):
   --counts-share w     per-ad counts: their L2 bound as a fraction of C (they cost w² of the
                        gradient's ρ; the --epsilon target covers both) [0.5]
   --no-counts          release no per-ad counts (and rank without the popularity prior)
+  --prior-training-weight w  a second run without DP whose devices learn with w × prior in their
+                       scores (bias-aware training); the better on validation is reported as
+                       "+ popularity prior"; 0: no such run [0.1]
+  --exclude-clicked    rank each user's training clicks last in every evaluation (data without
+                       repeat clicks: an item already clicked is never a held-out click) [off]
   --curve E1,E2,…      extra ε values for the privacy–utility curve (one DP run each) []
   --eval-users N       users in the per-round evaluation subset [1000]
   --aggregator A       server (in-process @privads/server) | http (same server over loopback HTTP) [server]
@@ -97,6 +103,10 @@ const RATE: NumberRule = { check: (x) => x >= 0 && x < 1, expected: 'a number in
 const NON_NEGATIVE_INTEGER: NumberRule = {
   check: (x) => Number.isSafeInteger(x) && x >= 0,
   expected: 'a non-negative integer',
+};
+const NON_NEGATIVE: NumberRule = {
+  check: (x) => Number.isFinite(x) && x >= 0,
+  expected: 'a number >= 0',
 };
 const INTEGER: NumberRule = { check: Number.isSafeInteger, expected: 'an integer' };
 
@@ -191,6 +201,8 @@ export async function runSimCli(
         'max-clicks': { type: 'string' },
         'counts-share': { type: 'string' },
         'no-counts': { type: 'boolean' },
+        'exclude-clicked': { type: 'boolean' },
+        'prior-training-weight': { type: 'string' },
         'eval-users': { type: 'string' },
         aggregator: { type: 'string' },
         'centralized-steps': { type: 'string' },
@@ -316,6 +328,13 @@ export async function runSimCli(
             ),
           },
       curveEpsilons: curve,
+      excludeClicked: v['exclude-clicked'] ?? false,
+      priorTrainingWeight: number(
+        'prior-training-weight',
+        v['prior-training-weight'],
+        PRIOR_TRAINING_WEIGHT,
+        NON_NEGATIVE,
+      ),
       evalUsers: number('eval-users', v['eval-users'], 1000, POSITIVE_INTEGER),
       ...(v['encoder-spec'] === undefined ? {} : { encoderSpec: v['encoder-spec'] }),
       aggregatorFactory: factory,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MetricAverager, impressionAuc, rankOf, userRankingMetrics } from '@privads/sim';
+import {
+  MetricAverager,
+  evaluateScorer,
+  heldOutOf,
+  impressionAuc,
+  rankOf,
+  userRankingMetrics,
+} from '@privads/sim';
 
 describe('rankOf', () => {
   it('ranks by score, ties by lower index first', () => {
@@ -85,5 +92,32 @@ describe('MetricAverager', () => {
 
   it('reports a null AUC without impressions', () => {
     expect(new MetricAverager().result().auc).toBeNull();
+  });
+});
+
+describe('evaluateScorer with the training clicks ranked last', () => {
+  const slate = (items: number[], clicked: number[]) => ({
+    items: Int32Array.from(items),
+    clicked: Uint8Array.from(clicked),
+    time: 0,
+  });
+  const timeline = {
+    train: [slate([0, 1, 2], [1, 0, 0]), slate([1, 3], [0, 1])],
+    test: [slate([2, 4], [0, 1])],
+  };
+  // Items 0 and 3 (clicked in training) score highest, item 4 (the held-out click) third.
+  const scores = [0.9, 0.1, 0.2, 0.8, 0.5];
+
+  it('lists the training clicks only when asked', () => {
+    expect(heldOutOf(0, timeline)?.excluded).toBeUndefined();
+    expect([...(heldOutOf(0, timeline, true)?.excluded ?? [])].sort()).toEqual([0, 3]);
+  });
+
+  it('ranks them below every other item; AUC on impressions is unchanged', () => {
+    const all = evaluateScorer([heldOutOf(0, timeline)!], () => scores, true);
+    const excluded = evaluateScorer([heldOutOf(0, timeline, true)!], () => scores, true);
+    expect(all.mrr).toBeCloseTo(1 / 3, 12);
+    expect(excluded.mrr).toBe(1);
+    expect(excluded.auc).toBe(all.auc);
   });
 });

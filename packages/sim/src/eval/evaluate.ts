@@ -18,15 +18,27 @@ export interface HeldOut {
   /** The last held-out click (leave-last-out target of HR@10). */
   readonly lastClick: number;
   readonly slates: readonly Slate[];
+  /**
+   * Items the user clicked in training, ranked below every other item (scored −∞) when set: the
+   * usual full-catalog protocol on data without repeat consumption, where an item already clicked
+   * is never a held-out click (RecBole's full-sort evaluation masks the history the same way).
+   * Absent: every item is a candidate.
+   */
+  readonly excluded?: readonly number[];
 }
 
 /**
  * The held-out part of a timeline.
  * @param user - user index
  * @param timeline - the user's split timeline
+ * @param excludeClicked - rank the items the user clicked in training last ({@link HeldOut.excluded})
  * @returns the held-out clicks, or `undefined` when the user has none
  */
-export function heldOutOf(user: number, timeline: UserTimeline): HeldOut | undefined {
+export function heldOutOf(
+  user: number,
+  timeline: UserTimeline,
+  excludeClicked = false,
+): HeldOut | undefined {
   const positives = new Set<number>();
   let lastClick = -1;
   for (const slate of timeline.test) {
@@ -37,7 +49,12 @@ export function heldOutOf(user: number, timeline: UserTimeline): HeldOut | undef
     });
   }
   if (positives.size === 0) return undefined;
-  return { user, positives: [...positives], lastClick, slates: timeline.test };
+  const heldOut = { user, positives: [...positives], lastClick, slates: timeline.test };
+  if (!excludeClicked) return heldOut;
+  const clicked = new Set<number>();
+  for (const slate of timeline.train)
+    slate.clicked.forEach((c, k) => c === 1 && clicked.add(slate.items[k]!));
+  return { ...heldOut, excluded: [...clicked] };
 }
 
 /** Scores of every catalog item for one user (higher is better). */
@@ -58,7 +75,7 @@ export function evaluateScorer(
   const average = new MetricAverager();
   for (const h of heldOut) {
     const scores = scorer(h.user);
-    average.addUser(userRankingMetrics(scores, h.positives, h.lastClick));
+    average.addUser(userRankingMetrics(rankable(scores, h.excluded), h.positives, h.lastClick));
     if (!withAuc) continue;
     for (const slate of h.slates) {
       average.addImpression(
@@ -70,6 +87,17 @@ export function evaluateScorer(
     }
   }
   return average.result();
+}
+
+/** The scores with the excluded items at −∞ (the scores themselves when nothing is excluded). */
+function rankable(
+  scores: ArrayLike<number>,
+  excluded: readonly number[] | undefined,
+): ArrayLike<number> {
+  if (excluded === undefined || excluded.length === 0) return scores;
+  const out = Float64Array.from(scores);
+  for (const item of excluded) out[item] = -Infinity;
+  return out;
 }
 
 /**

@@ -4,7 +4,8 @@
  * click on a slate of two or more ads, `emaUpdate` for a lone ad (client `Learner.click`), and for
  * its round upload `RoundGradientAccumulator` → `privatizeRoundUpdate` (clip, local-mode noise,
  * encode: the client's `flusher.ts` calls the same function), with the client's default learning
- * rate and temperature.
+ * rate and temperature. With a catalog bias (the popularity prior the device's catalog carries)
+ * every rule scores `cos + bias`, as the browser does with its catalog's popularity section.
  */
 import type { RandomSource } from '@privads/dp';
 import {
@@ -22,6 +23,11 @@ import { gatherRows, type CatalogContent } from './catalog.js';
 
 /** The encoding the browser client prefers when the round accepts it. */
 const UPLOAD_ENCODING = 'f16';
+
+/** The bias of a slate's ads (their entries of the catalog's per-ad bias), or none. */
+function slateBias(bias: Float32Array | undefined, items: Int32Array): Float32Array | undefined {
+  return bias && gatherRows(bias, 1, items);
+}
 
 /** The on-device state of every simulated user, in flat arrays (100,000 users ≈ 51 MB). */
 export class DeviceFleet {
@@ -60,18 +66,26 @@ export class DeviceFleet {
    * @param slates - its training slates
    * @param until - slates learned afterwards: `[0, until)`
    * @param projected - the current projected catalog (`count × userDim`)
+   * @param bias - the catalog's per-ad score bias (`popularityBias`), if it carries a prior
    */
-  learnUntil(user: number, slates: readonly Slate[], until: number, projected: Float32Array): void {
+  learnUntil(
+    user: number,
+    slates: readonly Slate[],
+    until: number,
+    projected: Float32Array,
+    bias?: Float32Array,
+  ): void {
     let u: Float32Array = this.vector(user).slice();
     let n = this.updates[user]!;
     for (let s = this.learned[user]!; s < until; s++) {
       const slate = slates[s]!;
       const rows = gatherRows(projected, this.userDim, slate.items);
+      const b = slateBias(bias, slate.items);
       slate.clicked.forEach((c, k) => {
         if (c !== 1) return;
         u =
           slate.items.length > 1
-            ? userGradientStep(u, rows, k)
+            ? userGradientStep(u, rows, k, b ? { bias: b } : {})
             : emaUpdate(u, rows.subarray(k * this.userDim, (k + 1) * this.userDim), n);
         n++;
       });
@@ -125,12 +139,14 @@ export class DeviceFleet {
    * @param slates - its training slates
    * @param projected - the round's projected catalog (`count × userDim`)
    * @param epochs - passes over the clicks; 0 leaves the vector as it is
+   * @param bias - the catalog's per-ad score bias, if it carries a prior
    */
   personalize(
     user: number,
     slates: readonly Slate[],
     projected: Float32Array,
     epochs: number,
+    bias?: Float32Array,
   ): void {
     if (epochs === 0) return;
     const clicks: ProjectedClick[] = [];
@@ -138,8 +154,9 @@ export class DeviceFleet {
       const slate = slates[s]!;
       if (slate.items.length < 2) continue;
       const rows = gatherRows(projected, this.userDim, slate.items);
+      const b = slateBias(bias, slate.items);
       slate.clicked.forEach((c, k) => {
-        if (c === 1) clicks.push({ slate: rows, clickedIndex: k });
+        if (c === 1) clicks.push({ slate: rows, clickedIndex: k, ...(b ? { bias: b } : {}) });
       });
     }
     this.vectors.set(refitUserVector(this.vector(user), clicks, epochs), user * this.userDim);
@@ -153,7 +170,8 @@ export class DeviceFleet {
    * @param user - device
    * @param slates - its training slates
    * @param options - projector of the round, content vectors; for personalisation, the round's
-   *   projected catalog and the number of passes
+   *   projected catalog and the number of passes; the catalog's per-ad score bias, if any (the
+   *   loss and the refit then score `cos + bias`)
    * @returns the gradient and the number of click events in it
    */
   roundGradient(
@@ -163,11 +181,12 @@ export class DeviceFleet {
       projector: Projector;
       content: CatalogContent;
       personalization?: { projected: Float32Array; epochs: number };
+      bias?: Float32Array;
     },
   ): { gradient: Float32Array; events: number } {
-    const { projector, content, personalization } = options;
+    const { projector, content, personalization, bias } = options;
     if (personalization !== undefined && personalization.epochs > 0) {
-      this.personalize(user, slates, personalization.projected, personalization.epochs);
+      this.personalize(user, slates, personalization.projected, personalization.epochs, bias);
     }
     const accumulator = new RoundGradientAccumulator(projector);
     const u = this.vector(user).slice();
@@ -177,8 +196,15 @@ export class DeviceFleet {
         const slate = slates[s]!;
         if (slate.items.length < 2) continue;
         const slateContent = gatherRows(content.vectors, content.dim, slate.items);
+        const b = slateBias(bias, slate.items);
         slate.clicked.forEach((c, k) => {
-          if (c === 1) accumulator.add({ user: u, slateContent, clickedIndex: k });
+          if (c !== 1) return;
+          accumulator.add({
+            user: u,
+            slateContent,
+            clickedIndex: k,
+            ...(b ? { slateBias: b } : {}),
+          });
         });
       }
       gradient = accumulator.result();
@@ -194,7 +220,8 @@ export class DeviceFleet {
    * C, noised in local mode, encoded.
    * @param user - device
    * @param slates - its training slates
-   * @param options - round config, projector of the round, content vectors, noise source
+   * @param options - round config, projector of the round, content vectors, noise source, the
+   *   catalog's bias ({@link DeviceFleet.roundGradient})
    * @returns the upload body and the gradient's norm before clipping
    */
   roundUpload(
@@ -206,6 +233,7 @@ export class DeviceFleet {
       content: CatalogContent;
       source: RandomSource;
       personalization?: { projected: Float32Array; epochs: number };
+      bias?: Float32Array;
       /** The device's per-item counts, when the round asks for them. */
       counts?: DeviceAdCounts;
     },

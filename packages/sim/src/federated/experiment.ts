@@ -43,6 +43,7 @@ import { privacyFor, type PrivacyMode, type PrivacySummary } from './privacy.js'
 import type { CountsError } from './counts-tally.js';
 import {
   PRIOR_SMOOTHING,
+  PRIOR_TRAINING_WEIGHT,
   choosePriorWeight,
   evaluateWithPrior,
   priorValidation,
@@ -121,6 +122,18 @@ export interface ExperimentOptions {
    * @defaultValue {@link DEFAULT_SIM_COUNTS}
    */
   readonly counts?: ExperimentCounts | false;
+  /**
+   * The prior's weight in the devices' scores while they learn, in a second federated run without
+   * DP (bias-aware training: `runFederation`'s `trainingPrior`); `federatedPrior` is then whichever
+   * of the two runs with the prior scores better on validation. 0 skips that run.
+   * @defaultValue {@link PRIOR_TRAINING_WEIGHT}
+   */
+  readonly priorTrainingWeight?: number;
+  /**
+   * Rank the items each user clicked in training last in every model's evaluation
+   * ({@link HeldOut.excluded}). @defaultValue false
+   */
+  readonly excludeClicked?: boolean;
   /** Progress: what is running and how far (0…1). */
   readonly onProgress?: (stage: string, fraction: number) => void;
 }
@@ -198,8 +211,16 @@ export interface ExperimentResult {
     readonly centralized: RankingMetrics;
     readonly federated: RankingMetrics;
     readonly federatedDp: RankingMetrics | null;
-    /** Federated (no DP) ranking with the popularity prior of its released counts. */
+    /**
+     * Federated (no DP) ranking with the popularity prior of its released counts: of
+     * `federatedPriorPostHoc` and `federatedPriorTrained`, the one with the better validation
+     * NDCG@10 (`counts.priorKept`).
+     */
     readonly federatedPrior: RankingMetrics | null;
+    /** The `federated` run (trained without the prior) ranked with the prior. */
+    readonly federatedPriorPostHoc: RankingMetrics | null;
+    /** The bias-aware run (trained with the prior in its scores) ranked with the prior. */
+    readonly federatedPriorTrained: RankingMetrics | null;
     /** Federated with DP, with the prior of the counts released at the DP run's ε. */
     readonly federatedDpPrior: RankingMetrics | null;
     /** Ranking by the clicks the DP run released (popularity from private counts). */
@@ -209,6 +230,12 @@ export interface ExperimentResult {
   readonly counts: {
     readonly settings: ExperimentCounts;
     readonly federated: RunCounts | null;
+    /** The bias-aware run's counts and prior (null: that run was skipped). */
+    readonly federatedPriorTrained: RunCounts | null;
+    /** The prior's weight in the bias-aware run's training (0: skipped). */
+    readonly priorTrainingWeight: number;
+    /** Which run `federatedPrior` reports: the one with the better validation NDCG@10. */
+    readonly priorKept: 'post-hoc' | 'trained' | null;
     readonly federatedDp: RunCounts | null;
   } | null;
   /** NDCG@10 of each model divided by the centralized one. */
@@ -297,7 +324,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     return out;
   });
   const heldOut = timelines
-    .map((t, u) => heldOutOf(u, t))
+    .map((t, u) => heldOutOf(u, t, options.excludeClicked ?? false))
     .filter((h): h is HeldOut => h !== undefined);
   const evalSubset = evenlySpaced(heldOut, options.evalUsers ?? 1000);
   const withAuc = population.hasImpressions;
@@ -362,10 +389,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   });
 
   // The prior's weight is chosen on the validation split of the training slates.
-  const validation = countsSettings ? priorValidation(timelines) : undefined;
+  const validation = countsSettings
+    ? priorValidation(timelines, undefined, options.excludeClicked ?? false)
+    : undefined;
   const federate = async (
     privacy: SimPrivacy,
     label: string,
+    trainingPriorWeight?: number,
   ): Promise<{ run: FederationResult; metrics: RankingMetrics }> => {
     const settings: AggregatorSettings = {
       spec,
@@ -399,6 +429,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         withAuc,
         personalizeEpochs: options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS,
         ...(validation ? { validationCuts: validation.cuts } : {}),
+        ...(trainingPriorWeight === undefined
+          ? {}
+          : { trainingPrior: { weight: trainingPriorWeight, smoothing: PRIOR_SMOOTHING } }),
         onRound: (r) => progress(label, r / rounds),
       });
       return { run, metrics: evaluateDevices(run.fleet, run.projected, heldOut, withAuc) };
@@ -478,7 +511,24 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       popularity: evaluateScorer(heldOut, () => clicks, withAuc),
     };
   };
-  const federatedPrior = await timed('prior', () => withPrior(federated));
+  const trainingWeight = options.priorTrainingWeight ?? PRIOR_TRAINING_WEIGHT;
+  if (!(trainingWeight >= 0) || !Number.isFinite(trainingWeight)) {
+    throw new RangeError(`priorTrainingWeight must be a finite number >= 0, got ${trainingWeight}`);
+  }
+  const biasAware =
+    countsSettings && trainingWeight > 0
+      ? await timed('federatedPriorTrained', () =>
+          federate({ mode: 'none' }, 'federated-prior-trained', trainingWeight),
+        )
+      : null;
+  const postHocPrior = await timed('prior', () => withPrior(federated));
+  const trainedPrior = await timed('priorTrained', () => withPrior(biasAware));
+  // Model selection on validation only: ties keep the simpler run (trained without the prior).
+  const keepTrained =
+    trainedPrior !== null &&
+    postHocPrior !== null &&
+    trainedPrior.counts.prior.validationNdcgAt10 > postHocPrior.counts.prior.validationNdcgAt10;
+  const federatedPrior = keepTrained ? trainedPrior : postHocPrior;
   const federatedDpPrior = await timed('priorDp', () => withPrior(federatedDp));
 
   const ratio = (m: RankingMetrics | null): number | null =>
@@ -520,6 +570,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       serverOptimizer,
       ...(serverOptimizer === 'fedadam' ? { serverAdamTau } : {}),
       personalizeEpochs: options.personalizeEpochs ?? DEFAULT_PERSONALIZE_EPOCHS,
+      excludeClicked: options.excludeClicked ? 'yes' : 'no',
       dropout,
       seed,
       maxParticipationsPerDevice: limits.maxParticipationsPerDevice,
@@ -553,13 +604,18 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       federated: federated.metrics,
       federatedDp: federatedDp?.metrics ?? null,
       federatedPrior: federatedPrior?.metrics ?? null,
+      federatedPriorPostHoc: postHocPrior?.metrics ?? null,
+      federatedPriorTrained: trainedPrior?.metrics ?? null,
       federatedDpPrior: federatedDpPrior?.metrics ?? null,
       popularityDp: federatedDpPrior?.popularity ?? null,
     },
     counts: countsSettings
       ? {
           settings: countsSettings,
-          federated: federatedPrior?.counts ?? null,
+          federated: postHocPrior?.counts ?? null,
+          federatedPriorTrained: trainedPrior?.counts ?? null,
+          priorTrainingWeight: biasAware ? trainingWeight : 0,
+          priorKept: federatedPrior === null ? null : keepTrained ? 'trained' : 'post-hoc',
           federatedDp: federatedDpPrior?.counts ?? null,
         }
       : null,
@@ -570,6 +626,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       federated: ratio(federated.metrics),
       federatedDp: ratio(federatedDp?.metrics ?? null),
       federatedPrior: ratio(federatedPrior?.metrics ?? null),
+      federatedPriorPostHoc: ratio(postHocPrior?.metrics ?? null),
+      federatedPriorTrained: ratio(trainedPrior?.metrics ?? null),
       federatedDpPrior: ratio(federatedDpPrior?.metrics ?? null),
       popularityDp: ratio(federatedDpPrior?.popularity ?? null),
     },

@@ -8,7 +8,7 @@
  * device has seen the first ⌈(r+1)·K/R⌉ of its K training slates.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
-import { DEFAULT_PERSONALIZE_EPOCHS, type Projector } from '@privads/model';
+import { DEFAULT_PERSONALIZE_EPOCHS, popularityBias, type Projector } from '@privads/model';
 import { participationRuleViolation } from '@privads/protocol';
 import { createSeededRandom } from '../seeded-random.js';
 import type { UserTimeline } from '../population.js';
@@ -52,6 +52,14 @@ export interface FederationOptions {
    * model selection scores the validation slates with, without the run learning them first.
    */
   readonly validationCuts?: readonly number[];
+  /**
+   * Bias-aware training: the popularity prior the server's catalogs carry (`popularityBias` of the
+   * clicks released so far, with this weight and smoothing) enters every device's scores while it
+   * learns — online, in its personalisation and in its round gradient — as the browser client
+   * uses its catalog's popularity section, so the learned cosine models what popularity does not
+   * explain. Needs rounds that count clicks. Absent: devices learn the cosine alone.
+   */
+  readonly trainingPrior?: { readonly weight: number; readonly smoothing: number };
   /** Called after each round. */
   readonly onRound?: (round: number) => void;
 }
@@ -171,6 +179,11 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       tally ??= new CountsTally(content.count);
       tally.beginRound();
     }
+    // The prior of the catalog the devices hold: the clicks released in the rounds before.
+    const bias =
+      tally && options.trainingPrior
+        ? popularityBias({ clicks: tally.released.clicks, ...options.trainingPrior })
+        : undefined;
     const secureCounts: (DeviceAdCounts | undefined)[] = [];
     const secureDevices: SecureDevice[] = [];
     let cohort = 0;
@@ -182,10 +195,10 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       const until = Math.ceil(((r + 1) * train.length) / rounds);
       const cut = cuts?.[user] ?? -1;
       if (validationVectors && cut >= 0 && fleet.learned[user]! <= cut && until > cut) {
-        fleet.learnUntil(user, train, cut, projected);
+        fleet.learnUntil(user, train, cut, projected, bias);
         validationVectors.set(fleet.vector(user), user * userDim);
       }
-      fleet.learnUntil(user, train, until, projected);
+      fleet.learnUntil(user, train, until, projected, bias);
       // The device's own rules first (as the browser client decides), then the sampling draw;
       // neither looks at its clicks: a sampled device without any takes part with a zero update.
       if (participationRuleViolation(config.roundId, config.participation, joined[user]!)) continue;
@@ -199,6 +212,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
           projector,
           content,
           personalization: { projected, epochs: personalizeEpochs },
+          ...(bias ? { bias } : {}),
         });
         clientMs += performance.now() - t0;
         clientRounds++;
@@ -217,6 +231,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         content,
         source: localSource,
         personalization: { projected, epochs: personalizeEpochs },
+        ...(bias ? { bias } : {}),
         ...(counts ? { counts } : {}),
       });
       clientMs += performance.now() - t0;

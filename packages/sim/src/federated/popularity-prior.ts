@@ -6,7 +6,7 @@
  * with the device's vector from just before it learned them and the clicks released before the
  * validation period. The test split is never looked at.
  */
-import { popularityBias } from '@privads/model';
+import { DEFAULT_TEMPERATURE, popularityBias } from '@privads/model';
 import {
   evaluateScorer,
   dotScores,
@@ -21,6 +21,13 @@ import type { DeviceFleet } from './devices.js';
 
 /** Candidate weights of the prior, smallest first (ties go to the smaller weight). */
 export const PRIOR_WEIGHTS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5] as const;
+/**
+ * The prior's weight in the devices' scores while they learn, in the simulator's bias-aware run:
+ * the client's softmax temperature (0.1, also the server's default `catalog.popularity.weight`),
+ * so that `exp((cos + w·log share)/τ) = share · exp(cos/τ)` — a click's odds are the ad's click
+ * share times the learned affinity, the logQ form — and the cosine is left to model the affinity.
+ */
+export const PRIOR_TRAINING_WEIGHT = DEFAULT_TEMPERATURE;
 /** α of the prior: one pseudo-click per ad (the server's default). */
 export const PRIOR_SMOOTHING = 1;
 
@@ -63,16 +70,20 @@ export function evaluateWithPrior(
  * (`validationSplit`, as the centralized baseline's selection) and where they start.
  * @param timelines - every user's timeline (only `train` is read)
  * @param validationUsers - most users scored
+ * @param excludeClicked - rank each user's inner training clicks last, as the test evaluation does
  * @returns the held-out validation clicks, and per user the index of its first validation slate
  *   (−1 without one)
  */
 export function priorValidation(
   timelines: readonly UserTimeline[],
   validationUsers = 3000,
+  excludeClicked = false,
 ): { heldOut: HeldOut[]; cuts: number[] } {
   const inner = timelines.map((t) => validationSplit(t, VALIDATION_FRACTION));
   const heldOut = evenlySpaced(
-    inner.map((t, u) => heldOutOf(u, t)).filter((h): h is HeldOut => h !== undefined),
+    inner
+      .map((t, u) => heldOutOf(u, t, excludeClicked))
+      .filter((h): h is HeldOut => h !== undefined),
     validationUsers,
   );
   return { heldOut, cuts: inner.map((t) => (t.test.length === 0 ? -1 : t.train.length)) };

@@ -25,7 +25,9 @@ const MODELS = [
   ['contentOnly', 'Content-only (bootstrap projector)'],
   ['centralized', 'Centralized, non-private'],
   ['federated', 'Federated, no DP'],
-  ['federatedPrior', 'Federated, no DP, + popularity prior'],
+  ['federatedPrior', 'Federated, no DP, + popularity prior (kept on validation)'],
+  ['federatedPriorPostHoc', 'Federated, no DP, trained without the prior, + prior'],
+  ['federatedPriorTrained', 'Federated, no DP, trained with the prior, + prior'],
   ['federatedDp', 'Federated with DP'],
   ['federatedDpPrior', 'Federated with DP, + prior of the DP counts'],
   ['popularityDp', 'Popularity from the DP counts'],
@@ -48,6 +50,10 @@ function countsLines(report: SimReport): string[] {
   ];
   for (const [label, run] of [
     ['Federated, no DP', counts.federated],
+    [
+      `Federated, no DP, trained with the prior (w = ${counts.priorTrainingWeight})`,
+      counts.federatedPriorTrained,
+    ],
     [`Federated with DP (${report.privacy.mode}, ε=${report.privacy.epsilon})`, counts.federatedDp],
   ] as const) {
     if (run === null) continue;
@@ -57,7 +63,13 @@ function countsLines(report: SimReport): string[] {
       `| ${label} | ${e.rounds} | ${e.sigma.toFixed(2)} | ${e.rmse.impressions.toFixed(2)} | ${e.rmse.clicks.toFixed(2)} | ${pct(e.relativeError.impressions)} | ${pct(e.relativeError.clicks)} | ${pct(e.boundedShare.impressions)} / ${pct(e.boundedShare.clicks)} | ${run.prior.weight} (${f4(run.prior.validationNdcgAt10)}) |`,
     );
   }
-  lines.push('');
+  lines.push(
+    '',
+    counts.priorKept === null
+      ? 'No run ranked with the prior.'
+      : `Kept on validation for "Federated, no DP, + popularity prior": the run ${counts.priorKept === 'trained' ? 'trained with the prior in its scores' : 'trained without the prior'}.`,
+    '',
+  );
   return lines;
 }
 
