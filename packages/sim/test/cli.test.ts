@@ -98,6 +98,8 @@ describe('privads-sim run', () => {
       'federatedDp',
       'federatedDpPrior',
       'federatedPrior',
+      'federatedPriorPostHoc',
+      'federatedPriorTrained',
       'popularity',
       'popularityDp',
     ]);
@@ -107,16 +109,22 @@ describe('privads-sim run', () => {
     expect(report.counts.federated.error.sigma).toBe(0);
     expect(report.counts.federatedDp.error.sigma).toBeGreaterThan(0);
     expect(report.counts.federatedDp.error.rounds).toBe(3);
+    // The run without DP is also trained with the prior; validation keeps one of the two.
+    expect(report.counts.priorTrainingWeight).toBe(0.1);
+    expect(report.counts.federatedPriorTrained.error.sigma).toBe(0);
+    expect(['post-hoc', 'trained']).toContain(report.counts.priorKept);
     expect(report.curve.map((c: { epsilon: number }) => c.epsilon)).toEqual([2, 8]);
     expect(report.federatedRuns.federated.history).toHaveLength(3);
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| Federated with DP (central, ε=2) |');
-    expect(md).toContain('| Federated, no DP, + popularity prior |');
+    expect(md).toContain('| Federated, no DP, + popularity prior (kept on validation) |');
+    expect(md).toContain('| Federated, no DP, trained with the prior, + prior |');
+    expect(md).toMatch(/Kept on validation for "Federated, no DP, \+ popularity prior": the run/);
     expect(md).toContain('## Per-ad counts and the popularity prior');
     const svg = await readFile(join(out, 'ndcg-per-round.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('federated, no DP');
-  }, 120_000);
+  }, 180_000);
 
   it('is deterministic for a fixed seed', async () => {
     const args = [
@@ -322,6 +330,18 @@ describe('privads-sim run', () => {
       (await run(['run', '--dataset', 'synthetic', '--out', out, '--centralized-lr', '0.01,-1']))
         .code,
     ).toBe(2);
+    const negativeWeight = await run([
+      'run',
+      '--dataset',
+      'synthetic',
+      '--out',
+      out,
+      '--prior-training-weight=-1',
+    ]);
+    expect(negativeWeight.code).toBe(2);
+    expect(negativeWeight.stderr).toMatch(
+      /--prior-training-weight must be a number >= 0, got "-1"/,
+    );
     expect((await run(['--help'])).code).toBe(0);
   });
 });
