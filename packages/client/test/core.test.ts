@@ -233,6 +233,23 @@ describe('ranking', () => {
     expect(new Set(result.ads.map((a) => a.advertiser)).size).toBe(3);
   });
 
+  it('ranks with the popularity prior the catalog carries, in memory as in the worker', async () => {
+    // The in-page runtime (no worker) is this same core with memory storage.
+    const clicks = new Float32Array(120);
+    clicks[77] = 1000;
+    const popular = buildFixture({
+      ads: 120,
+      popularity: { clicks, impressions: clicks, weight: 5, smoothing: 1, rounds: 1, sigma: 0 },
+    });
+    const withPrior = await start({ storage: 'memory', handler: new ProtocolHandler(popular) });
+    const plain = await start({ storage: 'memory' });
+    const top = (await withPrior.core.rank({ slots: 3 })).ads;
+    expect(top[0]?.id).toBe('ad-77');
+    expect((await plain.core.rank({ slots: 3 })).ads.map((a) => a.id)).not.toContain('ad-77');
+    // The score shown is the ranking's: cosine plus the (shifted, ≤ 0) bias, 0 for the top ad.
+    expect(top[1]!.score).toBeLessThan(top[0]!.score - 10);
+  });
+
   it('uses the page context on a cold start (content-space embedding, projected on the device)', async () => {
     const { core } = await start();
     const center = fixture.topicCenters[1] as Float32Array; // travel
