@@ -2,17 +2,29 @@
 //   node packages/secagg/bench/masking.bench.mjs [devices=1000] [coordinatorLength=1024]
 // 1. Device: shareKeys + maskInput for 49 280 parameters padded to 65 536 words, 32 neighbours.
 // 2. Coordinator: finish() with `devices` devices, degree 32, t = 17, ~10% of U₁ dropping.
+// 3. This version against the earlier implementation of the same steps, in the same run (ratios):
+//    the masks (one pass of the ChaCha20 keystream — native in Node, the register-resident JavaScript
+//    one that browsers run — vs. @noble/ciphers' keystream, reduced, then added) and the key agreements (agreeEach: one private-key import per device vs. agree()
+//    per neighbour, which imported the WebCrypto private key every time).
 import { performance } from 'node:perf_hooks';
+
+import { chacha20 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 import { generateNonce } from '@privads/protocol';
 
 import {
   SecAggCoordinator,
   SecAggDevice,
+  MASK_INFO_LABEL,
   accumulateModular,
+  addMask,
   expandMask,
   resolveKeyAgreement,
 } from '../dist/index.js';
+import { labelled } from '../dist/bytes.js';
+import { addChaCha20KeystreamJs, chaCha20Backend } from '../dist/chacha20-keystream.js';
 
 const devicesArg = Number(process.argv[2] ?? 1000);
 const coordinatorLength = Number(process.argv[3] ?? 1024);
@@ -122,4 +134,78 @@ console.log(`key agreement: ${keyAgreement.name}`);
   console.log(
     `  one 65 536-word mask expansion: ${perMask.toFixed(2)} ms (finish expands one per survivor plus one per surviving neighbour of each dropped device)`,
   );
+}
+
+{
+  // The earlier mask: HKDF stream key, the keystream materialised by @noble/ciphers (XOR of zeros),
+  // its words reduced, then added by accumulateModular. Same output as addMask (the tests pin it).
+  const ZERO_NONCE = new Uint8Array(12);
+  const earlierAddMask = (target, secret, context, sign) => {
+    const info = labelled(MASK_INFO_LABEL, String(context.roundId), context.purpose);
+    const streamKey = hkdf(sha256, secret, undefined, info, 32);
+    const bytes = new Uint8Array(target.length * 4);
+    chacha20(streamKey, ZERO_NONCE, new Uint8Array(bytes.length), bytes);
+    const words = new Uint32Array(bytes.buffer, 0, target.length);
+    const m = 2 ** bits - 1;
+    for (let i = 0; i < words.length; i++) words[i] = words[i] & m;
+    accumulateModular(target, words, sign, bits);
+  };
+  const masks = 33;
+  const reps = Number(process.env.REPS ?? 5);
+  const secrets = Array.from({ length: masks }, (_, i) => new Uint8Array(32).fill(i + 1));
+  const context = { roundId: 1, purpose: 'pair' };
+  const earlier = new Uint32Array(65_536);
+  const now = new Uint32Array(65_536);
+  const javascript = new Uint32Array(65_536);
+  // The JavaScript path on its own: the HKDF stream key (as addMask derives it), then the keystream.
+  const streamKeys = secrets.map((s) =>
+    hkdf(sha256, s, undefined, labelled(MASK_INFO_LABEL, '1', 'pair'), 32),
+  );
+  const maskRows = { earlier: [], now: [] };
+  const jsRows = { earlier: [], now: [] };
+  for (let r = 0; r < reps; r++) {
+    // Interleaved, so that a burst of load on the shared machine hits every variant alike.
+    let t0 = performance.now();
+    for (const s of secrets) earlierAddMask(earlier, s, context, 1);
+    const earlierMs = ms(t0);
+    maskRows.earlier.push(earlierMs);
+    jsRows.earlier.push(earlierMs);
+    t0 = performance.now();
+    for (const s of secrets) addMask(now, s, context, 1, bits);
+    maskRows.now.push(ms(t0));
+    t0 = performance.now();
+    for (const k of streamKeys) addChaCha20KeystreamJs(k, javascript, 1, 2 ** bits - 1);
+    jsRows.now.push(ms(t0));
+  }
+  const same = earlier.every((w, i) => w === now[i] && w === javascript[i]);
+
+  const own = await keyAgreement.generateKeyPair();
+  const peers = await Promise.all(
+    Array.from({ length: 32 }, async () => (await keyAgreement.generateKeyPair()).publicKey),
+  );
+  const agreeRows = { earlier: [], now: [] };
+  for (let r = 0; r < reps; r++) {
+    // A device's agreements in a round: with each neighbour's encryption and masking keys.
+    let t0 = performance.now();
+    for (let k = 0; k < 2; k++)
+      await Promise.all(peers.map((p) => keyAgreement.agree(own.privateKey, p)));
+    agreeRows.earlier.push(ms(t0));
+    t0 = performance.now();
+    for (let k = 0; k < 2; k++) await keyAgreement.agreeEach(own.privateKey, peers);
+    agreeRows.now.push(ms(t0));
+  }
+  const row = (what, rows) => {
+    const e = median(rows.earlier);
+    const n = median(rows.now);
+    return `${what}: earlier ${e.toFixed(1)} ms, now ${n.toFixed(1)} ms, ${(e / n).toFixed(2)}× (medians of ${reps}; ranges ${Math.min(...rows.earlier).toFixed(1)}–${Math.max(...rows.earlier).toFixed(1)} / ${Math.min(...rows.now).toFixed(1)}–${Math.max(...rows.now).toFixed(1)})`;
+  };
+  console.log(
+    'same run, this version against the earlier implementation (device, 65 536 words, 32 neighbours):',
+  );
+  console.log(
+    `  ${row(`33 masks added (self + 32 pairs), ChaCha20 ${chaCha20Backend()}`, maskRows)}`,
+  );
+  console.log(`  ${row("the same, JavaScript ChaCha20 (the browsers' path)", jsRows)}`);
+  console.log(`  identical sums from all three: ${same}`);
+  console.log(`  ${row(`64 X25519 agreements (${keyAgreement.name})`, agreeRows)}`);
 }

@@ -1,9 +1,12 @@
 /**
  * The ChaCha20 keystream of RFC 8439 (zero nonce, block counter from 0), added to or subtracted
- * from a vector of words mod 2^bits as it is generated. Masking needs only the keystream, so this
- * never materialises it: no keystream buffer, no zero plaintext to XOR, no second pass to reduce
- * and add (`@noble/ciphers`' `chacha20` did all three and cost ≈ 1.5× as much per mask). The block
- * function is the RFC's, with its 16 state words held in locals so that V8 keeps them in registers.
+ * from a vector of words mod 2^bits as it is generated. Masking needs only the keystream, so the
+ * JavaScript path never materialises it: no keystream buffer, no zero plaintext to XOR, no second
+ * pass to reduce and add (`@noble/ciphers`' `chacha20` did all three and cost ≈ 1.5× as much per
+ * mask); its block function is the RFC's, with the 16 state words held in locals so that V8 keeps
+ * them in registers. Where the platform has a native ChaCha20 (Node's OpenSSL, reached through
+ * `process.getBuiltinModule`, so browsers and bundlers never see a Node import), the keystream
+ * comes from it in 16 KiB chunks: the same words, ≈ 3× faster. Browsers take the JavaScript path.
  */
 
 const SIGMA0 = 0x61707865;
@@ -24,10 +27,44 @@ function littleEndianWord(bytes: Uint8Array, at: number): number {
   );
 }
 
+/** The part of `node:crypto` the native path uses, typed locally (no Node typings here). */
+interface NativeChaCha20 {
+  getCiphers(): string[];
+  createCipheriv(
+    algorithm: 'chacha20',
+    key: Uint8Array,
+    iv: Uint8Array,
+  ): { update(data: Uint8Array): Uint8Array };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const CHUNK_WORDS = 4096;
+
+function findNativeChaCha20(): NativeChaCha20 | undefined {
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  try {
+    const crypto = host.process?.getBuiltinModule?.('node:crypto') as NativeChaCha20 | undefined;
+    // FIPS builds of OpenSSL have no ChaCha20.
+    return LITTLE_ENDIAN && crypto?.getCiphers().includes('chacha20') === true ? crypto : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = findNativeChaCha20();
+let zeroChunk: Uint8Array | undefined;
+
 /**
- * target[i] ← target[i] + sign·w_i mod 2^bits for i < target.length, where w_i is the i-th
- * little-endian 32-bit word of the ChaCha20 keystream of `key` with an all-zero 96-bit nonce and
- * initial block counter 0 (RFC 8439 §2.4: the state words themselves are those words).
+ * Which implementation {@link addChaCha20Keystream} uses on this platform.
+ * @returns `native` (Node's OpenSSL) or `javascript`
+ */
+export function chaCha20Backend(): 'native' | 'javascript' {
+  return native === undefined ? 'javascript' : 'native';
+}
+
+/**
+ * target[i] ← target[i] + sign·w_i mod 2^bits (see {@link addChaCha20KeystreamJs}), through the
+ * platform's native ChaCha20 when there is one, else in JavaScript: the same words either way.
  * @param key - the 32-byte key
  * @param target - words < 2^bits, updated in place
  * @param sign - +1 adds the keystream, −1 subtracts it
@@ -40,10 +77,57 @@ export function addChaCha20Keystream(
   sign: 1 | -1,
   mask: number,
 ): void {
+  if (native === undefined) {
+    addChaCha20KeystreamJs(key, target, sign, mask);
+    return;
+  }
+  checkArguments(key, target);
+  // RFC 8439's 16-byte IV as OpenSSL takes it: the 32-bit block counter (0), then the nonce (0).
+  const cipher = native.createCipheriv('chacha20', key, new Uint8Array(16));
+  zeroChunk ??= new Uint8Array(4 * CHUNK_WORDS);
+  const n = target.length;
+  for (let at = 0; at < n; at += CHUNK_WORDS) {
+    const words = Math.min(CHUNK_WORDS, n - at);
+    const bytes = cipher.update(zeroChunk.subarray(0, 4 * words));
+    const stream =
+      bytes.byteOffset % 4 === 0
+        ? new Uint32Array(bytes.buffer, bytes.byteOffset, words)
+        : new Uint32Array(bytes.slice().buffer, 0, words);
+    if (sign === 1) {
+      for (let j = 0; j < words; j++)
+        target[at + j] = (((target[at + j] as number) + (stream[j] as number)) & mask) >>> 0;
+    } else {
+      for (let j = 0; j < words; j++)
+        target[at + j] = (((target[at + j] as number) - (stream[j] as number)) & mask) >>> 0;
+    }
+  }
+}
+
+function checkArguments(key: Uint8Array, target: Uint32Array): void {
   if (key.length !== 32) throw new RangeError(`ChaCha20 key must be 32 bytes, got ${key.length}`);
   if (target.length > MAX_KEYSTREAM_WORDS) {
     throw new RangeError(`a ChaCha20 keystream has at most ${MAX_KEYSTREAM_WORDS} words`);
   }
+}
+
+/**
+ * target[i] ← target[i] + sign·w_i mod 2^bits for i < target.length, where w_i is the i-th
+ * little-endian 32-bit word of the ChaCha20 keystream of `key` with an all-zero 96-bit nonce and
+ * initial block counter 0 (RFC 8439 §2.4: the state words themselves are those words), computed
+ * in JavaScript (every platform).
+ * @param key - the 32-byte key
+ * @param target - words < 2^bits, updated in place
+ * @param sign - +1 adds the keystream, −1 subtracts it
+ * @param mask - 2^bits − 1 (0xffffffff for 32 bits)
+ * @throws RangeError for a key that is not 32 bytes or a target longer than the counter allows
+ */
+export function addChaCha20KeystreamJs(
+  key: Uint8Array,
+  target: Uint32Array,
+  sign: 1 | -1,
+  mask: number,
+): void {
+  checkArguments(key, target);
   const k0 = littleEndianWord(key, 0);
   const k1 = littleEndianWord(key, 4);
   const k2 = littleEndianWord(key, 8);

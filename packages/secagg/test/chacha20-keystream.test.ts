@@ -2,7 +2,11 @@ import { chacha20 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { addChaCha20Keystream } from '../src/chacha20-keystream.js';
+import {
+  addChaCha20Keystream,
+  addChaCha20KeystreamJs,
+  chaCha20Backend,
+} from '../src/chacha20-keystream.js';
 
 const hex = (text: string): Uint8Array =>
   Uint8Array.from(text.match(/../g) ?? [], (byte) => parseInt(byte, 16));
@@ -20,7 +24,14 @@ function nobleKeystream(key: Uint8Array, words: number): Uint32Array {
   return wordsOf(bytes);
 }
 
-describe('addChaCha20Keystream', () => {
+it('Node takes the native path (browsers the JavaScript one, tested in both forms below)', () => {
+  expect(chaCha20Backend()).toBe('native');
+});
+
+describe.each([
+  ['platform', addChaCha20Keystream],
+  ['javascript', addChaCha20KeystreamJs],
+] as const)('addChaCha20Keystream (%s)', (_, addChaCha20Keystream) => {
   it('adds the RFC 8439 keystream (Appendix A.1, test vectors 1 and 2: zero key and nonce, blocks 0 and 1)', () => {
     const block0 = hex(
       '76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7' +
@@ -61,6 +72,7 @@ describe('addChaCha20Keystream', () => {
 
   it('matches over many blocks (the counter runs on) and refuses keys that are not 32 bytes', () => {
     const key = new Uint8Array(32).map((_, i) => 255 - i);
+    // Past one native chunk (4,096 words) and not a whole number of blocks.
     const target = new Uint32Array(65_536 + 5);
     addChaCha20Keystream(key, target, 1, 0xffffffff);
     expect(target).toEqual(nobleKeystream(key, target.length));
