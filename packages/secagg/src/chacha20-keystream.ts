@@ -9,6 +9,8 @@
  * comes from it in 16 KiB chunks: the same words, ≈ 3× faster. Browsers take the JavaScript path.
  */
 
+import { accumulateModular, bitMask } from './modular-vector.js';
+
 const SIGMA0 = 0x61707865;
 const SIGMA1 = 0x3320646e;
 const SIGMA2 = 0x79622d32;
@@ -68,17 +70,18 @@ export function chaCha20Backend(): 'native' | 'javascript' {
  * @param key - the 32-byte key
  * @param target - words < 2^bits, updated in place
  * @param sign - +1 adds the keystream, −1 subtracts it
- * @param mask - 2^bits − 1 (0xffffffff for 32 bits)
- * @throws RangeError for a key that is not 32 bytes or a target longer than the counter allows
+ * @param bits - modulus exponent, 1..32
+ * @throws RangeError for a key that is not 32 bytes, a target longer than the counter allows, or
+ *   bits outside 1..32
  */
 export function addChaCha20Keystream(
   key: Uint8Array,
   target: Uint32Array,
   sign: 1 | -1,
-  mask: number,
+  bits: number,
 ): void {
   if (native === undefined) {
-    addChaCha20KeystreamJs(key, target, sign, mask);
+    addChaCha20KeystreamJs(key, target, sign, bits);
     return;
   }
   checkArguments(key, target);
@@ -93,13 +96,7 @@ export function addChaCha20Keystream(
       bytes.byteOffset % 4 === 0
         ? new Uint32Array(bytes.buffer, bytes.byteOffset, words)
         : new Uint32Array(bytes.slice().buffer, 0, words);
-    if (sign === 1) {
-      for (let j = 0; j < words; j++)
-        target[at + j] = (((target[at + j] as number) + (stream[j] as number)) & mask) >>> 0;
-    } else {
-      for (let j = 0; j < words; j++)
-        target[at + j] = (((target[at + j] as number) - (stream[j] as number)) & mask) >>> 0;
-    }
+    accumulateModular(target.subarray(at, at + words), stream, sign, bits);
   }
 }
 
@@ -118,16 +115,18 @@ function checkArguments(key: Uint8Array, target: Uint32Array): void {
  * @param key - the 32-byte key
  * @param target - words < 2^bits, updated in place
  * @param sign - +1 adds the keystream, −1 subtracts it
- * @param mask - 2^bits − 1 (0xffffffff for 32 bits)
- * @throws RangeError for a key that is not 32 bytes or a target longer than the counter allows
+ * @param bits - modulus exponent, 1..32
+ * @throws RangeError for a key that is not 32 bytes, a target longer than the counter allows, or
+ *   bits outside 1..32
  */
 export function addChaCha20KeystreamJs(
   key: Uint8Array,
   target: Uint32Array,
   sign: 1 | -1,
-  mask: number,
+  bits: number,
 ): void {
   checkArguments(key, target);
+  const mask = bitMask(bits);
   const k0 = littleEndianWord(key, 0);
   const k1 = littleEndianWord(key, 4);
   const k2 = littleEndianWord(key, 8);
@@ -156,6 +155,7 @@ export function addChaCha20KeystreamJs(
     let x14 = 0;
     let x15 = 0;
     for (let round = 0; round < 10; round++) {
+      // The eight quarter rounds written out: a helper could not update four locals in place.
       // Column rounds: QR(0,4,8,12) QR(1,5,9,13) QR(2,6,10,14) QR(3,7,11,15).
       x0 = (x0 + x4) | 0;
       x12 ^= x0;

@@ -60,11 +60,11 @@ export function addMask(
   sign: 1 | -1,
   bits: number,
 ): void {
-  const m = bitMask(bits);
+  bitMask(bits); // throws on bad bits even for an empty target
   checkLength(target.length);
   // The zero nonce is safe because each stream key is single-use (fresh per round, per purpose
   // and per secret).
-  addChaCha20Keystream(streamKeyOf(key32, context), target, sign, m);
+  addChaCha20Keystream(streamKeyOf(key32, context), target, sign, bits);
 }
 
 /**
