@@ -17,12 +17,34 @@ import type { RandomSource } from './random-source.js';
 import { floorSqrt } from './rational.js';
 
 const TWO_POW_32 = 2 ** 32;
+const TWO_POW_MINUS_32 = 2 ** -32;
+const TWO_POW_21 = 2 ** 21;
 const SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Uniform integer in [0, m) for 1 ≤ m ≤ 2⁵³, exactly, by rejection from 32-bit words. */
+/**
+ * Uniform integer in [0, m) for 1 ≤ m ≤ 2⁵³, exactly, by rejection from 32-bit words. Below 2²¹ it
+ * is Lemire's multiply-and-shift (ACM TOMACS 2019): w·m < 2⁵³ is exact in a double, its high 32
+ * bits are the draw, and the low ones reject the 2³² mod m words that would bias it, so a division
+ * is needed only in the rare case low < m (the sampler's hot path calls this with m up to a few
+ * thousand, where `%` on doubles was its largest cost).
+ */
 export function uniformIntBelow(m: number, source: RandomSource): number {
-  if (m <= TWO_POW_32) {
+  if (m <= TWO_POW_21) {
     if (m === 1) return 0;
+    let product = source.nextUint32() * m;
+    let high = Math.floor(product * TWO_POW_MINUS_32);
+    let low = product - high * TWO_POW_32;
+    if (low < m) {
+      const threshold = (TWO_POW_32 - m) % m;
+      while (low < threshold) {
+        product = source.nextUint32() * m;
+        high = Math.floor(product * TWO_POW_MINUS_32);
+        low = product - high * TWO_POW_32;
+      }
+    }
+    return high;
+  }
+  if (m <= TWO_POW_32) {
     // Fast case for powers of two: the low bits of one word are exactly uniform.
     if ((m & (m - 1)) === 0 && m < TWO_POW_32) return source.nextUint32() & (m - 1);
     const limit = TWO_POW_32 - (TWO_POW_32 % m);

@@ -103,6 +103,37 @@ describe('fast (number) discrete Gaussian path', () => {
       expect(Math.abs(c - 10_000)).toBeLessThan(4.26 * Math.sqrt(30_000 * (2 / 9)));
   });
 
+  it('uniformIntBelow below 2²¹ (multiply-and-shift): the high word of w·m, biased words rejected', () => {
+    const words = (list: number[]) => {
+      let i = 0;
+      return { nextUint32: () => list[i++] as number, used: () => i };
+    };
+    // m = 3: 2³² mod 3 = 1, so exactly one word (w = 0: w·3 mod 2³² = 0 < 1) is rejected.
+    const rejecting = words([0, 2 ** 31]);
+    expect(uniformIntBelow(3, rejecting)).toBe(1); // ⌊2³¹·3 / 2³²⌋
+    expect(rejecting.used()).toBe(2);
+    const accepted = words([0xffffffff, 1]);
+    expect(uniformIntBelow(3, accepted)).toBe(2);
+    expect(accepted.used()).toBe(1);
+    // Every output of m = 2²¹ (the largest bound on this path) and of 2²¹ − 1 is reachable.
+    expect(uniformIntBelow(2 ** 21, words([0xffffffff]))).toBe(2 ** 21 - 1);
+    expect(uniformIntBelow(2 ** 21 - 1, words([0xffffffff]))).toBe(2 ** 21 - 2);
+    // m = 1000 and 2²¹ − 1: χ² of the low and high halves and of the residues mod 7.
+    const source = createSeededRandomSource(11);
+    for (const m of [1000, 2 ** 21 - 1]) {
+      const bins = new Array<number>(14).fill(0);
+      const n = 28_000;
+      for (let i = 0; i < n; i++) {
+        const k = uniformIntBelow(m, source);
+        bins[(k < m / 2 ? 0 : 7) + (k % 7)]! += 1;
+      }
+      const sizes = new Array<number>(14).fill(0);
+      for (let k = 0; k < m; k++) sizes[(k < m / 2 ? 0 : 7) + (k % 7)]! += 1;
+      const expected = sizes.map((size) => (n * size) / m);
+      expect(chiSquareStatistic(bins, expected)).toBeLessThan(chiSquareCritical(13, 4.26));
+    }
+  });
+
   it('rejects a draw that does not fit an Int32Array', () => {
     expect(() =>
       sampleDiscreteGaussianInto(new Int32Array(100), 1e20, {

@@ -11,7 +11,7 @@ import { SecAggError, isValidNonce } from '@privads/protocol';
 import { equalBytes, fromBase64Url } from './bytes.js';
 import { decodePublicKey, publicKeyOf } from './key-agreement.js';
 import type { KeyAgreement } from './key-agreement.js';
-import { expandMask } from './mask-prg.js';
+import { addMask } from './mask-prg.js';
 import type {
   Inbox,
   KeysMessage,
@@ -20,7 +20,7 @@ import type {
   SharesMessage,
   UnmaskRequest,
 } from './messages.js';
-import { accumulateModular, bitMask } from './modular-vector.js';
+import { bitMask } from './modular-vector.js';
 import { buildNeighbourGraph } from './neighbour-graph.js';
 import type { NeighbourGraph } from './neighbour-graph.js';
 import { defaultRandomBytes, shuffled } from './random.js';
@@ -506,35 +506,24 @@ export class SecAggCoordinator {
         u,
         seed: reconstruct(this.seedShares.get(u), threshold, `seed of slot ${u}`),
       }));
-      const pairs = await Promise.all(
-        maskKeys.flatMap(({ v, secret }) =>
-          this.neighboursOf(v)
-            .filter((u) => this.survivorSet.has(u))
-            .map(async (u) => ({
-              u,
-              v,
-              agreed: await keyAgreement.agree(secret, (this.members.get(u) as Member).maskingKey),
-            })),
-        ),
-      );
+      const pairs = (
+        await Promise.all(
+          maskKeys.map(async ({ v, secret }) => {
+            const survivors = this.neighboursOf(v).filter((u) => this.survivorSet.has(u));
+            const agreed = await keyAgreement.agreeEach(
+              secret,
+              survivors.map((u) => (this.members.get(u) as Member).maskingKey),
+            );
+            return survivors.map((u, i) => ({ u, v, agreed: agreed[i] as Uint8Array }));
+          }),
+        )
+      ).flat();
       const sum = maskedSum.slice();
       for (const { u, v, agreed } of pairs) {
         // u added +PRG when u < v: undo with the opposite sign.
-        accumulateModular(
-          sum,
-          expandMask(agreed, { roundId, purpose: PAIR_MASK }, length, bits),
-          u < v ? -1 : 1,
-          bits,
-        );
+        addMask(sum, agreed, { roundId, purpose: PAIR_MASK }, u < v ? -1 : 1, bits);
       }
-      for (const { seed } of seeds) {
-        accumulateModular(
-          sum,
-          expandMask(seed, { roundId, purpose: SELF_MASK }, length, bits),
-          -1,
-          bits,
-        );
-      }
+      for (const { seed } of seeds) addMask(sum, seed, { roundId, purpose: SELF_MASK }, -1, bits);
       this.currentPhase = 'done';
       return sum;
     } finally {

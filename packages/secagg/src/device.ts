@@ -10,7 +10,7 @@ import { SecAggError, isValidNonce } from '@privads/protocol';
 import { fromBase64Url, toBase64Url } from './bytes.js';
 import { decodePublicKey } from './key-agreement.js';
 import type { KeyAgreement, KeyPair } from './key-agreement.js';
-import { expandMask } from './mask-prg.js';
+import { addMask } from './mask-prg.js';
 import type {
   Inbox,
   KeysMessage,
@@ -20,7 +20,7 @@ import type {
   SharesMessage,
   UnmaskRequest,
 } from './messages.js';
-import { accumulateModular, bitMask } from './modular-vector.js';
+import { bitMask } from './modular-vector.js';
 import { defaultRandomBytes } from './random.js';
 import type { RandomBytes } from './random.js';
 import { resolveKeyAgreement } from './resolve-key-agreement.js';
@@ -193,25 +193,23 @@ export class SecAggDevice {
     const slots = [...neighbours.keys()].sort((a, b) => a - b);
     const keyShares = splitSecret(this.maskingKeys.privateKey, slots, threshold, this.random);
     const seedShares = splitSecret(this.seed, slots, threshold, this.random);
-    const shares = await Promise.all(
-      slots.map(async (to, i) => {
-        const peer = neighbours.get(to) as Neighbour;
-        const sharedSecret = await this.keyAgreement.agree(
-          this.encryptionKeys.privateKey,
-          peer.encryptionKey,
-        );
-        const pair: SharePair = {
-          maskKeyShare: encodeShareValue((keyShares[i] as { y: bigint }).y),
-          seedShare: encodeShareValue((seedShares[i] as { y: bigint }).y),
-        };
-        const ciphertext = encryptSharePair(
-          { sharedSecret, roundId, from: roster.slot, to },
-          pair,
-          this.random,
-        );
-        return { to, ciphertext: toBase64Url(ciphertext) };
-      }),
+    const sharedSecrets = await this.keyAgreement.agreeEach(
+      this.encryptionKeys.privateKey,
+      slots.map((to) => (neighbours.get(to) as Neighbour).encryptionKey),
     );
+    const shares = slots.map((to, i) => {
+      const sharedSecret = sharedSecrets[i] as Uint8Array;
+      const pair: SharePair = {
+        maskKeyShare: encodeShareValue((keyShares[i] as { y: bigint }).y),
+        seedShare: encodeShareValue((seedShares[i] as { y: bigint }).y),
+      };
+      const ciphertext = encryptSharePair(
+        { sharedSecret, roundId, from: roster.slot, to },
+        pair,
+        this.random,
+      );
+      return { to, ciphertext: toBase64Url(ciphertext) };
+    });
     const message: SharesMessage = { ticket: this.ticket, shares };
     this.shared = { rosterKey, slot: roster.slot, neighbours, message };
     return message;
@@ -262,41 +260,44 @@ export class SecAggDevice {
       );
     }
     const received = new Map<number, SharePair>();
-    const pairSecrets = await Promise.all(
-      inbox.shares.map(async ({ from, ciphertext }) => {
-        const peer = shared.neighbours.get(from) as Neighbour;
-        const [encryptionSecret, maskSecret] = await Promise.all([
-          this.keyAgreement.agree(this.encryptionKeys.privateKey, peer.encryptionKey),
-          this.keyAgreement.agree(this.maskingKeys.privateKey, peer.maskingKey),
-        ]);
-        const bytes = fromBase64Url(ciphertext) ?? new Uint8Array(0);
-        const pair = decryptSharePair(
-          { sharedSecret: encryptionSecret, roundId, from, to: shared.slot },
-          bytes,
-        );
-        if (
-          decodeShareValue(pair.maskKeyShare) === undefined ||
-          decodeShareValue(pair.seedShare) === undefined
-        ) {
-          throw new SecAggError(
-            'SECAGG_BAD_MESSAGE',
-            `slot ${from} sent a share outside the field`,
-          );
-        }
-        received.set(from, pair);
-        return { from, maskSecret };
-      }),
-    );
+    const peers = inbox.shares.map(({ from }) => shared.neighbours.get(from) as Neighbour);
+    const [encryptionSecrets, maskSecrets] = await Promise.all([
+      this.keyAgreement.agreeEach(
+        this.encryptionKeys.privateKey,
+        peers.map((peer) => peer.encryptionKey),
+      ),
+      this.keyAgreement.agreeEach(
+        this.maskingKeys.privateKey,
+        peers.map((peer) => peer.maskingKey),
+      ),
+    ]);
+    const pairSecrets = inbox.shares.map(({ from, ciphertext }, i) => {
+      const encryptionSecret = encryptionSecrets[i] as Uint8Array;
+      const maskSecret = maskSecrets[i] as Uint8Array;
+      const bytes = fromBase64Url(ciphertext) ?? new Uint8Array(0);
+      const pair = decryptSharePair(
+        { sharedSecret: encryptionSecret, roundId, from, to: shared.slot },
+        bytes,
+      );
+      if (
+        decodeShareValue(pair.maskKeyShare) === undefined ||
+        decodeShareValue(pair.seedShare) === undefined
+      ) {
+        throw new SecAggError('SECAGG_BAD_MESSAGE', `slot ${from} sent a share outside the field`);
+      }
+      received.set(from, pair);
+      return { from, maskSecret };
+    });
     const output = input.slice();
-    accumulateModular(
-      output,
-      expandMask(this.seed, { roundId, purpose: SELF_MASK }, length, bits),
-      1,
-      bits,
-    );
+    addMask(output, this.seed, { roundId, purpose: SELF_MASK }, 1, bits);
     for (const { from, maskSecret } of pairSecrets) {
-      const mask = expandMask(maskSecret, { roundId, purpose: PAIR_MASK }, length, bits);
-      accumulateModular(output, mask, shared.slot < from ? 1 : -1, bits);
+      addMask(
+        output,
+        maskSecret,
+        { roundId, purpose: PAIR_MASK },
+        shared.slot < from ? 1 : -1,
+        bits,
+      );
     }
     this.masked = { inboxKey, input: input.slice(), output, received };
     return output.slice();

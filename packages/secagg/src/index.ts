@@ -55,7 +55,7 @@ export type {
 } from './resolve-key-agreement.js';
 
 // Building blocks
-export { MASK_INFO_LABEL, MAX_MASK_LENGTH, expandMask } from './mask-prg.js';
+export { MASK_INFO_LABEL, MAX_MASK_LENGTH, addMask, expandMask } from './mask-prg.js';
 export type { MaskContext } from './mask-prg.js';
 export { MAX_BITS, MIN_BITS, accumulateModular, bitMask } from './modular-vector.js';
 export {

@@ -32,6 +32,16 @@ export interface KeyAgreement {
    * @throws Error when the peer key is invalid or the result is all zero (a low-order point)
    */
   agree(privateRaw: Uint8Array, peerPublicRaw: Uint8Array): Promise<Uint8Array>;
+  /**
+   * X25519(privateRaw, peer) for every peer, in order: what a device does with all its
+   * neighbours' keys. A backend that must import the private key (WebCrypto, where the import
+   * costs as much as several agreements) imports it once here.
+   * @param privateRaw - own 32-byte private key
+   * @param peerPublicRaws - the peers' 32-byte public keys
+   * @returns one 32-byte shared secret per peer
+   * @throws Error as {@link KeyAgreement.agree}, for the first peer that fails
+   */
+  agreeEach(privateRaw: Uint8Array, peerPublicRaws: readonly Uint8Array[]): Promise<Uint8Array[]>;
 }
 
 /** Length of every X25519 key and shared secret. */

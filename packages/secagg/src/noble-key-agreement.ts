@@ -15,12 +15,19 @@ export function createNobleKeyAgreement(): KeyAgreement {
       return Promise.resolve({ publicKey, privateKey: secretKey });
     },
     agree(privateRaw, peerPublicRaw): Promise<Uint8Array> {
-      // Promise-returning (not async) so a throw reaches the caller as a rejection either way.
-      try {
-        return Promise.resolve(x25519.getSharedSecret(privateRaw, peerPublicRaw));
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
+      return settle(() => x25519.getSharedSecret(privateRaw, peerPublicRaw));
+    },
+    agreeEach(privateRaw, peerPublicRaws): Promise<Uint8Array[]> {
+      return settle(() => peerPublicRaws.map((peer) => x25519.getSharedSecret(privateRaw, peer)));
     },
   };
+}
+
+/** Promise-returning (not async) so a throw reaches the caller as a rejection either way. */
+function settle<T>(run: () => T): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

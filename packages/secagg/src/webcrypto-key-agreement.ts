@@ -67,6 +67,7 @@ export function createWebCryptoKeyAgreement(
   subtle: X25519Subtle | undefined = platformSubtle(),
 ): KeyAgreement {
   if (subtle === undefined) throw new TypeError('crypto.subtle is not available on this platform');
+  const api: X25519Subtle = subtle;
   return {
     name: 'webcrypto',
     async generateKeyPair(): Promise<KeyPair> {
@@ -81,19 +82,34 @@ export function createWebCryptoKeyAgreement(
       return { publicKey, privateKey };
     },
     async agree(privateRaw, peerPublicRaw): Promise<Uint8Array> {
-      checkKeyLength(privateRaw, 'private');
-      checkKeyLength(peerPublicRaw, 'public');
-      const [privateKey, publicKey] = await Promise.all([
-        subtle.importKey('pkcs8', concatBytes(PKCS8_PREFIX, privateRaw), X25519, false, [
-          'deriveBits',
-        ]),
-        subtle.importKey('raw', peerPublicRaw, X25519, false, []),
-      ]);
-      return new Uint8Array(
-        await subtle.deriveBits({ ...X25519, public: publicKey }, privateKey, 256),
-      );
+      return (await agreeEach(privateRaw, [peerPublicRaw]))[0] as Uint8Array;
     },
+    agreeEach,
   };
+  async function agreeEach(
+    privateRaw: Uint8Array,
+    peerPublicRaws: readonly Uint8Array[],
+  ): Promise<Uint8Array[]> {
+    checkKeyLength(privateRaw, 'private');
+    for (const peer of peerPublicRaws) checkKeyLength(peer, 'public');
+    // Importing a private key derives its public key (a scalar multiplication): once per call,
+    // not once per peer.
+    const privateKey = await api.importKey(
+      'pkcs8',
+      concatBytes(PKCS8_PREFIX, privateRaw),
+      X25519,
+      false,
+      ['deriveBits'],
+    );
+    return Promise.all(
+      peerPublicRaws.map(async (peer) => {
+        const publicKey = await api.importKey('raw', peer, X25519, false, []);
+        return new Uint8Array(
+          await api.deriveBits({ ...X25519, public: publicKey }, privateKey, 256),
+        );
+      }),
+    );
+  }
 }
 
 function checkKeyLength(key: Uint8Array, what: string): void {

@@ -35,6 +35,28 @@ describe('WebCrypto and noble agree', () => {
   });
 });
 
+describe.each(backends)('KeyAgreement $name agreeEach', (backend) => {
+  it('gives agree() with each peer, in order, and rejects a bad key', async () => {
+    const own = await backend.generateKeyPair();
+    const peers = await Promise.all([0, 1, 2, 3].map(() => backend.generateKeyPair()));
+    const each = await backend.agreeEach(
+      own.privateKey,
+      peers.map((p) => p.publicKey),
+    );
+    expect(each).toEqual(
+      await Promise.all(peers.map((p) => backend.agree(own.privateKey, p.publicKey))),
+    );
+    expect(await backend.agreeEach(own.privateKey, [])).toEqual([]);
+    await expect(
+      backend.agreeEach(own.privateKey, [peers[0]!.publicKey, new Uint8Array(31)]),
+    ).rejects.toThrow();
+    // A low-order point (u = 0) gives an all-zero secret, which X25519 implementations refuse.
+    await expect(
+      backend.agreeEach(own.privateKey, [peers[0]!.publicKey, new Uint8Array(32)]),
+    ).rejects.toThrow();
+  });
+});
+
 describe('resolveKeyAgreement', () => {
   it('picks WebCrypto in Node 20', async () => {
     const { keyAgreement, skipped } = await resolveKeyAgreement();

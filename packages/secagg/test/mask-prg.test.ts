@@ -1,6 +1,12 @@
+import { chacha20 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { accumulateModular, expandMask } from '@privads/secagg';
+import { MASK_INFO_LABEL, accumulateModular, addMask, expandMask } from '@privads/secagg';
+
+import { labelled } from '../src/bytes.js';
 
 const key = new Uint8Array(32).map((_, i) => i);
 const ctx = { roundId: 3, purpose: 'pair' };
@@ -33,6 +39,48 @@ describe('expandMask', () => {
     expect(() => expandMask(key, ctx, -1, 8)).toThrow(RangeError);
     expect(() => expandMask(key, ctx, 4, 33)).toThrow(RangeError);
     expect(() => expandMask(key, { roundId: -1, purpose: 'x' }, 4, 8)).toThrow(RangeError);
+  });
+
+  it('is the v1 mask of the wire format: HKDF-SHA256 stream key, ChaCha20 keystream (noble), LE words, low bits', () => {
+    // Devices and servers of earlier versions built masks this way; they must still cancel.
+    const v1 = (secret: Uint8Array, length: number, bits: number): Uint32Array => {
+      const streamKey = hkdf(sha256, secret, undefined, labelled(MASK_INFO_LABEL, '3', 'pair'), 32);
+      const bytes = new Uint8Array(4 * length);
+      chacha20(streamKey, new Uint8Array(12), new Uint8Array(bytes.length), bytes);
+      const view = new DataView(bytes.buffer);
+      const m = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+      return Uint32Array.from({ length }, (_, i) => (view.getUint32(4 * i, true) & m) >>> 0);
+    };
+    for (const [length, bits] of [
+      [1, 1],
+      [17, 12],
+      [1000, 16],
+      [4096, 32],
+    ] as const) {
+      expect(expandMask(key, ctx, length, bits)).toEqual(v1(key, length, bits));
+    }
+  });
+
+  it('addMask(x) equals x ± expandMask, in one pass', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 32 }),
+        fc.constantFrom(1 as const, -1 as const),
+        (secret, length, bits, sign) => {
+          const m = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+          const x = Uint32Array.from({ length }, (_, i) => ((i * 2_654_435_761) & m) >>> 0);
+          const expected = x.slice();
+          accumulateModular(expected, expandMask(secret, ctx, length, bits), sign, bits);
+          addMask(x, secret, ctx, sign, bits);
+          expect(x).toEqual(expected);
+        },
+      ),
+      { numRuns: 50 },
+    );
+    expect(() => addMask(new Uint32Array(4), key, ctx, 1, 0)).toThrow(RangeError);
+    expect(() => addMask(new Uint32Array(4), new Uint8Array(31), ctx, 1, 8)).toThrow(RangeError);
   });
 
   it('masks cancel: x + m − m = x mod 2^bits', () => {
