@@ -18,7 +18,9 @@
  * The sink and the servers (this build, and BENCH_BASELINE_CLI when given) are measured in turn,
  * BENCH_REPS times (sink, server, baseline, then the reverse order, and so on), each phase posting
  * the same number of uploads; every repetition gives one ratio against the sink phase next to it,
- * and the script prints their median and range. On a shared machine the load of other processes
+ * and the script prints their median and range. Before the repetitions each target takes untimed
+ * uploads (a tenth of the masked round's devices; BENCH_UPLOADS of a float format) to warm up.
+ * On a shared machine the load of other processes
  * moves from second to second: interleaved short phases see the same load, one long phase each
  * does not. Each phase also prints the CPU time per upload of the target and of the load
  * generator, and how busy the machine was (`loopback-load.mjs`).
@@ -28,7 +30,7 @@
  *
  * Options (env): BENCH_REPS (repetitions, default 5), BENCH_CONCURRENCY (default 16),
  * BENCH_DEVICES (devices of each masked round, default 4000; each phase posts
- * ⌊(BENCH_DEVICES − 1) / BENCH_REPS⌋ uploads), BENCH_UPLOADS (uploads per phase of the float
+ * ⌊(0.9 · BENCH_DEVICES − 1) / BENCH_REPS⌋ uploads), BENCH_UPLOADS (uploads per phase of the float
  * formats, default 800), BENCH_FORMATS (default `masked,f16,int8`), BENCH_MEMORY (`0` skips the
  * in-process memory rows), BENCH_PROFILE=<dir> (the server process writes a V8 CPU profile there;
  * read it with `node bench/profile-summary.mjs <file>`), BENCH_BASELINE_CLI=<path to another
@@ -60,6 +62,8 @@ import { admitSyntheticCohort, maskedBodies } from './synthetic-cohort.mjs';
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const FLOAT_UPLOADS = Number(process.env.BENCH_UPLOADS ?? 800);
 const MEMORY = process.env.BENCH_MEMORY !== '0';
+/** Share of a masked round's devices that warm its server up, untimed. */
+const WARMUP_SHARE = 0.1;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 4000);
 const FORMATS = (process.env.BENCH_FORMATS ?? 'masked,f16,int8').split(',');
@@ -229,9 +233,10 @@ async function httpRow(sink, format) {
   for (const target of targets) Object.assign(target, await readyServer(target.cli, format));
   const { server, source } = targets[0];
   const template = source.template;
-  const uploads = format === 'masked' ? Math.floor((DEVICES - 1) / REPS) : FLOAT_UPLOADS;
+  const warmup = format === 'masked' ? Math.floor(DEVICES * WARMUP_SHARE) : FLOAT_UPLOADS;
+  const uploads = format === 'masked' ? Math.floor((DEVICES - 1 - warmup) / REPS) : FLOAT_UPLOADS;
   console.log(
-    `  ${template.length} bytes per upload, ${uploads} uploads per phase, ${CONCURRENCY} connections`,
+    `  ${template.length} bytes per upload, ${warmup} uploads per target to warm up, then ${uploads} per phase, ${CONCURRENCY} connections`,
   );
   console.log(
     `  decode + validate only (this process)  ${fmt(decodeOnly(template, decoderOf(format, server.round)))} /s`,
@@ -247,6 +252,12 @@ async function httpRow(sink, format) {
       source: t.source,
       pid: t.server.child.pid,
     });
+  }
+  // Not timed: each target's first uploads. After the keys and shares phases V8 is still sizing a
+  // heap that now holds the cohort's state, and one early phase could pay for a run of full
+  // collections the later ones never see.
+  for (const phase of phases) {
+    await postUploads({ ...phase, uploads: warmup, connections: CONCURRENCY });
   }
   const reps = [];
   for (let rep = 0; rep < REPS; rep++) {
