@@ -230,7 +230,10 @@ async function httpRow(sink, format) {
   const targets = [{ label: 'server', cli: CLI }];
   if (BASELINE_CLI) targets.push({ label: 'baseline', cli: BASELINE_CLI });
   console.log(`\n${format}:`);
-  for (const target of targets) Object.assign(target, await readyServer(target.cli, format));
+  // Side by side: a server set up first would sit idle while the next one is, and V8 shrinks an
+  // idle process's heap; that server then paid for full collections in the timed phases.
+  const ready = await Promise.all(targets.map((target) => readyServer(target.cli, format)));
+  targets.forEach((target, i) => Object.assign(target, ready[i]));
   const { server, source } = targets[0];
   const template = source.template;
   const warmup = format === 'masked' ? Math.floor(DEVICES * WARMUP_SHARE) : FLOAT_UPLOADS;
