@@ -230,8 +230,9 @@ async function httpRow(sink, format) {
   const targets = [{ label: 'server', cli: CLI }];
   if (BASELINE_CLI) targets.push({ label: 'baseline', cli: BASELINE_CLI });
   console.log(`\n${format}:`);
-  // Side by side: a server set up first would sit idle while the next one is, and V8 shrinks an
-  // idle process's heap; that server then paid for full collections in the timed phases.
+  // Side by side, so that both sit through the same set-up: set up one after the other (the
+  // first one idle while the next was set up), one of two servers of the same build used 1.5-2x
+  // the CPU per upload of the other in most timed phases.
   const ready = await Promise.all(targets.map((target) => readyServer(target.cli, format)));
   targets.forEach((target, i) => Object.assign(target, ready[i]));
   const { server, source } = targets[0];
