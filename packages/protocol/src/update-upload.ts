@@ -218,14 +218,27 @@ function checkWords(words: Uint32Array, bits: number): void {
   // looked for once the pass found one.
   // Read as int32 (the same bits): uint32 loads above 2^31 would leave V8's integer fast path.
   const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
-  let any = 0;
-  for (let i = 0; i < signed.length; i++) any |= signed[i] as number;
-  if (any >>> bits === 0) return;
+  // Four accumulators: one would chain every OR on the previous one; four independent chains ran
+  // the pass in less than half the time (`npm run bench:server`, 65,536 words).
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const whole = signed.length - (signed.length % 4);
+  let i = 0;
+  for (; i < whole; i += 4) {
+    a |= signed[i] as number;
+    b |= signed[i + 1] as number;
+    c |= signed[i + 2] as number;
+    d |= signed[i + 3] as number;
+  }
+  for (; i < signed.length; i++) a |= signed[i] as number;
+  if ((a | b | c | d) >>> bits === 0) return;
   const limit = 2 ** bits;
-  const i = words.findIndex((w) => w >= limit);
+  const at = words.findIndex((w) => w >= limit);
   throw new ProtocolError(
     'OUT_OF_RANGE',
-    `masked word ${i} is ${words[i]}, not below the modulus 2^${bits}`,
+    `masked word ${at} is ${words[at]}, not below the modulus 2^${bits}`,
   );
 }
 

@@ -404,6 +404,32 @@ describe('masked upload (distributed mode)', () => {
     expectCode(() => decodeMaskedUpdate(wide, { bits }), 'OUT_OF_RANGE');
   });
 
+  it('OUT_OF_RANGE names the first word at or above the modulus, wherever it lies', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }).chain((length) =>
+          fc.tuple(
+            fc.array(fc.integer({ min: 0, max: 2 ** bits - 1 }), {
+              minLength: length,
+              maxLength: length,
+            }),
+            fc.nat(length - 1),
+            fc.integer({ min: 2 ** bits, max: 2 ** 32 - 1 }),
+          ),
+        ),
+        ([values, at, wide]) => {
+          const words = Uint32Array.from(values);
+          words[at] = wide;
+          const bytes = encodeMaskedUpdate({ ...header, words }, 32);
+          expect(() => decodeMaskedUpdate(bytes, { bits })).toThrow(
+            `masked word ${at} is ${wide}, not below the modulus 2^${bits}`,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('the float decoder refuses masked words, and the masked decoder float vectors', () => {
     const masked = encodeMaskedUpdate({ ...header, words: new Uint32Array(4) }, bits);
     expectCode(() => decodeUpdate(masked), 'BAD_HEADER');

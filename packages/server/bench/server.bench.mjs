@@ -3,33 +3,43 @@
  * `npm run bench -w @privads/server` (build first: `npx tsc -b packages/server`).
  *
  * Upload ingest of the aggregation server on loopback, against a bare HTTP sink that only receives
- * the same bytes (same client, same concurrency, measured in the same run):
+ * the same bytes (same load generator, same concurrency):
  *
  * - `masked` — the upload of the default privacy mode (`distributed`): 65,536 words (the 49,280
  *   parameters padded), 262 KB. The server runs a real distributed round; `synthetic-cohort.mjs`
  *   brings it to its input phase with BENCH_DEVICES simulated devices through the real
- *   secure-aggregation endpoints, then each device posts one masked input (the phase is timed until
- *   SECONDS pass or every device has posted). What is measured: the whole upload path of the input
- *   phase (HTTP, routing, rate limit, body cap, decoding and word-range check, the coordinator's
- *   admission, the durable write-ahead log, the exact sum). Not measured: the devices' cryptography
- *   and the round's unmasking (benchmarked in `@privads/client` and `@privads/secagg`).
+ *   secure-aggregation endpoints, then each device posts one masked input. What is measured: the
+ *   whole upload path of the input phase (HTTP, routing, rate limit, body cap, decoding and
+ *   word-range check, the coordinator's admission, the durable write-ahead log, the exact sum).
+ *   Not measured: the devices' cryptography and the round's unmasking (benchmarked in
+ *   `@privads/client` and `@privads/secagg`).
  * - `f16`, `int8` — float uploads of the `central` mode (extra rows).
+ *
+ * The sink and the servers (this build, and BENCH_BASELINE_CLI when given) are measured in turn,
+ * BENCH_REPS times (sink, server, baseline, then the reverse order, and so on), each phase posting
+ * the same number of uploads; every repetition gives one ratio against the sink phase next to it,
+ * and the script prints their median and range. Before the repetitions each target takes untimed
+ * uploads (a tenth of the masked round's devices; BENCH_UPLOADS of a float format) to warm up.
+ * On a shared machine the load of other processes
+ * moves from second to second: interleaved short phases see the same load, one long phase each
+ * does not. Each phase also prints the CPU time per upload of the target and of the load
+ * generator, and how busy the machine was (`loopback-load.mjs`).
  *
  * Then the heap growth of one open distributed round across its input phase at several cohort
  * sizes, in process (`server.fetch`), with the rate of that in-process path.
  *
- * Options (env): BENCH_SECONDS (per phase, default 4), BENCH_CONCURRENCY (default 16),
- * BENCH_DEVICES (devices of the masked round, default 4000), BENCH_FORMATS (default
- * `masked,f16,int8`), BENCH_PROFILE=<dir> (the server process writes a V8 CPU profile there; read it
- * with `node bench/profile-summary.mjs <file>`), BENCH_BASELINE_CLI=<path to another build's
- * dist/cli.js> (measured too, after the same sink: before/after ratios from one run).
+ * Options (env): BENCH_REPS (repetitions, default 5), BENCH_CONCURRENCY (default 16),
+ * BENCH_DEVICES (devices of each masked round, default 4000; each phase posts
+ * ⌊(0.9 · BENCH_DEVICES − 1) / BENCH_REPS⌋ uploads), BENCH_UPLOADS (uploads per phase of the float
+ * formats, default 800), BENCH_FORMATS (default `masked,f16,int8`), BENCH_MEMORY (`0` skips the
+ * in-process memory rows), BENCH_PROFILE=<dir> (the server process writes a V8 CPU profile there;
+ * read it with `node bench/profile-summary.mjs <file>`), BENCH_BASELINE_CLI=<path to another
+ * build's dist/cli.js> (measured in the same repetitions: before/after ratios from one run).
  */
 /* global Request, fetch -- Node 20 globals (Fetch API) */
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
@@ -46,9 +56,14 @@ import {
 import { createPrivAdsServer } from '@privads/server';
 
 import { jsonClient } from './json-client.mjs';
+import { bodySource, postUploads } from './loopback-load.mjs';
 import { admitSyntheticCohort, maskedBodies } from './synthetic-cohort.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const FLOAT_UPLOADS = Number(process.env.BENCH_UPLOADS ?? 800);
+const MEMORY = process.env.BENCH_MEMORY !== '0';
+/** Share of a masked round's devices that warm its server up, untimed. */
+const WARMUP_SHARE = 0.1;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 4000);
 const FORMATS = (process.env.BENCH_FORMATS ?? 'masked,f16,int8').split(',');
@@ -91,89 +106,14 @@ function vector() {
   return v;
 }
 
-/** One encoded float body and a function returning a copy with a fresh nonce (same length). */
+/** Float bodies of a central round, each with a fresh nonce. */
 function floatBodies(round, encoding) {
   const nonce = generateNonce();
   const template = encodeUpdate(
     { roundId: round.roundId, projectorVersion: round.projectorVersion, vector: vector() },
     { encoding, nonce },
   );
-  const at = Buffer.from(template).indexOf(Buffer.from(nonce, 'ascii'));
-  return () => {
-    const copy = new Uint8Array(template);
-    copy.set(Buffer.from(generateNonce(), 'ascii'), at);
-    return copy;
-  };
-}
-
-/** Endless bodies of the same size as `next`'s (for the sink and decode-only baselines). */
-function cycling(next, n = 64) {
-  const bodies = Array.from({ length: n }, next);
-  let i = 0;
-  return () => new Uint8Array(bodies[i++ % n]);
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
-
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks at 100 Hz
-}
-
-/** Loopback load: CONCURRENCY keep-alive connections posting for SECONDS or until `nextBody` runs dry. */
-async function load(url, path, nextBody, pid) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const target = new URL(path, url);
-  const latencies = [];
-  const statuses = new Map();
-  const stopAt = performance.now() + SECONDS * 1000;
-  const cpu0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  const post = (body) =>
-    new Promise((resolve, reject) => {
-      const started = performance.now();
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          headers: { 'Content-Length': body.length, 'Content-Type': 'application/octet-stream' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(performance.now() - started);
-            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let body; performance.now() < stopAt && (body = nextBody()) !== undefined;)
-        await post(body);
-    }),
-  );
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds(pid) - cpu0;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const ok = statuses.get(202) ?? 0;
-  return {
-    perSecond: ok / wall,
-    cpuMsPerUpload: (1000 * cpu) / Math.max(1, ok),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    cpu: cpu / wall,
-    statuses: Object.fromEntries(statuses),
-  };
+  return bodySource(template, nonce, generateNonce);
 }
 
 function startChild(args) {
@@ -234,18 +174,16 @@ async function startServer(cli, config) {
   };
 }
 
-function decodeOnly(nextBody, decode) {
-  const bodies = Array.from({ length: 64 }, nextBody);
-  let n = 0;
-  const stopAt = performance.now() + SECONDS * 1000;
+/** Uploads per second of decoding and checking `body` in this process (no HTTP, no store). */
+function decodeOnly(body, decode, iterations = 2000) {
   const t0 = performance.now();
-  while (performance.now() < stopAt) decode(bodies[n++ % bodies.length]);
-  return n / ((performance.now() - t0) / 1000);
+  for (let i = 0; i < iterations; i++) decode(body);
+  return iterations / ((performance.now() - t0) / 1000);
 }
 
 const fmt = (x, d = 0) => x.toFixed(d);
 
-/** A server of `cli` ready to take `format` uploads: `next()` gives a body until they run out. */
+/** A server of `cli` ready to take `format` uploads, with the source of its bodies. */
 async function readyServer(cli, format) {
   if (format === 'masked') {
     const server = await startServer(cli, distributedConfig(DEVICES));
@@ -255,12 +193,12 @@ async function readyServer(cli, format) {
       server.round,
     );
     console.log(
-      `  (${DEVICES} simulated devices in the input phase after ${fmt((performance.now() - setup) / 1000, 1)} s of keys/roster/shares requests)`,
+      `  (${cli === CLI ? 'this build' : 'baseline'}: ${DEVICES} simulated devices in the input phase after ${fmt((performance.now() - setup) / 1000, 1)} s of keys/roster/shares requests)`,
     );
-    return { server, next: maskedBodies(server.round, tickets) };
+    return { server, source: maskedBodies(server.round, tickets) };
   }
   const server = await startServer(cli, CENTRAL_CONFIG);
-  return { server, next: floatBodies(server.round, format) };
+  return { server, source: floatBodies(server.round, format) };
 }
 
 function decoderOf(format, round) {
@@ -269,50 +207,103 @@ function decoderOf(format, round) {
   return (body) => decodeMaskedUpdate(body, { expectedLength: paddedDimension, bits });
 }
 
-async function serverLoad(cli, format) {
-  const { server, next } = await readyServer(cli, format);
-  const path = `/v1/rounds/${server.round.roundId}/updates`;
-  const result = await load(server.url, path, next, server.child.pid);
-  await server.stop();
-  return result;
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function printLoad(label, r) {
-  console.log(
-    `  ${label.padEnd(30)} ${fmt(r.perSecond)} /s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  CPU ${fmt(r.cpu * 100)}% (${fmt(r.cpuMsPerUpload, 2)} ms/upload)  statuses ${JSON.stringify(r.statuses)}`,
-  );
+/** `median [min–max]` of a list of ratios. */
+function spread(values, d = 3) {
+  return `${fmt(median(values), d)} [${fmt(Math.min(...values), d)}–${fmt(Math.max(...values), d)}]`;
 }
 
-/** One format over HTTP: decode-only, bare sink, privads-server (and the baseline build), printed. */
+function phaseLine(label, r) {
+  return `    ${label.padEnd(9)} ${fmt(r.perSecond).padStart(5)} /s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(6)} ms  CPU/upload: target ${fmt(r.targetCpuMs, 2)} ms (kernel ${fmt(r.targetSystemMs, 2)}), generator ${fmt(r.generatorCpuMs, 2)} ms  machine ${fmt(r.machineBusy * 100)}% busy  ${JSON.stringify(r.statuses)}`;
+}
+
+/**
+ * One format over HTTP: the sink and each server in turn, BENCH_REPS times, printed.
+ * @returns the ratios of each repetition, per target
+ */
 async function httpRow(sink, format) {
+  const targets = [{ label: 'server', cli: CLI }];
+  if (BASELINE_CLI) targets.push({ label: 'baseline', cli: BASELINE_CLI });
   console.log(`\n${format}:`);
-  const { server, next } = await readyServer(CLI, format);
-  const sample = cycling(next);
-  const bytes = sample().length;
-  const decodePerSecond = decodeOnly(sample, decoderOf(format, server.round));
-  const bare = await load(sink.url, '/sink', sample, sink.child.pid);
-  const real = await load(
-    server.url,
-    `/v1/rounds/${server.round.roundId}/updates`,
-    next,
-    server.child.pid,
-  );
-  await server.stop();
-  const baseline = BASELINE_CLI ? await serverLoad(BASELINE_CLI, format) : undefined;
-  const ratio = real.perSecond / bare.perSecond;
-  console.log(`  ${bytes} bytes per upload`);
-  console.log(`  decode + validate only (this process)  ${fmt(decodePerSecond)} /s`);
-  printLoad('bare HTTP sink (loopback)', bare);
-  printLoad('privads-server (loopback)', real);
-  if (baseline) printLoad('baseline build (loopback)', baseline);
-  console.log(`  ratio server / bare sink       ${fmt(ratio, 3)}`);
-  if (baseline)
-    console.log(`  ratio baseline / bare sink     ${fmt(baseline.perSecond / bare.perSecond, 3)}`);
-  console.log(`  ratio server / decode only     ${fmt(real.perSecond / decodePerSecond, 3)}`);
+  // Side by side, so that both sit through the same set-up: set up one after the other (the
+  // first one idle while the next was set up), one of two servers of the same build used 1.5-2x
+  // the CPU per upload of the other in most timed phases.
+  const ready = await Promise.all(targets.map((target) => readyServer(target.cli, format)));
+  targets.forEach((target, i) => Object.assign(target, ready[i]));
+  const { server, source } = targets[0];
+  const template = source.template;
+  const warmup = format === 'masked' ? Math.floor(DEVICES * WARMUP_SHARE) : FLOAT_UPLOADS;
+  const uploads = format === 'masked' ? Math.floor((DEVICES - 1 - warmup) / REPS) : FLOAT_UPLOADS;
   console.log(
-    `  CPU per upload, sink / server  ${fmt(bare.cpuMsPerUpload / real.cpuMsPerUpload, 3)}`,
+    `  ${template.length} bytes per upload, ${warmup} uploads per target to warm up, then ${uploads} per phase, ${CONCURRENCY} connections`,
   );
-  return { format, ratio, baseline: baseline && baseline.perSecond / bare.perSecond };
+  console.log(
+    `  decode + validate only (this process)  ${fmt(decodeOnly(template, decoderOf(format, server.round)))} /s`,
+  );
+  const sinkSource = bodySource(template, source.nextId(), generateNonce);
+  const phases = [
+    { label: 'sink', url: new URL('/sink', sink.url), source: sinkSource, pid: sink.child.pid },
+  ];
+  for (const t of targets) {
+    phases.push({
+      label: t.label,
+      url: new URL(`/v1/rounds/${t.server.round.roundId}/updates`, t.server.url),
+      source: t.source,
+      pid: t.server.child.pid,
+    });
+  }
+  // Not timed: each target's first uploads. After the keys and shares phases V8 is still sizing a
+  // heap that now holds the cohort's state, and one early phase could pay for a run of full
+  // collections the later ones never see.
+  for (const phase of phases) {
+    await postUploads({ ...phase, uploads: warmup, connections: CONCURRENCY });
+  }
+  const reps = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = rep % 2 === 0 ? phases : [...phases].reverse();
+    const results = {};
+    for (const phase of order) {
+      results[phase.label] = await postUploads({ ...phase, uploads, connections: CONCURRENCY });
+    }
+    console.log(`  repetition ${rep + 1} (${order.map((p) => p.label).join(', ')}):`);
+    for (const phase of phases) console.log(phaseLine(phase.label, results[phase.label]));
+    reps.push(results);
+  }
+  for (const t of targets) await t.server.stop();
+  const ratios = Object.fromEntries(
+    targets.map((t) => [t.label, reps.map((r) => r[t.label].perSecond / r.sink.perSecond)]),
+  );
+  for (const t of targets) {
+    const cpu = reps.map((r) => r[t.label].targetCpuMs);
+    console.log(
+      `  ${(t.label + ' / bare sink').padEnd(22)} ${spread(ratios[t.label])}  (median [range] of ${REPS}; CPU per upload ${spread(cpu, 2)} ms)`,
+    );
+  }
+  if (BASELINE_CLI) {
+    const speedup = reps.map((r) => r.server.perSecond / r.baseline.perSecond);
+    console.log(`  ${'server / baseline'.padEnd(22)} ${spread(speedup)}`);
+  }
+  console.log(
+    `  sink: ${spread(
+      reps.map((r) => r.sink.perSecond),
+      0,
+    )} /s, CPU per upload ${spread(
+      reps.map((r) => r.sink.targetCpuMs),
+      2,
+    )} ms; generator CPU per upload ${spread(
+      reps.map((r) => r.sink.generatorCpuMs),
+      2,
+    )} ms (sink phases), ${spread(
+      reps.map((r) => r.server.generatorCpuMs),
+      2,
+    )} ms (server phases)`,
+  );
+  return { format, ratios };
 }
 
 /** Collects garbage until the freed array buffers are gone too (they go a turn after their views). */
@@ -337,7 +328,15 @@ async function maskedRoundInProcess(devices) {
   const post = jsonClient(send);
   const round = parseRoundConfig(await post('/v1/round'));
   const tickets = await admitSyntheticCohort(post, round);
-  const nextBody = maskedBodies(round, tickets);
+  const { template, at, nextId } = maskedBodies(round, tickets);
+  // In process, the request body is the caller's buffer: one copy per upload, as on the wire.
+  const nextBody = () => {
+    const id = nextId();
+    if (id === undefined) return undefined;
+    const body = Buffer.from(template);
+    body.write(id, at, 'ascii');
+    return body;
+  };
   const path = `/v1/rounds/${round.roundId}/updates`;
   await settle();
   const usage0 = process.memoryUsage();
@@ -367,29 +366,29 @@ async function maskedRoundInProcess(devices) {
 }
 
 console.log(
-  `PrivAds server benchmark: ${PARAMS} parameters, ${CONCURRENCY} connections, ${SECONDS} s per phase, Node ${process.version}`,
+  `PrivAds server benchmark: ${PARAMS} parameters, ${CONCURRENCY} connections, ${REPS} repetitions, Node ${process.version}`,
 );
 const sink = await startChild(['-e', SINK]);
-const ratios = [];
-for (const format of FORMATS) ratios.push(await httpRow(sink, format));
+const rows = [];
+for (const format of FORMATS) rows.push(await httpRow(sink, format));
 sink.child.kill();
-console.log(
-  `\nratios server / bare sink: ${ratios
-    .map(
-      (r) =>
-        `${r.format} ${fmt(r.ratio, 3)}${r.baseline ? ` (baseline ${fmt(r.baseline, 3)})` : ''}`,
-    )
-    .join(', ')}`,
-);
+console.log('\nratios to the bare sink, median [range] of the repetitions:');
+for (const { format, ratios } of rows) {
+  console.log(
+    `  ${format.padEnd(7)} ${Object.entries(ratios)
+      .map(([label, values]) => `${label} ${spread(values)}`)
+      .join(', ')}`,
+  );
+}
 
-if (FORMATS.includes('masked')) {
+if (MEMORY && FORMATS.includes('masked')) {
   // The first round pays one-time costs (module state, code caches): measured and dropped.
-  const rows = [];
-  for (const devices of [250, 250, 1000, 4000]) rows.push(await maskedRoundInProcess(devices));
+  const memory = [];
+  for (const devices of [250, 250, 1000, 4000]) memory.push(await maskedRoundInProcess(devices));
   console.log(
     '\nheap growth of one open distributed round across its input phase (in-process server.fetch; run with --expose-gc for stable numbers)',
   );
-  for (const row of rows.slice(1))
+  for (const row of memory.slice(1))
     console.log(
       `  cohort ${String(row.cohort).padStart(5)}: ${fmt(row.heapDeltaMiB, 2)} MiB (${fmt((row.heapDeltaMiB * 2 ** 20) / row.cohort, 0)} B/upload), ${fmt(row.perSecond)} uploads/s`,
     );

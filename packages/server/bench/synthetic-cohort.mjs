@@ -10,10 +10,11 @@
  * with an upload in the input phase, not the devices' cryptography (see
  * `packages/client/bench/secure-mask.mjs` and `packages/secagg/bench/masking.bench.mjs` for that).
  */
-import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 import { encodeMaskedUpdate, generateNonce } from '@privads/protocol';
+
+import { bodySource } from './loopback-load.mjs';
 
 /** Bytes of one encrypted share pair (nonce 12 + two 66-byte shares + tag 16). */
 const SHARE_CIPHERTEXT_BYTES = 12 + 2 * 66 + 16;
@@ -66,26 +67,19 @@ export async function admitSyntheticCohort(post, round, concurrency = 32) {
  * the load generator more than the server; one random vector is shared, the ticket differs).
  * @param round - the open distributed round
  * @param tickets - one per body
- * @returns `next()`: the next body, or undefined once every ticket is used
+ * @returns one body (of the first ticket) and where its ticket lies; `nextId()` gives the tickets
+ *   in turn, then undefined once every ticket is used (see `loopback-load.mjs`)
  */
 export function maskedBodies(round, tickets) {
   const { bits, paddedDimension } = round.privacy;
   const words = new Uint32Array(paddedDimension);
   const random = new Uint32Array(randomBytes(4 * paddedDimension).buffer);
   for (let i = 0; i < words.length; i++) words[i] = random[i] >>> (32 - bits);
-  const update = (nonce) =>
-    encodeMaskedUpdate(
-      { roundId: round.roundId, projectorVersion: round.projectorVersion, nonce, words },
-      bits,
-    );
   if (tickets.length === 0) throw new RangeError('no tickets');
-  const template = update(tickets[0]);
-  const at = Buffer.from(template).indexOf(Buffer.from(tickets[0], 'ascii'));
+  const template = encodeMaskedUpdate(
+    { roundId: round.roundId, projectorVersion: round.projectorVersion, nonce: tickets[0], words },
+    bits,
+  );
   let used = 0;
-  return () => {
-    if (used >= tickets.length) return undefined;
-    const copy = new Uint8Array(template);
-    copy.set(Buffer.from(tickets[used++], 'ascii'), at);
-    return copy;
-  };
+  return bodySource(template, tickets[0], () => tickets[used++]);
 }

@@ -19,6 +19,7 @@ import {
   type ServerConfig,
 } from './config.js';
 import { BearerAuth } from './http/auth.js';
+import { BufferPool } from './http/buffer-pool.js';
 import { serveFetch } from './http/node-adapter.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { silentLogger, type Logger } from './log.js';
@@ -146,6 +147,7 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
     logger,
     clock,
     auth,
+    uploadBuffers: new BufferPool(),
     limits: {
       uploads: new RateLimiter(config.http.rateLimit.uploads),
       reads: new RateLimiter(config.http.rateLimit.reads),

@@ -1,7 +1,7 @@
 /**
- * The thin node:http adapter: turns an `IncomingMessage` into a Fetch `Request` whose body streams
+ * The thin node:http adapter: turns an `IncomingMessage` into a Fetch `Request` whose body is read
  * from the socket (nothing is read before the handler asks for it, so the upload size cap holds
- * before the body is read), and writes the `Response` back.
+ * before the body is read; see `readCappedBody`), and writes the `Response` back.
  *
  * `Expect: 100-continue` is answered by the same rule: `100 Continue` goes out when the handler
  * first reads the body, so a request the handler refuses without reading (unknown route, declared
@@ -11,55 +11,91 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import type { RequestInfo } from '../app.js';
+import { attachBodyReader, type BodyReader } from './body.js';
 import { HttpError } from './errors.js';
 import { errorResponse } from './responses.js';
 
 /**
- * A pull-based stream of the request body. Chunks are read from the socket only while a reader
- * waits for one (high-water mark 0), so an unread body stays on the wire. `cancel` stops reading
- * (the handler refused the body); the socket is then closed after the answer
- * (`Connection: close`), never read to the end.
- * @param req - the incoming request
- * @param onFirstRead - called once, before the first byte is asked for (sends `100 Continue`)
- * @returns the body stream
+ * The body of an incoming request, read from the socket only while a reader waits for a chunk
+ * (so an unread body stays on the wire). `cancel` stops reading (the handler refused the body);
+ * the socket is then closed after the answer (`Connection: close`), never read to the end. A web
+ * `ReadableStream` did the same before, at the cost of a stream, a controller, a reader and their
+ * promises per request (`npm run bench:server`).
  */
-function bodyStream(req: IncomingMessage, onFirstRead?: () => void): ReadableStream<Uint8Array> {
-  let ended = false;
-  let asked = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        req.on('data', (chunk: Buffer) => {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          if ((controller.desiredSize ?? 0) <= 0) req.pause();
-        });
-        req.once('end', () => {
-          ended = true;
-          controller.close();
-        });
-        req.once('close', () => {
-          if (!ended) controller.error(new Error('request aborted'));
-        });
-        req.once('error', (error) => controller.error(error));
+class SocketBodyReader implements BodyReader {
+  readonly #req: IncomingMessage;
+  #onFirstRead: (() => void) | undefined;
+  /** A chunk that arrived while no read waited (the socket is paused then). */
+  #held: Uint8Array | undefined;
+  #waiting:
+    | {
+        resolve: (result: { done: false; value: Uint8Array } | { done: true }) => void;
+        reject: (error: unknown) => void;
+      }
+    | undefined;
+  #ended = false;
+  #failure: Error | undefined;
+
+  /**
+   * @param req - the incoming request
+   * @param onFirstRead - called once, before the first byte is asked for (sends `100 Continue`)
+   */
+  constructor(req: IncomingMessage, onFirstRead: (() => void) | undefined) {
+    this.#req = req;
+    this.#onFirstRead = onFirstRead;
+    req.on('data', (chunk: Buffer) => {
+      const value = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) {
+        waiting.resolve({ done: false, value });
+      } else {
+        this.#held = value;
         req.pause();
-      },
-      pull() {
-        if (!asked) {
-          asked = true;
-          onFirstRead?.();
-        }
-        req.resume();
-      },
-      cancel() {
-        ended = true;
-        req.pause();
-        req.removeAllListeners('data');
-      },
-    },
-    // With a positive mark the stream would pull at once, reading (and sending `100 Continue`)
-    // before the handler has decided to accept the body.
-    { highWaterMark: 0 },
-  );
+      }
+    });
+    req.once('end', () => {
+      this.#ended = true;
+      this.#waiting?.resolve({ done: true });
+      this.#waiting = undefined;
+    });
+    req.once('close', () => {
+      if (!this.#ended) this.#fail(new Error('request aborted'));
+    });
+    req.once('error', (error) => this.#fail(error));
+    req.pause();
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#waiting?.reject(error);
+    this.#waiting = undefined;
+  }
+
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true }> {
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      this.#req.resume();
+      return Promise.resolve({ done: false, value: held });
+    }
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#ended) return Promise.resolve({ done: true });
+    this.#onFirstRead?.();
+    this.#onFirstRead = undefined;
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#req.resume();
+    });
+  }
+
+  cancel(): Promise<void> {
+    this.#ended = true;
+    this.#held = undefined;
+    this.#req.pause();
+    this.#req.removeAllListeners('data');
+    return Promise.resolve();
+  }
 }
 
 /**
@@ -79,12 +115,11 @@ export function toFetchRequest(
     headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
   }
   const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-  return new Request(new URL(req.url ?? '/', origin), {
-    method,
-    headers,
-    ...(hasBody ? { body: bodyStream(req, onFirstRead), duplex: 'half' } : {}),
-  } as RequestInit);
+  const request = new Request(new URL(req.url ?? '/', origin), { method, headers });
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
+    attachBodyReader(request, new SocketBodyReader(req, onFirstRead));
+  }
+  return request;
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 import type { ServerConfig } from '../config.js';
 import type { BearerAuth } from '../http/auth.js';
+import type { BufferPool } from '../http/buffer-pool.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   readonly clock: () => number;
   /** Operator authentication. */
   readonly auth: BearerAuth;
+  /** Buffers of upload bodies, reused from one upload to the next. */
+  readonly uploadBuffers: BufferPool;
   /** Per-client rate limits. */
   readonly limits: { readonly uploads: RateLimiter; readonly reads: RateLimiter };
   /** Quality points fed by the simulator or an evaluation job. */

@@ -110,9 +110,14 @@ const postUpdate: Handler = async (app, req) => {
         `round ${roundId} is closed; the open round is ${config.roundId}`,
       );
     }
-    const body = await readCappedBody(req.request, config.maxUploadBytes);
-    const { nonce } = await app.service.submit(config, body);
-    return jsonResponse(202, { accepted: true, roundId, nonce });
+    const body = await readCappedBody(req.request, config.maxUploadBytes, app.uploadBuffers);
+    try {
+      const { nonce } = await app.service.submit(config, body);
+      return jsonResponse(202, { accepted: true, roundId, nonce });
+    } finally {
+      // `submit` settles only once the store is done with the bytes (logged, or summed).
+      app.uploadBuffers.give(body);
+    }
   } catch (error) {
     const http = toHttpError(error);
     if (http.status < 500) {
