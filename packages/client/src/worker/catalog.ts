@@ -137,17 +137,27 @@ export class LoadedCatalog {
   }
 
   /**
+   * Cosine of one ad with a query, as the exact engines compute it (the dequantised int8 row).
+   * @param index - catalog row
+   * @param query - user-space vector
+   * @returns the dot product with the dequantised row
+   */
+  cosineOf(index: number, query: Float32Array): number {
+    const { dim, data, scales } = this.matrix;
+    let acc = 0;
+    for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
+    return acc * (scales[index] as number);
+  }
+
+  /**
    * Ranking score of one ad for a query (for exploration picks): the cosine as the engines compute
    * it, plus the popularity bias when the catalog carries one.
    * @param index - catalog row
    * @param query - user-space vector
-   * @returns the dot product with the dequantised row, plus `bias[index]`
+   * @returns {@link LoadedCatalog.cosineOf} plus `bias[index]`
    */
   scoreOf(index: number, query: Float32Array): number {
-    const { dim, data, scales } = this.matrix;
-    let acc = 0;
-    for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
-    return acc * (scales[index] as number) + (this.bias?.[index] ?? 0);
+    return this.cosineOf(index, query) + (this.bias?.[index] ?? 0);
   }
 
   #meanDirection(): Float32Array {

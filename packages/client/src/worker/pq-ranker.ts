@@ -1,13 +1,16 @@
 /**
  * The ranking path of catalogs that come with a PQ index (a million ads in tens of megabytes): the
  * whole index, downloaded once per catalog version, searched by {@link PqSearcher} (fast scan of
- * 4-bit codes, then a re-rank with every stage). Only bytes that decode, and that describe exactly
- * the catalog in use, are ever searched; anything else is a typed error the runtime turns into one
- * `fallback` event and the exact engine.
+ * 4-bit codes, then a re-rank with every stage), and the best few hundred candidates re-ranked
+ * exactly with the catalog's own int8 rows (as ScaNN does), so the scores a page sees are the exact
+ * engines' cosines and the approximation only decides which ads are looked at. Only bytes that
+ * decode, and that describe exactly the catalog in use, are ever searched; anything else is a typed
+ * error the runtime turns into one `fallback` event and the exact engine.
  */
 import { decodePqIndex, ProtocolError, type PqIndex } from '@privads/protocol';
 import type { TopK } from '../engines/engine.js';
 import type { PqSearcher } from '../engines/pq-searcher.js';
+import { TopKCollector } from '../engines/top-k.js';
 
 /** What ranks a catalog: a scoring engine, or the PQ index. */
 export interface Ranker {
@@ -21,13 +24,26 @@ export interface Ranker {
   topK(query: Float32Array, k: number): Promise<TopK>;
 }
 
-/** The catalog facts an index must agree with. */
+/** The catalog facts an index must agree with, and its exact scoring. */
 export interface IndexedCatalog {
   readonly version: number;
   readonly projectorVersion: number;
   readonly count: number;
   readonly userDim: number;
+  /**
+   * The exact cosine of one ad (the catalog's int8 row), for the final re-rank.
+   * @param index - catalog row
+   * @param query - user-space vector
+   */
+  cosineOf(index: number, query: Float32Array): number;
 }
+
+/**
+ * Candidates of the index re-ranked exactly: at this depth the exact top 10 of a 20,000-ad
+ * catalog is found (see docs/benchmarks.md), and scoring 250 int8 rows costs well under a
+ * millisecond.
+ */
+export const PQ_EXACT_RERANK = 250;
 
 /** Name of the PQ ranking path. */
 export const PQ_RANKER_NAME = 'pq-index';
@@ -66,9 +82,11 @@ export class PqRanker implements Ranker {
   /** Catalog version whose index is loaded. */
   readonly version: number;
   readonly #searcher: PqSearcher;
+  readonly #catalog: IndexedCatalog;
 
-  private constructor(version: number, searcher: PqSearcher) {
-    this.version = version;
+  private constructor(catalog: IndexedCatalog, searcher: PqSearcher) {
+    this.version = catalog.version;
+    this.#catalog = catalog;
     this.#searcher = searcher;
   }
 
@@ -85,11 +103,21 @@ export class PqRanker implements Ranker {
     const { PqSearcher } = await import('../engines/pq-searcher.js');
     const searcher = await PqSearcher.create();
     searcher.load(index);
-    return new PqRanker(catalog.version, searcher);
+    return new PqRanker(catalog, searcher);
   }
 
+  /**
+   * The `k` best ads by exact cosine among the index's best candidates.
+   * @param query - user-space vector
+   * @param k - how many
+   * @returns indices and exact cosines, best first (ties: lower index first)
+   */
   async topK(query: Float32Array, k: number): Promise<TopK> {
-    return this.#searcher.topK(query, k);
+    const wanted = Math.max(0, Math.min(k, this.#catalog.count));
+    const pool = this.#searcher.topK(query, Math.max(wanted, PQ_EXACT_RERANK));
+    const best = new TopKCollector(wanted);
+    for (const i of pool.indices) best.push(i, this.#catalog.cosineOf(i, query));
+    return best.result();
   }
 
   /** Frees the index. */
