@@ -16,6 +16,8 @@ import {
   type ConfigOverrides,
   type PrivAdsServer,
 } from '@privads/server';
+import { DISTRIBUTED_E2E_CONFIG } from './distributed-server.js';
+import { unitRowEncoder } from './stand-in-encoder.js';
 
 /** Catalogs of at least this many ads get an index (the default threshold is 100,000). */
 export const PQ_E2E_MIN_ADS = 10_000;
@@ -31,39 +33,18 @@ const CONFIG: ConfigOverrides = {
     pqIndex: { minAds: PQ_E2E_MIN_ADS, stages: [32, 32, 16] },
   },
   // Every browser context reaches the server from 127.0.0.1: one client for the rate limiter.
-  http: {
-    rateLimit: {
-      uploads: { ratePerSecond: 100, burst: 100 },
-      reads: { ratePerSecond: 1000, burst: 1000 },
-    },
-    trustProxy: false,
-    maxOperatorBodyBytes: 64 * 1024,
-  },
+  http: DISTRIBUTED_E2E_CONFIG.http,
 };
 
 /** Content vectors of ads whose text names their topic (`topic-T …`): centre of T plus noise. */
 function clusteredEncoder(): ContentEncoder {
   const centres = seededUniforms(TOPICS * CONTENT_DIM, 5);
-  return {
-    id: 'privads-e2e-clustered-384',
-    dim: CONTENT_DIM,
-    encode: async (texts) => {
-      const out = new Float32Array(texts.length * CONTENT_DIM);
-      texts.forEach((text, i) => {
-        const topic = Number(/topic-(\d+)/.exec(text)?.[1] ?? 0) % TOPICS;
-        const noise = seededUniforms(CONTENT_DIM, 1000 + i);
-        const row = out.subarray(i * CONTENT_DIM, (i + 1) * CONTENT_DIM);
-        let norm = 0;
-        for (let j = 0; j < CONTENT_DIM; j++) {
-          row[j] = (centres[topic * CONTENT_DIM + j] as number) + 0.8 * (noise[j] as number);
-          norm += (row[j] as number) ** 2;
-        }
-        for (let j = 0; j < CONTENT_DIM; j++) row[j] = (row[j] as number) / Math.sqrt(norm);
-      });
-      return out;
-    },
-    dispose: async () => undefined,
-  };
+  return unitRowEncoder('privads-e2e-clustered-384', CONTENT_DIM, () => (text, i, row) => {
+    const topic = Number(/topic-(\d+)/.exec(text)?.[1] ?? 0) % TOPICS;
+    const noise = seededUniforms(CONTENT_DIM, 1000 + i);
+    for (let j = 0; j < CONTENT_DIM; j++)
+      row[j] = (centres[topic * CONTENT_DIM + j] as number) + 0.8 * (noise[j] as number);
+  });
 }
 
 /** A running server with an indexed catalog. */

@@ -17,7 +17,7 @@ import {
 } from '@privads/protocol';
 import type { ConfigOverrides, PrivAdsServer } from '@privads/server';
 
-import type { ServerFactory } from './behaviour-suite.js';
+import { withServer, type ServerFactory } from './behaviour-suite.js';
 import {
   call,
   operator,
@@ -92,8 +92,7 @@ async function bytesOf(response: Response): Promise<Uint8Array> {
 export function pqIndexSuite(name: string, factory: ServerFactory): void {
   describe(`PQ index (${name} store)`, () => {
     it('a catalog below the threshold has none: no announcement, 404', async () => {
-      const { server, dispose } = await factory();
-      try {
+      await withServer(factory, async (server) => {
         const version = await postCatalog(server, adsJsonl(4));
         const catalog = await call(server, `/v1/catalog/${version}`);
         expect(catalog.status).toBe(200);
@@ -104,14 +103,11 @@ export function pqIndexSuite(name: string, factory: ServerFactory): void {
         expect(((await r.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
         expect((await call(server, '/v1/catalog/99/pq-index')).status).toBe(404);
         expect((await call(server, '/v1/catalog/x/pq-index')).status).toBe(404);
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('is built at import, announced, served whole, cacheable, gzip only when accepted', async () => {
-      const { server, dispose } = await factory();
-      try {
+      await withServer(factory, async (server) => {
         const version = await postCatalog(server, adsJsonl(12));
         const info = await server.store.latest('catalog');
         expect(info?.pqIndex).toMatchObject({ stages: [2] });
@@ -169,14 +165,11 @@ export function pqIndexSuite(name: string, factory: ServerFactory): void {
         expect(zippedAgain.status).toBe(304);
         const refused = await call(server, path, { headers: { 'Accept-Encoding': 'gzip;q=0' } });
         expect(refused.headers.get('content-encoding')).toBeNull();
-      } finally {
-        await dispose();
-      }
+      });
     });
 
     it('a round that re-projects the catalog rebuilds the index from the new vectors', async () => {
-      const { server, dispose } = await factory();
-      try {
+      await withServer(factory, async (server) => {
         const first = await postCatalog(server, adsJsonl(10));
         const before = await bytesOf(await call(server, `/v1/catalog/${first}/pq-index`));
         const round = await openRound(server);
@@ -211,9 +204,7 @@ export function pqIndexSuite(name: string, factory: ServerFactory): void {
         expect(after).not.toEqual(before);
         // The older version keeps its own index, unchanged.
         expect(await bytesOf(await call(server, `/v1/catalog/${first}/pq-index`))).toEqual(before);
-      } finally {
-        await dispose();
-      }
+      });
     });
   });
 }

@@ -8,6 +8,8 @@ export interface PqBenchRequest {
   readonly stages: readonly number[];
   /** Re-rank depths to measure. */
   readonly rerank: readonly number[];
+  /** Depths of the client path's exact re-rank to measure. */
+  readonly exactRerank: readonly number[];
   /** Vectors sampled to train each stage. */
   readonly trainingSample: number;
 }
@@ -44,6 +46,14 @@ export interface PqBenchResult {
   readonly f32Loop?: PqBenchLatency;
   readonly wasmInt8?: PqBenchLatency;
   readonly depths?: readonly PqBenchDepth[];
+  /**
+   * The client's ranking path (`PqRanker`) at each depth: the searcher's best `candidates`,
+   * re-ranked exactly with the catalog's int8 rows.
+   */
+  readonly exactRerank?: readonly (PqBenchLatency & {
+    readonly candidates: number;
+    readonly recallAt10: number;
+  })[];
 }
 
 declare global {

@@ -17,6 +17,7 @@ const request: PqBenchRequest = {
   queries: Number(params.get('queries') ?? 30),
   stages: numbers('stages', '32,32,16'),
   rerank: numbers('rerank', '250,1000'),
+  exactRerank: numbers('exact', '250,1000'),
   trainingSample: Number(params.get('sample') ?? 65_536),
 };
 worker.postMessage(request);

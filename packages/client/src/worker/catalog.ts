@@ -8,7 +8,7 @@ import {
 import { popularityBias } from '@privads/model/popularity';
 import type { QuantizedMatrix } from '../engines/engine.js';
 import { catalogAdsChecksum } from './ad-counts.js';
-import { unitRowMatrix } from '../engines/unit-rows.js';
+import { rowScore, unitRowMatrix } from '../engines/unit-rows.js';
 import type { ClientStore } from '../store/store.js';
 import { apiUrl, getBytes, privateGet, type FetchLike } from './http.js';
 import { normalize } from './vector.js';
@@ -143,10 +143,7 @@ export class LoadedCatalog {
    * @returns the dot product with the dequantised row
    */
   cosineOf(index: number, query: Float32Array): number {
-    const { dim, data, scales } = this.matrix;
-    let acc = 0;
-    for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
-    return acc * (scales[index] as number);
+    return rowScore(this.matrix, index, query);
   }
 
   /**

@@ -110,11 +110,13 @@ export class PqRanker implements Ranker {
    * The `k` best ads by exact cosine among the index's best candidates.
    * @param query - user-space vector
    * @param k - how many
+   * @param depth - candidates of the index re-ranked exactly
+   * @defaultValue depth {@link PQ_EXACT_RERANK}
    * @returns indices and exact cosines, best first (ties: lower index first)
    */
-  async topK(query: Float32Array, k: number): Promise<TopK> {
+  async topK(query: Float32Array, k: number, depth = PQ_EXACT_RERANK): Promise<TopK> {
     const wanted = Math.max(0, Math.min(k, this.#catalog.count));
-    const pool = this.#searcher.topK(query, Math.max(wanted, PQ_EXACT_RERANK));
+    const pool = this.#searcher.topK(query, Math.max(wanted, depth));
     const best = new TopKCollector(wanted);
     for (const i of pool.indices) best.push(i, this.#catalog.cosineOf(i, query));
     return best.result();
