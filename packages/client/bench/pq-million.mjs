@@ -9,7 +9,7 @@
  * candidates re-ranked exactly with the int8 rows the catalog bundle carries).
  *
  * Usage: node packages/client/bench/pq-million.mjs [count=1000000] [queries=30] [stages=32,32,16]
- *   [rerank=250,1000] [exact=250,1000]
+ *   [rerank=250,1000] [exact=250,1000]   (exact: DEPTH or DEPTH@SCAN, the fast scan's pool; 1000)
  */
 /* global window -- used inside page.waitForFunction, which runs in the browser */
 import { URLSearchParams } from 'node:url';

@@ -78,9 +78,9 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     t = performance.now();
     await wasm.topK(q, K);
     if (i >= WARMUP) wasmSamples.push(performance.now() - t);
-    for (const [d, depth] of request.exactRerank.entries()) {
+    for (const [d, { depth, scan }] of request.exactRerank.entries()) {
       t = performance.now();
-      const ranked = await ranker.topK(q, K, depth);
+      const ranked = await ranker.topK(q, K, depth, scan);
       if (i < WARMUP) continue;
       rankerSamples[d]?.push(performance.now() - t);
       for (const index of ranked.indices)
@@ -115,8 +115,9 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     f32Loop: stats(f32Samples),
     wasmInt8: stats(wasmSamples),
     depths,
-    exactRerank: request.exactRerank.map((candidates, d) => ({
-      candidates,
+    exactRerank: request.exactRerank.map(({ depth, scan }, d) => ({
+      candidates: depth,
+      scan,
       ...stats(rankerSamples[d] as number[]),
       recallAt10: Number(((rankerHits[d] as number) / (K * request.queries)).toFixed(4)),
     })),

@@ -45,6 +45,9 @@ export interface IndexedCatalog {
  */
 export const PQ_EXACT_RERANK = 250;
 
+/** Candidates the fast scan keeps for the stage re-rank (the searcher's default). */
+export const PQ_SCAN_POOL = 1000;
+
 /** Name of the PQ ranking path. */
 export const PQ_RANKER_NAME = 'pq-index';
 
@@ -111,12 +114,18 @@ export class PqRanker implements Ranker {
    * @param query - user-space vector
    * @param k - how many
    * @param depth - candidates of the index re-ranked exactly
-   * @defaultValue depth {@link PQ_EXACT_RERANK}
+   * @param scan - candidates the fast scan keeps for the stage re-rank (`PqSearchOptions.rerank`)
+   * @defaultValue depth {@link PQ_EXACT_RERANK}, scan {@link PQ_SCAN_POOL}
    * @returns indices and exact cosines, best first (ties: lower index first)
    */
-  async topK(query: Float32Array, k: number, depth = PQ_EXACT_RERANK): Promise<TopK> {
+  async topK(
+    query: Float32Array,
+    k: number,
+    depth = PQ_EXACT_RERANK,
+    scan = PQ_SCAN_POOL,
+  ): Promise<TopK> {
     const wanted = Math.max(0, Math.min(k, this.#catalog.count));
-    const pool = this.#searcher.topK(query, Math.max(wanted, depth));
+    const pool = this.#searcher.topK(query, Math.max(wanted, depth), { rerank: scan });
     const best = new TopKCollector(wanted);
     for (const i of pool.indices) best.push(i, this.#catalog.cosineOf(i, query));
     return best.result();
