@@ -305,11 +305,12 @@ export class Runtime {
   }
 
   async #useCatalog(catalog: LoadedCatalog): Promise<void> {
-    const pq = await this.#loadPqIndex(catalog);
+    const { ranker: pq, problem } = await this.#loadPqIndex(catalog);
     // The exact engine is loaded only when it ranks: a million int8 rows are what the index avoids.
     if (pq === undefined) await this.engineFor(catalog);
     if (this.pqRanker !== pq) this.pqRanker?.dispose();
     this.pqRanker = pq;
+    this.pqIndexProblem = problem;
     this.catalog = catalog;
   }
 
@@ -317,26 +318,24 @@ export class Runtime {
    * Loads the PQ index the catalog announced: from the cache, else downloaded whole. Any failure
    * (missing, malformed, of another catalog, no WebAssembly SIMD) is one `fallback` event and the
    * exact engine; nothing reaches the page.
-   * @returns the ranker, or `undefined` when the catalog has no usable index
+   * @returns the ranker, or why the catalog's announced index is not used (neither: none announced)
    */
-  async #loadPqIndex(catalog: LoadedCatalog): Promise<PqRanker | undefined> {
-    this.pqIndexProblem = undefined;
-    if (catalog.pqIndexUrl === undefined) return undefined;
-    if (this.pqRanker?.version === catalog.version) return this.pqRanker;
+  async #loadPqIndex(catalog: LoadedCatalog): Promise<{ ranker?: PqRanker; problem?: string }> {
+    if (catalog.pqIndexUrl === undefined) return {};
+    if (this.pqRanker?.version === catalog.version) return { ranker: this.pqRanker };
     try {
       const bytes = await this.#catalogSource.pqIndex(catalog, this.networkAllowed);
       const ranker = await PqRanker.load(bytes.bytes, catalog);
       if (!bytes.cached) await this.#catalogSource.keepPqIndex(catalog.version, bytes.bytes);
-      return ranker;
+      return { ranker };
     } catch (error) {
       const code = isPrivAdsError(error) ? error.code : 'INTERNAL';
       const message = error instanceof Error ? error.message : String(error);
-      this.pqIndexProblem = `${code}: ${message}`;
       this.emit('fallback', {
         what: 'pq-index',
         reason: `the catalog's PQ index is not used (${code}: ${message}); ranking every ad with the exact engine`,
       });
-      return undefined;
+      return { problem: `${code}: ${message}` };
     }
   }
 
