@@ -9,7 +9,7 @@
  */
 import { decodePqIndex, ProtocolError, type PqIndex } from '@privads/protocol';
 import type { TopK } from '../engines/engine.js';
-import type { PqSearcher } from '../engines/pq-searcher.js';
+import { PqSearcher } from '../engines/pq-searcher.js';
 import { TopKCollector } from '../engines/top-k.js';
 
 /** What ranks a catalog: a scoring engine, or the PQ index. */
@@ -102,8 +102,6 @@ export class PqRanker implements Ranker {
    */
   static async load(bytes: Uint8Array, catalog: IndexedCatalog): Promise<PqRanker> {
     const index = decodeIndexOf(bytes, catalog);
-    // Loaded on demand: pages whose catalogs have no index never fetch the fast-scan kernel.
-    const { PqSearcher } = await import('../engines/pq-searcher.js');
     const searcher = await PqSearcher.create();
     searcher.load(index);
     return new PqRanker(catalog, searcher);

@@ -12,7 +12,7 @@ import {
 import type { Diagnostics, MissingAsset, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
 import { Uploader, type UploadReport } from '../uploader.js';
 import { CatalogSource, type LoadedCatalog } from './catalog.js';
-import { PqRanker, type Ranker } from './pq-ranker.js';
+import type { PqRanker, Ranker } from './pq-ranker.js';
 import { assetBase, ContextEncoder, contextEncoderSettings } from './context-encoder.js';
 import { ImpressionHistory } from './history.js';
 import { describeMissingAsset, findMissingAssets } from './missing-assets.js';
@@ -325,6 +325,8 @@ export class Runtime {
     if (this.pqRanker?.version === catalog.version) return { ranker: this.pqRanker };
     try {
       const bytes = await this.#catalogSource.pqIndex(catalog, this.networkAllowed);
+      // Loaded on demand: workers whose catalogs have no index never fetch this code or its kernel.
+      const { PqRanker } = await import('./pq-ranker.js');
       const ranker = await PqRanker.load(bytes.bytes, catalog);
       if (!bytes.cached) await this.#catalogSource.keepPqIndex(catalog.version, bytes.bytes);
       return { ranker };
