@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContentEncoder } from '@privads/encoder';
+import { unitRowEncoder } from './stand-in-encoder.js';
 import {
   createPrivAdsServer,
   publishCatalog,
@@ -59,26 +60,15 @@ export const DISTRIBUTED_E2E_CONFIG: ConfigOverrides = {
 
 /** Seeded unit vectors of the encoder's dimension, one per text, in order. */
 function standInEncoder(dim: number): ContentEncoder {
-  return {
-    id: 'privads-e2e-seeded-384',
-    dim,
-    encode: async (texts) => {
-      const out = new Float32Array(texts.length * dim);
-      let state = 0x9e3779b9;
-      for (let i = 0; i < texts.length; i++) {
-        const row = out.subarray(i * dim, (i + 1) * dim);
-        let norm = 0;
-        for (let j = 0; j < dim; j++) {
-          state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-          row[j] = state / 2 ** 32 - 0.5;
-          norm += (row[j] as number) ** 2;
-        }
-        for (let j = 0; j < dim; j++) row[j] = (row[j] as number) / Math.sqrt(norm);
+  return unitRowEncoder('privads-e2e-seeded-384', dim, () => {
+    let state = 0x9e3779b9;
+    return (_, __, row) => {
+      for (let j = 0; j < dim; j++) {
+        state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+        row[j] = state / 2 ** 32 - 0.5;
       }
-      return out;
-    },
-    dispose: async () => undefined,
-  };
+    };
+  });
 }
 
 /** A running distributed server. */

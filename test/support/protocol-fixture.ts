@@ -4,10 +4,16 @@
  * code. Ads come in topical clusters so that learning visibly moves rankings.
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { createProjector, seededUniforms, type ProjectorSpec } from '@privads/model';
+import {
+  createProjector,
+  seededUniforms,
+  trainProductQuantizer,
+  type ProjectorSpec,
+} from '@privads/model';
 import {
   ROUND_CONFIG_FORMAT_VERSION,
   encodeCatalogBundle,
+  encodePqIndex,
   type AdMetadata,
   type CatalogPopularity,
   type RoundConfig,
@@ -39,6 +45,8 @@ export interface FixtureOptions {
   readonly seed?: number;
   /** Released per-ad counts and the prior's weight the bundle carries. @defaultValue none */
   readonly popularity?: CatalogPopularity;
+  /** Also build the catalog's PQ index with these stages (as the server does at import). */
+  readonly pqStages?: readonly number[];
 }
 
 /** Everything a protocol test server serves. */
@@ -54,6 +62,10 @@ export interface Fixture {
   readonly content: Float32Array;
   /** One unit content vector per topic (page contexts in tests). */
   readonly topicCenters: readonly Float32Array[];
+  /** The catalog's PQ index (with `pqStages`). */
+  readonly pqIndexBytes?: Uint8Array;
+  /** Projected vectors `ads × 128` (f32, before the bundle's int8 quantisation). */
+  readonly projected: Float32Array;
 }
 
 function normalizeRows(values: Float32Array, dim: number): Float32Array {
@@ -128,6 +140,16 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
       ads,
       content,
       topicCenters: TOPICS.map((_, t) => centers.slice(t * contentDim, (t + 1) * contentDim)),
+      projected,
+      ...(options.pqStages === undefined
+        ? {}
+        : {
+            pqIndexBytes: encodePqIndex({
+              ...trainProductQuantizer(projected, userDim, { stages: options.pqStages }),
+              catalogVersion,
+              projectorVersion,
+            }),
+          }),
     };
   } finally {
     projector.dispose();

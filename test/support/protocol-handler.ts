@@ -55,6 +55,8 @@ export class ProtocolHandler {
   uploadStatus: number | undefined;
   readonly #catalogs = new Map<number, Uint8Array>();
   readonly #projectors = new Map<number, Uint8Array>();
+  /** PQ indexes by catalog version; `undefined` announces one that is then missing (404). */
+  readonly #pqIndexes = new Map<number, Uint8Array | undefined>();
   readonly #nonces = new Set<string>();
   #latest = -1;
 
@@ -70,7 +72,19 @@ export class ProtocolHandler {
   publish(fixture: Fixture): void {
     this.#catalogs.set(fixture.catalogVersion, fixture.catalogBytes);
     this.#projectors.set(fixture.projectorVersion, fixture.projectorBytes);
+    if (fixture.pqIndexBytes !== undefined)
+      this.#pqIndexes.set(fixture.catalogVersion, fixture.pqIndexBytes);
     this.#latest = Math.max(this.#latest, fixture.catalogVersion);
+  }
+
+  /**
+   * Announces a PQ index for a catalog version and serves these bytes for it (failure injection:
+   * bad bytes, or `undefined` for an announced index that answers 404).
+   * @param catalogVersion - the catalog
+   * @param bytes - what `GET /v1/catalog/{version}/pq-index` answers
+   */
+  servePqIndex(catalogVersion: number, bytes: Uint8Array | undefined): void {
+    this.#pqIndexes.set(catalogVersion, bytes);
   }
 
   /** Requests other than CORS preflights. */
@@ -98,9 +112,20 @@ export class ProtocolHandler {
     if (method === 'GET' && catalog) {
       const version = catalog[1] === 'latest' ? this.#latest : Number(catalog[1]);
       const body = this.#catalogs.get(version);
+      const announce: Record<string, string> = this.#pqIndexes.has(version)
+        ? {
+            'privads-pq-index': `/v1/catalog/${version}/pq-index`,
+            'access-control-expose-headers': 'ETag, PrivAds-PQ-Index',
+          }
+        : {};
       return body
-        ? this.#ok('application/octet-stream', body, { etag: `"catalog-${version}"` })
+        ? this.#ok('application/octet-stream', body, { etag: `"catalog-${version}"`, ...announce })
         : this.#status(404);
+    }
+    const pqIndex = /^\/v1\/catalog\/(\d+)\/pq-index$/.exec(route);
+    if (method === 'GET' && pqIndex) {
+      const body = this.#pqIndexes.get(Number(pqIndex[1]));
+      return body ? this.#ok('application/vnd.privads.pq-index', body, {}) : this.#status(404);
     }
     const projector = /^\/v1\/projector\/(\d+)$/.exec(route);
     if (method === 'GET' && projector) {

@@ -15,6 +15,8 @@ export interface AllowedRequest {
 /** The requests of the float modes (no query strings, ever). */
 export const PROTOCOL_REQUESTS: readonly AllowedRequest[] = [
   { method: 'GET', path: /^\/v1\/catalog\/(latest|\d+)$/ },
+  // A large catalog's PQ index: one whole file per catalog version, the same URL for every reader.
+  { method: 'GET', path: /^\/v1\/catalog\/\d+\/pq-index$/ },
   { method: 'GET', path: /^\/v1\/round$/ },
   { method: 'GET', path: /^\/v1\/projector\/\d+$/ },
   { method: 'POST', path: /^\/v1\/rounds\/\d+\/updates$/ },

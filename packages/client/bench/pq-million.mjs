@@ -5,21 +5,27 @@
  * directions: `createClusteredEmbeddings` of @privads/sim), and in a Chromium module worker
  * measures its size on the wire, the PQ searcher's top-10 latency against a plain Float32 loop
  * and the exact WASM int8 engine over the same ads in the same run, and recall@10 against exact
- * scoring of the original vectors.
+ * scoring of the original vectors; and the same for the client's ranking path (the searcher's
+ * candidates re-ranked exactly with the int8 rows the catalog bundle carries).
  *
  * Usage: node packages/client/bench/pq-million.mjs [count=1000000] [queries=30] [stages=32,32,16]
- *   [rerank=250,1000]
+ *   [rerank=250,1000] [exact=250,1000]   (exact: DEPTH or DEPTH@SCAN, the fast scan's pool; 1000)
  */
 /* global window -- used inside page.waitForFunction, which runs in the browser */
 import { URLSearchParams } from 'node:url';
 import { withBrowserHarness } from './browser-harness.mjs';
 
-const [count = '1000000', queries = '30', stages = '32,32,16', rerank = '250,1000'] =
-  process.argv.slice(2);
+const [
+  count = '1000000',
+  queries = '30',
+  stages = '32,32,16',
+  rerank = '250,1000',
+  exact = '250,1000',
+] = process.argv.slice(2);
 
 await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
   const page = await browser.newPage();
-  const params = new URLSearchParams({ count, queries, stages, rerank });
+  const params = new URLSearchParams({ count, queries, stages, rerank, exact });
   await page.goto(`${harness}/client/bench-pq.html?${params}`);
   await page.waitForFunction(() => window.pqBenchResult !== undefined, undefined, {
     timeout: 3_600_000,
@@ -51,6 +57,12 @@ await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
           ratioToF32P50: ratio(result.wasmInt8.p50 / result.f32Loop.p50),
         },
         pq: result.depths.map((d) => ({
+          ...d,
+          ratioToF32P50: ratio(d.p50 / result.f32Loop.p50),
+          ratioToWasmInt8P50: ratio(d.p50 / result.wasmInt8.p50),
+        })),
+        // What rank() does: the index's candidates, re-ranked exactly with the bundle's int8 rows.
+        pqExactRerank: result.exactRerank.map((d) => ({
           ...d,
           ratioToF32P50: ratio(d.p50 / result.f32Loop.p50),
           ratioToWasmInt8P50: ratio(d.p50 / result.wasmInt8.p50),

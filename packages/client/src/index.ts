@@ -19,6 +19,7 @@ export type {
   Diagnostics,
   EncoderOptions,
   EngineDecisionInfo,
+  RankingPathInfo,
   MissingAsset,
   EnginePreference,
   ExportedEvent,

@@ -365,6 +365,8 @@ export interface Diagnostics {
   readonly engines: readonly EngineDecisionInfo[];
   readonly catalogVersion?: number;
   readonly catalogSize?: number;
+  /** Which path ranks the catalog in use (absent before a catalog is loaded). */
+  readonly ranking?: RankingPathInfo;
   readonly profileUpdates: number;
   readonly paused: boolean;
   /**
@@ -372,6 +374,17 @@ export interface Diagnostics {
    * `fallback` event (`what: 'asset'`) and a console warning naming its URL.
    */
   readonly missingAssets: readonly MissingAsset[];
+}
+
+/** Which path ranks the catalog, and why not the PQ index when one was announced. */
+export interface RankingPathInfo {
+  /**
+   * `pq-index`: the catalog's PQ index, downloaded whole (approximate scores, for large catalogs;
+   * `RankResult.engine` is then `pq-index`); `exact`: the scoring engine over every int8 row.
+   */
+  readonly path: 'pq-index' | 'exact';
+  /** Why the PQ index the catalog announced is not used (its error code and message). */
+  readonly reason?: string;
 }
 
 /** Events the page can listen to instead of catching exceptions. */
@@ -382,7 +395,8 @@ export interface PrivAdsEventMap {
   error: { readonly code: string; readonly message: string; readonly operation: string };
   /** A degraded mode was entered. */
   fallback: {
-    readonly what: 'storage' | 'engine' | 'worker' | 'catalog' | 'context' | 'encoder' | 'asset';
+    readonly what:
+      'storage' | 'engine' | 'worker' | 'catalog' | 'pq-index' | 'context' | 'encoder' | 'asset';
     readonly reason: string;
   };
   /**

@@ -746,3 +746,85 @@ describe('reader controls', () => {
     expect(Math.hypot(...decodeUpdate(post.body).vector)).toBeLessThanOrEqual(1);
   });
 });
+
+describe('PQ index', () => {
+  /** The fixture's catalog with its PQ index (the server's default stages). */
+  let indexed: Fixture;
+  beforeAll(() => {
+    indexed = buildFixture({ ads: 120, pqStages: [32, 32, 16] });
+  });
+
+  const pqFallbacks = (events: WorkerEvent[]): WorkerEvent[] =>
+    events.filter((e) => e.type === 'fallback' && e.detail.what === 'pq-index');
+
+  it('ranks with the announced index, downloaded once, whole, by a request that carries nothing of the reader', async () => {
+    const store = new DurableMemoryStore();
+    const h = await start({ handler: new ProtocolHandler(indexed), store });
+    const result = await h.core.rank({ slots: 3 });
+    expect(result).toMatchObject({ engine: 'pq-index', catalogVersion: 1 });
+    expect(result.ads).toHaveLength(3);
+    const diagnostics = await h.core.diagnostics();
+    expect(diagnostics.ranking).toEqual({ path: 'pq-index' });
+    // The exact engine is never loaded while the index ranks.
+    expect(diagnostics.engines).toEqual([]);
+    expect(pqFallbacks(h.events)).toEqual([]);
+    const fetched = h.handler.requests.filter((r) => r.path.includes('pq-index'));
+    expect(fetched.map((r) => r.path)).toEqual(['/v1/catalog/1/pq-index']);
+    expect(fetched[0]?.body.byteLength).toBe(0);
+    await h.core.close();
+
+    // A restart ranks from the cached index: no second download.
+    const again = await start({ handler: h.handler, store });
+    expect((await again.core.rank({ slots: 3 })).engine).toBe('pq-index');
+    expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toHaveLength(1);
+    await again.core.close();
+  });
+
+  it.each([
+    ['truncated', (b: Uint8Array) => b.subarray(0, b.length - 9), 'TRUNCATED'],
+    [
+      'corrupted',
+      (b: Uint8Array) => b.map((x, i) => (i === b.length - 5 ? x ^ 0x40 : x)),
+      'CHECKSUM_MISMATCH',
+    ],
+    ['missing', () => undefined, 'NOT_FOUND'],
+  ])(
+    'an index that is %s: the exact engine ranks, one fallback event says why, the page sees no exception',
+    async (_, damage, code) => {
+      const handler = new ProtocolHandler(indexed);
+      handler.servePqIndex(1, damage(indexed.pqIndexBytes as Uint8Array));
+      const h = await start({ handler });
+      const result = await h.core.rank({ slots: 3 });
+      expect(result.engine).toBe('cpu');
+      expect(result.ads).toHaveLength(3);
+      const fallbacks = pqFallbacks(h.events);
+      expect(fallbacks).toHaveLength(1);
+      expect(JSON.stringify(fallbacks[0]?.detail)).toContain(code);
+      const ranking = (await h.core.diagnostics()).ranking;
+      expect(ranking?.path).toBe('exact');
+      expect(ranking?.reason).toMatch(new RegExp(`^${code}: `));
+      expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
+      await h.core.close();
+    },
+  );
+
+  it('refuses the index of another catalog version (BAD_HEADER) and ranks exactly', async () => {
+    const handler = new ProtocolHandler(indexed);
+    handler.servePqIndex(
+      1,
+      buildFixture({ ads: 120, pqStages: [32, 16], catalogVersion: 2 }).pqIndexBytes,
+    );
+    const h = await start({ handler });
+    expect((await h.core.rank({ slots: 2 })).engine).toBe('cpu');
+    expect((await h.core.diagnostics()).ranking?.reason).toMatch(/^BAD_HEADER: /);
+    await h.core.close();
+  });
+
+  it('a catalog without an index ranks exactly and says nothing about indexes', async () => {
+    const h = await start();
+    expect((await h.core.rank({ slots: 2 })).engine).toBe('cpu');
+    expect((await h.core.diagnostics()).ranking).toEqual({ path: 'exact' });
+    expect(pqFallbacks(h.events)).toEqual([]);
+    await h.core.close();
+  });
+});

@@ -77,6 +77,7 @@ export {
   type SelectGradientBackendOptions,
 } from './backend-selection.js';
 export {
+  checkPqStages,
   DEFAULT_PQ_STAGES,
   reconstructPq,
   trainProductQuantizer,

@@ -9,7 +9,7 @@
  * it near the top.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
-import { PQ_CENTROIDS, type PqIndex, type PqStage } from '@privads/protocol';
+import { PQ_CENTROIDS, PQ_MAX_STAGES, type PqIndex, type PqStage } from '@privads/protocol';
 
 /** Options of {@link trainProductQuantizer}. */
 export interface ProductQuantizerOptions {
@@ -55,6 +55,28 @@ export interface ProductQuantizerOptions {
 export const DEFAULT_PQ_STAGES: readonly number[] = [32, 32, 16];
 
 const ENCODE_CHUNK = 16_384;
+
+/**
+ * Checks a list of stages before anything is trained (server configuration, import options).
+ * @param stages - sub-spaces per stage
+ * @param dim - vector dimension; without it, only what holds for every dimension is checked
+ * @throws RangeError unless there are 1 to `PQ_MAX_STAGES` stages, each an even integer ≥ 2 that
+ *   divides `dim`
+ */
+export function checkPqStages(stages: readonly number[], dim?: number): void {
+  if (!Array.isArray(stages) || stages.length < 1 || stages.length > PQ_MAX_STAGES) {
+    throw new RangeError(
+      `a PQ index needs 1 to ${PQ_MAX_STAGES} stages, got ${JSON.stringify(stages)}`,
+    );
+  }
+  for (const m of stages) {
+    if (!Number.isInteger(m) || m < 2 || m % 2 !== 0 || (dim !== undefined && dim % m !== 0)) {
+      throw new RangeError(
+        `each stage's sub-space count must be an even divisor of ${dim ?? 'the dimension'}, got ${m}`,
+      );
+    }
+  }
+}
 
 /** Distinct row indices, a uniform sample of `k` out of `n` (partial Fisher–Yates). */
 function sampleRows(n: number, k: number, rng: RandomSource): Int32Array {
@@ -170,13 +192,7 @@ export function trainProductQuantizer(
     throw new RangeError(`vectors length ${vectors.length} is not a multiple of dim ${dim}`);
   }
   const stagesWanted = options.stages ?? DEFAULT_PQ_STAGES;
-  for (const m of stagesWanted) {
-    if (!Number.isInteger(m) || m < 2 || m % 2 !== 0 || dim % m !== 0) {
-      throw new RangeError(
-        `each stage's sub-space count must be an even divisor of ${dim}, got ${m}`,
-      );
-    }
-  }
+  checkPqStages(stagesWanted, dim);
   if (!vectors.every(Number.isFinite)) throw new RangeError('vectors must be finite');
   const count = vectors.length / dim;
   const rng = createSeededRandomSource(options.seed ?? 1);

@@ -2,8 +2,8 @@
  * The `privads-server` command line, as a function (so tests can run it in-process):
  *
  * - `start --port P --data DIR [--store postgres://…] [--host H] [--config FILE] [--token-file F]`
- * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE] [--pq-index OUT]
- *   [--pq-stages 32,32,16]`
+ * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE] [--pq-index |
+ *   --no-pq-index] [--pq-stages 32,32,16]`
  * - `pull --url URL --token T --since N --out DIR`
  *
  * The operator token comes from `PRIVADS_OPERATOR_TOKEN` or `--token-file`.
@@ -36,12 +36,17 @@ options:
   'catalog import': `usage: privads-server catalog import FILE.jsonl --data DIR [options]
 
 Encodes the ads of FILE.jsonl (one JSON object per line: id, title, text, …) with the content
-encoder, projects them with the current projector and publishes a new catalog version.
+encoder, projects them with the current projector and publishes a new catalog version, with its
+PQ index (kept with the version, served at /v1/catalog/{version}/pq-index) when the catalog has at
+least catalog.pqIndex.minAds ads (100000 by default) or --pq-index is given.
 
 options:
   --data DIR          embedded store
   --store URL         postgres://… store instead of --data
   --config FILE       server configuration JSON (docs/server.md) [built-in defaults]
+  --pq-index          build the PQ index whatever the catalog's size
+  --no-pq-index       never build it
+  --pq-stages LIST    sub-spaces per stage [catalog.pqIndex.stages: 32,32,16]
   -h, --help          this text`,
   pull: `usage: privads-server pull --url URL --token TOKEN --out DIR [--since N]
 
@@ -59,7 +64,7 @@ options:
 export const SERVER_CLI_USAGE = `usage:
   privads-server start --port P --data DIR [--store postgres://…] [--host 127.0.0.1] [--config FILE] [--token-file FILE]
   privads-server catalog import FILE.jsonl --data DIR [--store postgres://…] [--config FILE]
-                 [--pq-index OUT.pqidx] [--pq-stages 32,32,16]
+                 [--pq-index | --no-pq-index] [--pq-stages 32,32,16]
   privads-server pull --url URL --token TOKEN [--since N] --out DIR
 The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.
 privads-server <command> --help describes a command.`;
@@ -168,7 +173,8 @@ export async function runServerCli(
           data: { type: 'string' },
           store: { type: 'string' },
           config: { type: 'string' },
-          'pq-index': { type: 'string' },
+          'pq-index': { type: 'boolean' },
+          'no-pq-index': { type: 'boolean' },
           'pq-stages': { type: 'string' },
         },
       });
@@ -176,7 +182,8 @@ export async function runServerCli(
       if (file === undefined || positionals.length > 1)
         throw new TypeError('catalog import needs exactly one FILE');
       const config = await configOf(values.config);
-      const out = values['pq-index'];
+      if (values['pq-index'] && values['no-pq-index'])
+        throw new TypeError('--pq-index and --no-pq-index exclude each other');
       const stages = values['pq-stages'] === undefined ? undefined : stagesOf(values['pq-stages']);
       const bar = createProgressBar(
         io.progress ?? { tty: false, write: (text) => io.err(text.trimEnd()) },
@@ -185,15 +192,11 @@ export async function runServerCli(
         file,
         store: storeOf(values),
         config,
-        ...(out === undefined
-          ? {}
-          : {
-              pqIndex: {
-                out,
-                ...(stages === undefined ? {} : { stages }),
-                onProgress: (done, total) => bar.update('pq index', done / total),
-              },
-            }),
+        pqIndex: {
+          when: values['no-pq-index'] ? 'never' : values['pq-index'] ? 'always' : 'auto',
+          ...(stages === undefined ? {} : { stages }),
+          onProgress: (done, total) => bar.update('pq index', done / total),
+        },
       });
       bar.done();
       io.out(JSON.stringify(info));

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 
 import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@privads/protocol';
 import { PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
+import { checkPqStages, DEFAULT_PQ_STAGES } from '@privads/model';
 
 import { checkAdaptiveClipConfig, type AdaptiveClipConfig } from './rounds/adaptive-clip.js';
 import {
@@ -79,6 +80,21 @@ export interface PopularitySettings {
   smoothing: number;
 }
 
+/**
+ * When published catalogs get a PQ index (`docs/protocol.md`), which the server keeps with the
+ * catalog version and serves whole at `/v1/catalog/{version}/pq-index`.
+ */
+export interface PqIndexSettings {
+  /**
+   * Catalogs of at least this many ads get an index at import (an import may also ask for one
+   * explicitly); a round's re-projected catalog gets one exactly when the catalog it replaces had
+   * one, with the same stages. Integer ≥ 1.
+   */
+  minAds: number;
+  /** Sub-spaces per stage: 1‥8 even divisors of the user dimension (checked when an index is built). */
+  stages: number[];
+}
+
 /** Token bucket settings. */
 export interface BucketSettings {
   /** Sustained requests per second per client. */
@@ -102,7 +118,11 @@ export interface ServerConfig {
   /** Server optimizer. */
   optimizer: ServerOptimizerConfig;
   /** Catalog publishing (and the popularity prior re-projected catalogs carry). */
-  catalog: { projectedEncoding: ProjectedEncoding; popularity: PopularitySettings };
+  catalog: {
+    projectedEncoding: ProjectedEncoding;
+    popularity: PopularitySettings;
+    pqIndex: PqIndexSettings;
+  };
   /** HTTP front. */
   http: {
     /** Per-address limits of uploads and of other public requests. */
@@ -149,7 +169,12 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
     acceptedEncodings: ['f16', 'int8', 'f32'],
   },
   optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0.9 },
-  catalog: { projectedEncoding: 'int8', popularity: { weight: 0.1, smoothing: 1 } },
+  catalog: {
+    projectedEncoding: 'int8',
+    popularity: { weight: 0.1, smoothing: 1 },
+    // 100k ads are 12.8 MB of int8 rows, the most the exact engines rank within a few ms.
+    pqIndex: { minAds: 100_000, stages: [...DEFAULT_PQ_STAGES] },
+  },
   http: {
     rateLimit: {
       uploads: { ratePerSecond: 1, burst: 5 },
@@ -290,6 +315,7 @@ export function resolveConfig(
     throw new RangeError(`catalog.popularity.weight must be a finite number >= 0, got ${weight}`);
   }
   positive('catalog.popularity.smoothing', smoothing);
+  checkPqIndexSettings(config.catalog.pqIndex);
   for (const name of ['uploads', 'reads'] as const) {
     positive(`http.rateLimit.${name}.ratePerSecond`, config.http.rateLimit[name].ratePerSecond);
     positive(`http.rateLimit.${name}.burst`, config.http.rateLimit[name].burst);
@@ -300,6 +326,19 @@ export function resolveConfig(
   integer('store.flushMaxPending', config.store.flushMaxPending, 1);
   integer('store.pollIntervalMs', config.store.pollIntervalMs, 1);
   return config;
+}
+
+/**
+ * Whether the stages divide the user dimension is checked when an index is built (the default
+ * stages fit the default dimension only, and a server that never builds an index need not care).
+ */
+function checkPqIndexSettings(settings: PqIndexSettings): void {
+  integer('catalog.pqIndex.minAds', settings.minAds, 1);
+  try {
+    checkPqStages(settings.stages);
+  } catch (error) {
+    throw new RangeError(`catalog.pqIndex.stages: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -19,16 +19,12 @@ export {
   resolveConfig,
   type BucketSettings,
   type ConfigOverrides,
+  type PqIndexSettings,
   type PrivacySettings,
   type RoundSettings,
   type ServerConfig,
 } from './config.js';
-export {
-  importCatalog,
-  publishCatalog,
-  type ImportCatalogOptions,
-  type ImportedCatalog,
-} from './catalog/import.js';
+export { importCatalog, publishCatalog, type ImportCatalogOptions } from './catalog/import.js';
 export {
   encoderText,
   parseAdsJsonl,
@@ -52,6 +48,8 @@ export type {
   InitialState,
   LedgerEntry,
   PublishContext,
+  CatalogPublication,
+  PqIndexInfo,
   RoundRecord,
   RoundStats,
   Store,
@@ -99,4 +97,4 @@ export {
   type LogLevel,
 } from './log.js';
 export { createProgressBar, type ProgressSink } from './progress.js';
-export { buildPqIndexFile, type PqIndexBuildOptions } from './catalog/pq-index.js';
+export { buildPqIndex, type PqIndexBuildOptions } from './catalog/pq-index.js';

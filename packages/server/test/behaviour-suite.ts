@@ -28,7 +28,8 @@ async function totals(server: PrivAdsServer, roundId: number): Promise<RoundAccu
   return t;
 }
 
-async function withServer(
+/** Runs `run` on a fresh server from `factory`, disposing of it afterwards. */
+export async function withServer(
   factory: ServerFactory,
   run: (server: PrivAdsServer) => Promise<void>,
 ): Promise<void> {

@@ -122,11 +122,10 @@ describe('privads-server CLI', () => {
       ];
       await writeFile(file, `${ads.map((a) => JSON.stringify(a)).join('\n')}\n`);
       const out = io();
-      const pqFile = join(dir, 'catalog.pqidx');
       const result = await runServerCli(
         [
           ...['catalog', 'import', file, '--data', join(dir, 'store')],
-          ...['--pq-index', pqFile, '--pq-stages', '32,16'],
+          ...['--pq-index', '--pq-stages', '32,16'],
         ],
         out,
       );
@@ -135,20 +134,24 @@ describe('privads-server CLI', () => {
       for (const line of out.errors) expect(line).toMatch(/^pq index \d+% \(\d+s\)$/);
       expect(out.errors.at(-1)).toMatch(/^pq index 100%/);
       expect(result.code).toBe(0);
-      const pqBytes = await readFile(pqFile);
-      expect(JSON.parse(out.lines[0] as string)).toMatchObject({
+      const printed = JSON.parse(out.lines[0] as string) as { pqIndex?: { byteLength: number } };
+      expect(printed).toMatchObject({
         kind: 'catalog',
         version: 1,
         projectorVersion: 1,
-        pqIndex: { path: pqFile, byteLength: pqBytes.length },
+        pqIndex: { stages: [32, 16] },
       });
-      const pq = decodePqIndex(new Uint8Array(pqBytes));
-      expect(pq).toMatchObject({ catalogVersion: 1, projectorVersion: 1, count: 3, dim: 128 });
-      expect(pq.stages.map((s) => s.subspaces)).toEqual([32, 16]);
       const server = await createPrivAdsServer({
         store: { kind: 'embedded', dataDir: join(dir, 'store') },
       });
       try {
+        // The index is kept with catalog 1 and served whole.
+        const served = await server.fetch(new Request('http://x/v1/catalog/1/pq-index'));
+        const pqBytes = new Uint8Array(await served.arrayBuffer());
+        expect(pqBytes.byteLength).toBe(printed.pqIndex?.byteLength);
+        const pq = decodePqIndex(pqBytes);
+        expect(pq).toMatchObject({ catalogVersion: 1, projectorVersion: 1, count: 3, dim: 128 });
+        expect(pq.stages.map((s) => s.subspaces)).toEqual([32, 16]);
         const r = await server.fetch(new Request('http://x/v1/catalog/latest'));
         const bundle = decodeCatalogBundle(new Uint8Array(await r.arrayBuffer()));
         expect(bundle.header).toMatchObject({ count: 3, contentDim: 384, userDim: 128 });

@@ -8,6 +8,7 @@ import {
 } from '@privads/server';
 
 import { behaviourSuite } from './behaviour-suite.js';
+import { PQ_CONFIG, pqIndexSuite } from './pq-index-suite.js';
 import {
   DISTRIBUTED_CONFIG,
   driveDistributedRound,
@@ -15,6 +16,7 @@ import {
   phaseOf,
 } from './secure-round-driver.js';
 import {
+  hashEncoder,
   openRound,
   operator,
   postUpload,
@@ -45,6 +47,16 @@ describe.skipIf(cluster === undefined)('PostgreSQL store', () => {
       store: { kind: 'postgres', url: await freshUrl() },
       operatorToken: TOKEN,
       config: SMALL_CONFIG,
+    });
+    return { server, dispose: () => server.close() };
+  });
+
+  pqIndexSuite('postgres', async () => {
+    const server = await createPrivAdsServer({
+      store: { kind: 'postgres', url: await freshUrl() },
+      operatorToken: TOKEN,
+      config: PQ_CONFIG,
+      encoder: hashEncoder,
     });
     return { server, dispose: () => server.close() };
   });

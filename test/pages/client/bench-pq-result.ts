@@ -8,6 +8,8 @@ export interface PqBenchRequest {
   readonly stages: readonly number[];
   /** Re-rank depths to measure. */
   readonly rerank: readonly number[];
+  /** The client path's settings to measure: exact re-rank depth, and the fast scan's pool. */
+  readonly exactRerank: readonly { readonly depth: number; readonly scan: number }[];
   /** Vectors sampled to train each stage. */
   readonly trainingSample: number;
 }
@@ -44,6 +46,15 @@ export interface PqBenchResult {
   readonly f32Loop?: PqBenchLatency;
   readonly wasmInt8?: PqBenchLatency;
   readonly depths?: readonly PqBenchDepth[];
+  /**
+   * The client's ranking path (`PqRanker`) at each setting: the searcher's best `candidates` (of
+   * a fast-scan pool of `scan`), re-ranked exactly with the catalog's int8 rows.
+   */
+  readonly exactRerank?: readonly (PqBenchLatency & {
+    readonly candidates: number;
+    readonly scan: number;
+    readonly recallAt10: number;
+  })[];
 }
 
 declare global {

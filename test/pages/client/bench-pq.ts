@@ -17,6 +17,11 @@ const request: PqBenchRequest = {
   queries: Number(params.get('queries') ?? 30),
   stages: numbers('stages', '32,32,16'),
   rerank: numbers('rerank', '250,1000'),
+  // DEPTH or DEPTH@SCAN: exact re-rank depth, and the fast scan's pool (default 1000).
+  exactRerank: (params.get('exact') ?? '250,1000').split(',').map((entry) => {
+    const [depth, scan = '1000'] = entry.split('@');
+    return { depth: Number(depth), scan: Number(scan) };
+  }),
   trainingSample: Number(params.get('sample') ?? 65_536),
 };
 worker.postMessage(request);

@@ -2,7 +2,8 @@
 /**
  * PQ benchmark in a module worker, where the client ranks: a synthetic clustered catalog, its PQ
  * index built by the server's trainer and sent through the wire format, then per query (all
- * interleaved, so machine load hits each alike) the PQ searcher at each re-rank depth, a plain
+ * interleaved, so machine load hits each alike) the PQ searcher at each re-rank depth, the
+ * client's ranking path (the searcher's candidates re-ranked exactly with the int8 rows), a plain
  * Float32 loop over the original vectors (the same-run baseline, which also gives the exact top 10
  * that recall is measured against), and the exact WASM SIMD int8 engine.
  */
@@ -14,7 +15,8 @@ import {
 } from '../../../packages/protocol/src/index.js';
 import { createClusteredEmbeddings } from '../../../packages/sim/src/synthetic/clustered-embeddings.js';
 import { PqSearcher } from '../../../packages/client/src/engines/pq-searcher.js';
-import { unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js';
+import { rowScore, unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js';
+import { PqRanker } from '../../../packages/client/src/worker/pq-ranker.js';
 import { wasmSimdEngineProvider } from '../../../packages/client/src/engines/wasm-engine.js';
 import type { PqBenchDepth, PqBenchRequest, PqBenchResult } from './bench-pq-result.js';
 import { naiveTopK, stats } from './bench-support.js';
@@ -51,12 +53,23 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
   const probe = await wasmSimdEngineProvider.probe({ force: true });
   if (!probe.ok) throw new Error(probe.reason);
   const wasm = await probe.create();
-  await wasm.load(unitRowMatrix('bench', request.count, dim, int8.values, int8.scales));
+  const matrix = unitRowMatrix('bench', request.count, dim, int8.values, int8.scales);
+  await wasm.load(matrix);
+  // The client's ranking path: the index's candidates re-ranked exactly with the int8 rows.
+  const ranker = await PqRanker.load(wire, {
+    version: 0,
+    projectorVersion: 0,
+    count: request.count,
+    userDim: dim,
+    cosineOf: (index, query) => rowScore(matrix, index, query),
+  });
 
   const f32Samples: number[] = [];
   const wasmSamples: number[] = [];
   const depthSamples = request.rerank.map(() => [] as number[]);
   const hits = request.rerank.map(() => 0);
+  const rankerSamples = request.exactRerank.map(() => [] as number[]);
+  const rankerHits = request.exactRerank.map(() => 0);
   for (let i = 0; i < WARMUP + request.queries; i++) {
     const q = queries.subarray((i % request.queries) * dim, ((i % request.queries) + 1) * dim);
     let t = performance.now();
@@ -65,6 +78,14 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     t = performance.now();
     await wasm.topK(q, K);
     if (i >= WARMUP) wasmSamples.push(performance.now() - t);
+    for (const [d, { depth, scan }] of request.exactRerank.entries()) {
+      t = performance.now();
+      const ranked = await ranker.topK(q, K, depth, scan);
+      if (i < WARMUP) continue;
+      rankerSamples[d]?.push(performance.now() - t);
+      for (const index of ranked.indices)
+        if (exact.has(index)) rankerHits[d] = (rankerHits[d] as number) + 1;
+    }
     request.rerank.forEach((rerank, d) => {
       t = performance.now();
       const got = searcher.topK(q, K, { rerank });
@@ -80,6 +101,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
   }));
   wasm.dispose();
   searcher.dispose();
+  ranker.dispose();
   return {
     count: request.count,
     dim,
@@ -93,6 +115,12 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     f32Loop: stats(f32Samples),
     wasmInt8: stats(wasmSamples),
     depths,
+    exactRerank: request.exactRerank.map(({ depth, scan }, d) => ({
+      candidates: depth,
+      scan,
+      ...stats(rankerSamples[d] as number[]),
+      recallAt10: Number(((rankerHits[d] as number) / (K * request.queries)).toFixed(4)),
+    })),
   };
 }
 

@@ -140,9 +140,11 @@ export interface Settings {
   catalogVersion: number;
   /** Epoch milliseconds of the last check for a newer catalog. */
   catalogCheckedAt: number;
+  /** The PQ index the newest cached catalog announced (absent when it announced none). */
+  catalogPqIndex: { readonly catalogVersion: number; readonly url: string };
   /** The sampling draw of the latest round seen: drawn once per round, never re-drawn. */
   sampling: { readonly roundId: number; readonly selected: boolean };
 }
 
 /** Cached immutable downloads, keyed by version. */
-export type BlobKind = 'catalog' | 'projector';
+export type BlobKind = 'catalog' | 'projector' | 'pq-index';

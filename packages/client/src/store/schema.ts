@@ -1,9 +1,16 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { EventRecord, LedgerRecord, OutboxItem, ProfileRecord, Settings } from './records.js';
+import type {
+  BlobKind,
+  EventRecord,
+  LedgerRecord,
+  OutboxItem,
+  ProfileRecord,
+  Settings,
+} from './records.js';
 
-/** A cached immutable download (catalog bundle or projector weights). */
+/** A cached immutable download (catalog bundle, its PQ index, or projector weights). */
 export interface BlobRecord {
-  readonly kind: 'catalog' | 'projector';
+  readonly kind: BlobKind;
   readonly version: string;
   readonly bytes: ArrayBuffer;
   readonly storedAt: number;

@@ -10,7 +10,7 @@ const FIRST_POOL_FACTOR = 4;
  * outside the engine's top-m has a total of at most the m-th cosine, so once the k-th best total
  * among the top-m reaches that cosine nothing outside can beat it; otherwise m grows fourfold, up
  * to the whole catalog.
- * @param engine - the loaded engine
+ * @param engine - the loaded engine, or the PQ index (whose scores stand for the cosines)
  * @param query - user-space query
  * @param k - how many (≤ rows)
  * @param bias - per-ad bias ≤ 0, or undefined for the cosine alone
@@ -18,7 +18,7 @@ const FIRST_POOL_FACTOR = 4;
  * @returns indices and total scores, best first (ties: lower index first)
  */
 export async function biasedTopK(
-  engine: ScoringEngine,
+  engine: Pick<ScoringEngine, 'topK'>,
   query: Float32Array,
   k: number,
   bias: Float32Array | undefined,

@@ -1,4 +1,5 @@
 import {
+  PrivAdsError,
   decodeCatalogBundle,
   quantizeRowsInt8,
   type AdMetadata,
@@ -7,9 +8,9 @@ import {
 import { popularityBias } from '@privads/model/popularity';
 import type { QuantizedMatrix } from '../engines/engine.js';
 import { catalogAdsChecksum } from './ad-counts.js';
-import { unitRowMatrix } from '../engines/unit-rows.js';
+import { rowScore, unitRowMatrix } from '../engines/unit-rows.js';
 import type { ClientStore } from '../store/store.js';
-import { apiUrl, getBytes, type FetchLike } from './http.js';
+import { apiUrl, getBytes, privateGet, type FetchLike } from './http.js';
 import { normalize } from './vector.js';
 
 /** A decoded catalog, ready for scoring and learning. */
@@ -37,12 +38,21 @@ export class LoadedCatalog {
    * released counts the bundle carries; undefined when it carries none or w is 0.
    */
   readonly bias: Float32Array | undefined;
+  /**
+   * Absolute URL of this version's PQ index, when the server announced one with the catalog
+   * (`PrivAds-PQ-Index`): the same URL for every reader, fetched whole.
+   */
+  readonly pqIndexUrl: string | undefined;
   readonly #indexById: Map<string, number>;
   #adsChecksum: string | undefined;
 
-  /** @param bundle - a decoded, validated bundle */
-  constructor(bundle: DecodedCatalogBundle) {
+  /**
+   * @param bundle - a decoded, validated bundle
+   * @param pqIndexUrl - its PQ index, when announced
+   */
+  constructor(bundle: DecodedCatalogBundle, pqIndexUrl?: string) {
     const { header } = bundle;
+    this.pqIndexUrl = pqIndexUrl;
     this.version = header.catalogVersion;
     this.projectorVersion = header.projectorVersion;
     this.encoderId = header.encoderId;
@@ -138,17 +148,24 @@ export class LoadedCatalog {
   }
 
   /**
+   * Cosine of one ad with a query, as the exact engines compute it (the dequantised int8 row).
+   * @param index - catalog row
+   * @param query - user-space vector
+   * @returns the dot product with the dequantised row
+   */
+  cosineOf(index: number, query: Float32Array): number {
+    return rowScore(this.matrix, index, query);
+  }
+
+  /**
    * Ranking score of one ad for a query (for exploration picks): the cosine as the engines compute
    * it, plus the popularity bias when the catalog carries one.
    * @param index - catalog row
    * @param query - user-space vector
-   * @returns the dot product with the dequantised row, plus `bias[index]`
+   * @returns {@link LoadedCatalog.cosineOf} plus `bias[index]`
    */
   scoreOf(index: number, query: Float32Array): number {
-    const { dim, data, scales } = this.matrix;
-    let acc = 0;
-    for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
-    return acc * (scales[index] as number) + (this.bias?.[index] ?? 0);
+    return this.cosineOf(index, query) + (this.bias?.[index] ?? 0);
   }
 
   #meanDirection(): Float32Array {
@@ -201,8 +218,12 @@ export class CatalogSource {
     if (version === undefined) return undefined;
     const bytes = await this.#o.store.getBlob('catalog', String(version));
     if (bytes === undefined) return undefined;
+    const announced = await this.#o.store.getSetting('catalogPqIndex');
     try {
-      return new LoadedCatalog(decodeCatalogBundle(new Uint8Array(bytes)));
+      return new LoadedCatalog(
+        decodeCatalogBundle(new Uint8Array(bytes)),
+        announced?.catalogVersion === version ? announced.url : undefined,
+      );
     } catch {
       // A corrupt cache entry is simply downloaded again.
       return undefined;
@@ -223,18 +244,85 @@ export class CatalogSource {
    */
   async download(current?: number): Promise<LoadedCatalog | undefined> {
     const { server, store, fetch, now } = this.#o;
-    const bytes = await getBytes(fetch, apiUrl(server, '/v1/catalog/latest'), 'no-cache');
+    const url = apiUrl(server, '/v1/catalog/latest');
+    const response = await privateGet(fetch, url, 'no-cache');
     await store.setSetting('catalogCheckedAt', now());
-    if (bytes === undefined) return undefined;
-    const catalog = new LoadedCatalog(decodeCatalogBundle(bytes));
+    if (response === undefined) return undefined;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const pqIndexUrl = announcedPqIndex(response, url);
+    const catalog = new LoadedCatalog(decodeCatalogBundle(bytes), pqIndexUrl);
     if (catalog.version === current) return undefined;
-    const copy = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    await store.putBlob(
-      'catalog',
-      String(catalog.version),
-      copy ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer,
-    );
+    await store.putBlob('catalog', String(catalog.version), ownBuffer(bytes));
     await store.setSetting('catalogVersion', catalog.version);
+    if (pqIndexUrl !== undefined)
+      await store.setSetting('catalogPqIndex', {
+        catalogVersion: catalog.version,
+        url: pqIndexUrl,
+      });
     return catalog;
   }
+
+  /**
+   * The catalog's PQ index, from the cache or downloaded whole (one GET of the announced URL, the
+   * same for every reader, with the private request options). Cache it with
+   * {@link CatalogSource.keepPqIndex} once it has been checked.
+   * @param catalog - a catalog that announced an index
+   * @param networkAllowed - whether it may be downloaded (not while the reader has paused PrivAds)
+   * @returns the index bytes (not yet validated), and whether they came from the cache
+   * @throws PrivAdsError `NOT_FOUND` when the server has none after all, `ABORTED` when it is not
+   *   cached and may not be downloaded, and as `privateGet`
+   */
+  async pqIndex(
+    catalog: LoadedCatalog,
+    networkAllowed: boolean,
+  ): Promise<{ bytes: Uint8Array; cached: boolean }> {
+    const cached = await this.#o.store.getBlob('pq-index', String(catalog.version));
+    if (cached !== undefined) return { bytes: new Uint8Array(cached), cached: true };
+    if (!networkAllowed)
+      throw new PrivAdsError('ABORTED', 'paused: the PQ index is not downloaded');
+    const url = catalog.pqIndexUrl;
+    const bytes = url === undefined ? undefined : await getBytes(this.#o.fetch, url);
+    if (bytes === undefined) {
+      throw new PrivAdsError(
+        'NOT_FOUND',
+        `catalog ${catalog.version} announced a PQ index that ${url ?? 'nobody'} serves`,
+      );
+    }
+    return { bytes, cached: false };
+  }
+
+  /**
+   * Caches a checked index by catalog version (the store keeps the newest few).
+   * @param version - its catalog version
+   * @param bytes - the index
+   */
+  async keepPqIndex(version: number, bytes: Uint8Array): Promise<void> {
+    await this.#o.store.putBlob('pq-index', String(version), ownBuffer(bytes));
+  }
 }
+
+/** The bytes' own buffer when they span it, else a copy (IndexedDB stores whole buffers). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+}
+
+/**
+ * The PQ index a catalog response announces, as an absolute http(s) URL.
+ * @param response - the catalog response
+ * @param requested - the URL that was requested (fake transports leave `response.url` empty)
+ * @returns the index URL, or `undefined` when none is announced or the value is not usable
+ */
+function announcedPqIndex(response: Response, requested: string): string | undefined {
+  const value = response.headers.get(PQ_INDEX_HEADER);
+  if (value === null || value.trim() === '') return undefined;
+  try {
+    const url = new URL(value.trim(), response.url || requested);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Response header announcing a catalog's PQ index (`docs/server.md`). */
+export const PQ_INDEX_HEADER = 'PrivAds-PQ-Index';

@@ -110,8 +110,8 @@ export async function chooseQuery(
 }
 
 /**
- * Ranks the catalog for one request: engine top-K re-ranked with the popularity prior the catalog
- * carries (`biasedTopK`), then the policy (frequency cap, diversity, exploration), then explanations.
+ * Ranks the catalog for one request: top-K of the PQ index (when the catalog has one that loaded)
+ * or of the scoring engine, re-ranked with the popularity prior the catalog carries (`biasedTopK`), then the policy (frequency cap, diversity, exploration), then explanations.
  * @param runtime - the worker runtime (with a catalog)
  * @param catalog - the catalog to rank
  * @param request - slots and context
@@ -123,9 +123,9 @@ export async function rankCatalog(
   request: WireRankRequest,
 ): Promise<{ result: RankResult; query: Query }> {
   const query = await chooseQuery(runtime, catalog, request);
-  const engine = await runtime.engineFor(catalog);
+  const ranker = await runtime.rankerFor(catalog);
   const k = Math.min(catalog.count, request.slots * runtime.policy.candidatesPerSlot);
-  const candidates = await biasedTopK(engine, query.vector, k, catalog.bias, catalog.count);
+  const candidates = await biasedTopK(ranker, query.vector, k, catalog.bias, catalog.count);
   const now = runtime.deps.now();
   const picks = selectSlate(candidates, runtime.policy, {
     slots: request.slots,
@@ -147,7 +147,7 @@ export async function rankCatalog(
       ads,
       source: query.source,
       personalised: query.source === 'profile',
-      engine: engine.name,
+      engine: ranker.name,
       catalogVersion: catalog.version,
     },
   };

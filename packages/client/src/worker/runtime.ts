@@ -12,6 +12,7 @@ import {
 import type { Diagnostics, MissingAsset, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
 import { Uploader, type UploadReport } from '../uploader.js';
 import { CatalogSource, type LoadedCatalog } from './catalog.js';
+import type { PqRanker, Ranker } from './pq-ranker.js';
 import { assetBase, ContextEncoder, contextEncoderSettings } from './context-encoder.js';
 import { ImpressionHistory } from './history.js';
 import { describeMissingAsset, findMissingAssets } from './missing-assets.js';
@@ -62,6 +63,10 @@ export class Runtime {
   catalog: LoadedCatalog | undefined;
   engine: ScoringEngine | undefined;
   engineDecisions: readonly EngineDecision[] = [];
+  /** The PQ index of the catalog in use, when it announced one that loaded. */
+  pqRanker: PqRanker | undefined;
+  /** Why the catalog's announced PQ index is not used (`diagnostics().ranking.reason`). */
+  pqIndexProblem: string | undefined;
   profile: ProfileRecord | undefined;
   paused = false;
   /** Asset files that could not be loaded (each reported once). */
@@ -179,6 +184,17 @@ export class Runtime {
     return this.engine;
   }
 
+  /**
+   * What ranks `catalog`: its PQ index when that loaded, else the scoring engine.
+   * @param catalog - the catalog to rank
+   * @returns the ranker, loaded with `catalog`
+   */
+  async rankerFor(catalog: LoadedCatalog): Promise<Ranker> {
+    if (this.pqRanker !== undefined && this.pqRanker.version === catalog.version)
+      return this.pqRanker;
+    return this.engineFor(catalog);
+  }
+
   /** Whether requests may be made now (never while the reader has paused PrivAds). */
   get networkAllowed(): boolean {
     return !this.paused;
@@ -239,7 +255,17 @@ export class Runtime {
       engines: this.engineDecisions.map(({ name, status, reason }) => ({ name, status, reason })),
       ...(this.catalog === undefined
         ? {}
-        : { catalogVersion: this.catalog.version, catalogSize: this.catalog.count }),
+        : {
+            catalogVersion: this.catalog.version,
+            catalogSize: this.catalog.count,
+            ranking:
+              this.pqRanker?.version === this.catalog.version
+                ? { path: 'pq-index' as const }
+                : {
+                    path: 'exact' as const,
+                    ...(this.pqIndexProblem === undefined ? {} : { reason: this.pqIndexProblem }),
+                  },
+          }),
       profileUpdates: this.profile?.updates ?? 0,
       paused: this.paused,
       missingAssets: [...this.missingAssets],
@@ -252,6 +278,7 @@ export class Runtime {
     this.stopSecureRound('the worker closed');
     this.#tabs?.close();
     this.engine?.dispose();
+    this.pqRanker?.dispose();
     this.projectors?.dispose();
     this.contextEncoder.dispose();
     this.store?.close();
@@ -278,8 +305,40 @@ export class Runtime {
   }
 
   async #useCatalog(catalog: LoadedCatalog): Promise<void> {
-    await this.engineFor(catalog);
+    const { ranker: pq, problem } = await this.#loadPqIndex(catalog);
+    // The exact engine is loaded only when it ranks: a million int8 rows are what the index avoids.
+    if (pq === undefined) await this.engineFor(catalog);
+    if (this.pqRanker !== pq) this.pqRanker?.dispose();
+    this.pqRanker = pq;
+    this.pqIndexProblem = problem;
     this.catalog = catalog;
+  }
+
+  /**
+   * Loads the PQ index the catalog announced: from the cache, else downloaded whole. Any failure
+   * (missing, malformed, of another catalog, no WebAssembly SIMD) is one `fallback` event and the
+   * exact engine; nothing reaches the page.
+   * @returns the ranker, or why the catalog's announced index is not used (neither: none announced)
+   */
+  async #loadPqIndex(catalog: LoadedCatalog): Promise<{ ranker?: PqRanker; problem?: string }> {
+    if (catalog.pqIndexUrl === undefined) return {};
+    if (this.pqRanker?.version === catalog.version) return { ranker: this.pqRanker };
+    try {
+      const bytes = await this.#catalogSource.pqIndex(catalog, this.networkAllowed);
+      // Loaded on demand: workers whose catalogs have no index never fetch this code or its kernel.
+      const { PqRanker } = await import('./pq-ranker.js');
+      const ranker = await PqRanker.load(bytes.bytes, catalog);
+      if (!bytes.cached) await this.#catalogSource.keepPqIndex(catalog.version, bytes.bytes);
+      return { ranker };
+    } catch (error) {
+      const code = isPrivAdsError(error) ? error.code : 'INTERNAL';
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit('fallback', {
+        what: 'pq-index',
+        reason: `the catalog's PQ index is not used (${code}: ${message}); ranking every ad with the exact engine`,
+      });
+      return { problem: `${code}: ${message}` };
+    }
   }
 
   async #start(): Promise<void> {

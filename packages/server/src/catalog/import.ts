@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 
 import type { ContentEncoder } from '@privads/encoder';
+import { checkPqStages } from '@privads/model';
 import {
   decodeCatalogBundle,
   encodeCatalogBundle,
@@ -20,7 +21,7 @@ import { carryPopularity } from '../rounds/released-counts.js';
 import { openStore, type StoreLocation } from '../store/open-store.js';
 import type { Store, VersionInfo } from '../store/store.js';
 import { bundleMetadata, encoderText, parseAdsJsonl, type CatalogAdInput } from './ads-jsonl.js';
-import { buildPqIndexFile, type PqIndexBuildOptions } from './pq-index.js';
+import { buildPqIndex, type PqIndexBuildOptions } from './pq-index.js';
 import { projectWithFile } from './project.js';
 
 /**
@@ -46,22 +47,25 @@ async function popularityCarriedOver(
 }
 
 /**
- * Encodes, projects and publishes ads in an open store. Ads whose id the newest catalog has keep
- * its released click and impression totals (the popularity prior); new ads start from zero.
+ * Encodes, projects and publishes ads in an open store, with the catalog's PQ index when asked for
+ * or when the catalog has at least `config.catalog.pqIndex.minAds` ads (committed together with
+ * the version: see `pq-index.ts`). Ads whose id the newest catalog has keep its released click and
+ * impression totals (the popularity prior); new ads start from zero.
  * @param store - the store (initialised on the way if empty)
  * @param ads - the ads
  * @param encoder - the content encoder (its dim must be the projector's content dim)
- * @param config - server configuration (projector, catalog encoding)
- * @param onProjected - receives the projected vectors (e.g. to build the PQ index)
- * @returns the new catalog version
- * @throws RangeError when the encoder's dim does not match; ProtocolError for invalid ads
+ * @param config - server configuration (projector, catalog encoding, PQ index settings)
+ * @param pqIndex - whether (`when`) and how to build the PQ index
+ * @returns the new catalog version (its `pqIndex` describes the index, when built)
+ * @throws RangeError when the encoder's dim does not match or the stages are invalid; ProtocolError
+ *   for invalid ads
  */
 export async function publishCatalog(
   store: Store,
   ads: readonly CatalogAdInput[],
   encoder: ContentEncoder,
   config: ServerConfig,
-  onProjected?: (projected: Float32Array, projectorVersion: number) => void,
+  pqIndex: PqIndexBuildOptions = {},
 ): Promise<VersionInfo> {
   if (ads.length === 0) throw new ProtocolError('OUT_OF_RANGE', 'the catalog has no ads');
   if (encoder.dim !== config.projector.contentDim) {
@@ -69,6 +73,10 @@ export async function publishCatalog(
       `encoder ${encoder.id} has dim ${encoder.dim}; the projector expects ${config.projector.contentDim}`,
     );
   }
+  const { when = 'auto', stages = config.catalog.pqIndex.stages, onProgress } = pqIndex;
+  const withIndex =
+    when === 'always' || (when === 'auto' && ads.length >= config.catalog.pqIndex.minAds);
+  if (withIndex) checkPqStages(stages, config.projector.userDim);
   const content = await encoder.encode(ads.map(encoderText));
   const popularity = await popularityCarriedOver(store, ads, config);
   // A store that this catalog initialises gets a projector 1 fitted to it.
@@ -79,11 +87,10 @@ export async function publishCatalog(
     if (projector === undefined)
       throw new StorageError('STORAGE_CORRUPT', 'the store has no projector');
     const projected = await projectWithFile(projector.bytes, content, ads.length);
-    onProjected?.(projected, projector.info.version);
-    return encodeCatalogBundle(
+    const versions = { catalogVersion: version, projectorVersion: projector.info.version };
+    const bytes = encodeCatalogBundle(
       {
-        catalogVersion: version,
-        projectorVersion: projector.info.version,
+        ...versions,
         encoderId: encoder.id,
         contentDim: config.projector.contentDim,
         userDim: config.projector.userDim,
@@ -94,6 +101,14 @@ export async function publishCatalog(
       },
       { projectedEncoding: config.catalog.projectedEncoding },
     );
+    if (!withIndex) return bytes;
+    return {
+      bytes,
+      pqIndex: buildPqIndex(projected, config.projector.userDim, versions, {
+        stages,
+        ...(onProgress === undefined ? {} : { onProgress }),
+      }),
+    };
   });
 }
 
@@ -114,25 +129,23 @@ export interface ImportCatalogOptions {
   encoder?: ContentEncoder;
   /** Configuration overrides (must match the server's projector settings). */
   config?: ConfigOverrides;
-  /** Also build the catalog's PQ index (for catalogs too large to ship as int8 rows). */
+  /**
+   * Whether (`when`) and how to build the catalog's PQ index (for catalogs too large to ship as
+   * int8 rows).
+   * @defaultValue built when the catalog has at least `config.catalog.pqIndex.minAds` ads
+   */
   pqIndex?: PqIndexBuildOptions;
-}
-
-/** What {@link importCatalog} published. */
-export interface ImportedCatalog extends VersionInfo {
-  /** Present when a PQ index was built: its path and size. */
-  pqIndex?: { path: string; byteLength: number };
 }
 
 /**
  * Publishes a catalog version from a JSONL file or a list of ads.
  * @param options - source, store, encoder, PQ index
- * @returns the new version's description (and the PQ index's, when built)
+ * @returns the new version's description (its `pqIndex` describes the index, when built)
  * @throws TypeError without a source or a store; ProtocolError for invalid ads; StorageError when
  *   the store is unavailable (e.g. an embedded directory in use by a running server: use
  *   `POST /v1/admin/catalog` then)
  */
-export async function importCatalog(options: ImportCatalogOptions): Promise<ImportedCatalog> {
+export async function importCatalog(options: ImportCatalogOptions): Promise<VersionInfo> {
   const config = resolveConfig(options.config);
   let ads = options.ads;
   if (ads === undefined) {
@@ -154,19 +167,7 @@ export async function importCatalog(options: ImportCatalogOptions): Promise<Impo
   const encoder =
     options.encoder ?? (await (await import('@privads/encoder-node')).createNodeEncoder());
   try {
-    let projected: { vectors: Float32Array; projectorVersion: number } | undefined;
-    const info = await publishCatalog(store, ads, encoder, config, (vectors, projectorVersion) => {
-      projected = { vectors, projectorVersion };
-    });
-    const pq = options.pqIndex;
-    if (pq === undefined || projected === undefined) return info;
-    const byteLength = await buildPqIndexFile(
-      projected.vectors,
-      config.projector.userDim,
-      { catalogVersion: info.version, projectorVersion: projected.projectorVersion },
-      pq,
-    );
-    return { ...info, pqIndex: { path: pq.out, byteLength } };
+    return await publishCatalog(store, ads, encoder, config, options.pqIndex ?? {});
   } finally {
     if (options.encoder === undefined) await encoder.dispose();
     if (given === undefined) await store.close();

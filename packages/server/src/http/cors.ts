@@ -8,7 +8,7 @@
 export const PUBLIC_CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Expose-Headers':
-    'ETag, Retry-After, Content-Location, PrivAds-Catalog-Version, PrivAds-Projector-Version',
+    'ETag, Retry-After, Content-Location, PrivAds-Catalog-Version, PrivAds-Projector-Version, PrivAds-PQ-Index',
 });
 
 /**

@@ -37,6 +37,7 @@ export type OperationId =
   | 'postSecAggReveal'
   | 'getLatestCatalog'
   | 'getCatalog'
+  | 'getCatalogPqIndex'
   | 'getLatestProjector'
   | 'getProjectorVersions'
   | 'getProjector'
@@ -77,6 +78,12 @@ export const ROUTES: readonly RouteSpec[] = [
   })),
   { method: 'GET', path: '/v1/catalog/latest', access: 'public', operationId: 'getLatestCatalog' },
   { method: 'GET', path: '/v1/catalog/{version}', access: 'public', operationId: 'getCatalog' },
+  {
+    method: 'GET',
+    path: '/v1/catalog/{version}/pq-index',
+    access: 'public',
+    operationId: 'getCatalogPqIndex',
+  },
   {
     method: 'GET',
     path: '/v1/projector/latest',

@@ -17,9 +17,16 @@ import {
   type DecodedCatalogBundle,
 } from '@privads/protocol';
 
+import { buildPqIndex } from '../catalog/pq-index.js';
 import { projectWithParameters } from '../catalog/project.js';
 import type { ServerConfig } from '../config.js';
-import type { CloseCommit, CloseContext, CloseReason, ClosedRoundInfo } from '../store/store.js';
+import type {
+  CatalogPublication,
+  CloseCommit,
+  CloseContext,
+  CloseReason,
+  ClosedRoundInfo,
+} from '../store/store.js';
 import { nextClipNorm, sumNoiseMultiplier } from './adaptive-clip.js';
 import { RELEASE_NOISE, addCentralNoise } from './central-noise.js';
 import { ledgerEntryFor, releaseCost } from './privacy-ledger.js';
@@ -50,6 +57,8 @@ export interface FinalizeOptions {
 /**
  * The next catalog version: the same ads re-projected with the new projector, carrying the running
  * per-ad counts (plus this round's, when it counted this very catalog) for the popularity prior.
+ * The PQ codes of the catalog it replaces describe the old projected vectors, so when that catalog
+ * had an index, the new version gets its own, rebuilt from the new vectors with the same stages.
  */
 async function reprojectCatalog(
   bundle: DecodedCatalogBundle,
@@ -57,7 +66,8 @@ async function reprojectCatalog(
   versions: { catalogVersion: number; projectorVersion: number },
   config: ServerConfig,
   counts: SplitRelease['counts'],
-): Promise<Uint8Array> {
+  pqStages: readonly number[] | undefined,
+): Promise<CatalogPublication> {
   const { header, content, ads } = bundle;
   const counted = counts?.metadata.catalogVersion === header.catalogVersion ? counts : undefined;
   const popularity = accumulatePopularity(
@@ -73,7 +83,7 @@ async function reprojectCatalog(
     content,
     header.count,
   );
-  return encodeCatalogBundle(
+  const bytes = encodeCatalogBundle(
     {
       catalogVersion: versions.catalogVersion,
       projectorVersion: versions.projectorVersion,
@@ -87,6 +97,11 @@ async function reprojectCatalog(
     },
     { projectedEncoding: config.catalog.projectedEncoding },
   );
+  if (pqStages === undefined) return { bytes };
+  return {
+    bytes,
+    pqIndex: buildPqIndex(projected, header.userDim, versions, { stages: pqStages }),
+  };
 }
 
 /** The catalog a next round counts: the given version of this bundle's ad list. */
@@ -236,6 +251,7 @@ export async function finalizeRound(
         { catalogVersion: next.catalogVersion, projectorVersion: next.projectorVersion },
         config,
         split.counts,
+        context.catalog?.info.pqIndex?.stages,
       )
     : undefined;
 
@@ -270,7 +286,8 @@ export async function finalizeRound(
     closed,
     release,
     projector,
-    ...(catalog ? { catalog } : {}),
+    ...(catalog ? { catalog: catalog.bytes } : {}),
+    ...(catalog?.pqIndex ? { catalogPqIndex: catalog.pqIndex } : {}),
     optimizerState: encodeOptimizerState(step.state),
     ledgerEntry,
     nextRound: nextRoundOf(

@@ -5,6 +5,7 @@
 import { AggregationError, type RoundConfig } from '@privads/protocol';
 
 import { readCappedBody } from '../http/body.js';
+import { acceptsGzip, gzipVariant } from '../http/gzip-variant.js';
 import { HttpError, toHttpError } from '../http/errors.js';
 import { asBody, bytesResponse, jsonResponse } from '../http/responses.js';
 import type { VersionKind } from '../store/store.js';
@@ -58,6 +59,16 @@ const LOCATION: Record<VersionKind, string> = {
   projector: '/v1/projector/',
 };
 
+/**
+ * Response header announcing a catalog version's PQ index: the index's path, so a client learns
+ * from the catalog response itself that an index exists, without a probe.
+ */
+export const PQ_INDEX_HEADER = 'PrivAds-PQ-Index';
+
+/** @param catalogVersion - a catalog version @returns the path of its PQ index */
+export const pqIndexPath = (catalogVersion: number): string =>
+  `${LOCATION.catalog}${catalogVersion}/pq-index`;
+
 async function serveVersion(
   app: AppContext,
   req: RequestContext,
@@ -86,9 +97,47 @@ async function serveVersion(
       ...(version === 'latest'
         ? { 'Content-Location': `${LOCATION[kind]}${found.info.version}` }
         : {}),
+      ...(found.info.pqIndex === undefined
+        ? {}
+        : { [PQ_INDEX_HEADER]: pqIndexPath(found.info.version) }),
     },
   });
 }
+
+/**
+ * `GET /v1/catalog/{version}/pq-index`: the whole index of one catalog version, the same bytes for
+ * every reader (no range, shard or query parameter is honoured: which part a device asked for would
+ * tell the server its interests). gzip when the client accepts it and it is smaller.
+ */
+const getCatalogPqIndex: Handler = async (app, req) => {
+  takeToken(app, req, 'reads');
+  const version = pathInteger(req.params.version, 'catalog version');
+  const info = (await app.store.versions('catalog')).find((v) => v.version === version);
+  const bytes = info?.pqIndex === undefined ? undefined : await app.store.readPqIndex(version);
+  if (info?.pqIndex === undefined || bytes === undefined) {
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      info === undefined
+        ? `catalog ${version} does not exist`
+        : `catalog ${version} has no PQ index`,
+    );
+  }
+  const gzipped = acceptsGzip(req.request)
+    ? await gzipVariant(bytes, info.pqIndex.etag)
+    : undefined;
+  return bytesResponse(req.request, gzipped?.bytes ?? bytes, {
+    contentType: 'application/vnd.privads.pq-index',
+    etag: gzipped?.etag ?? info.pqIndex.etag,
+    cache: 'immutable',
+    headers: {
+      'PrivAds-Catalog-Version': String(version),
+      // Caches must not hand a gzip body to a client that did not ask for one.
+      Vary: 'Accept-Encoding',
+      ...(gzipped === undefined ? {} : { 'Content-Encoding': 'gzip' }),
+    },
+  });
+};
 
 /** `POST /v1/rounds/{id}/updates`. */
 const postUpdate: Handler = async (app, req) => {
@@ -161,6 +210,7 @@ export const PUBLIC_HANDLERS = {
   getLatestCatalog: (app, req) => serveVersion(app, req, 'catalog', 'latest'),
   getCatalog: (app, req) =>
     serveVersion(app, req, 'catalog', pathInteger(req.params.version, 'catalog version')),
+  getCatalogPqIndex,
   getLatestProjector: (app, req) => serveVersion(app, req, 'projector', 'latest'),
   getProjector: (app, req) =>
     serveVersion(app, req, 'projector', pathInteger(req.params.version, 'projector version')),

@@ -7,8 +7,9 @@
  * - `LOCK` — pid of the owning process;
  * - `wal-<lsn>.log` — log segments (see `write-ahead-log.ts`);
  * - `snapshot.safetensors` — state as of some lsn (see `embedded-state.ts`);
- * - `blobs/` — `projector-N.safetensors`, `catalog-N.bundle`, `release-R.safetensors`,
- *   `optimizer-N.safetensors`; written durably before the log record that refers to them.
+ * - `blobs/` — `projector-N.safetensors`, `catalog-N.bundle`, `catalog-N.pqidx` (the PQ index of
+ *   catalog N, when it has one), `release-R.safetensors`, `optimizer-N.safetensors`; written durably
+ *   before the log record that refers to them, so a crash between the two leaves only an orphan file.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,8 +22,14 @@ import { EmbeddedState, type CloseRecord } from './embedded-state.js';
 import { strongEtag } from './etag.js';
 import { lockDirectory } from './file-lock.js';
 import { MaskedBatch, readMaskedSum } from './masked-batch.js';
+import {
+  closeCatalogPublication,
+  preparePublication,
+  type PreparedPublication,
+} from './catalog-publication.js';
 import type {
   AddUpdateResult,
+  CatalogPublication,
   CloseCommit,
   CloseContext,
   CloseRoundResult,
@@ -30,6 +37,7 @@ import type {
   ContributionDecoder,
   InitialState,
   LedgerEntry,
+  PqIndexInfo,
   PublishContext,
   RoundRecord,
   Store,
@@ -61,12 +69,14 @@ export interface EmbeddedStoreOptions {
 }
 
 const SNAPSHOT = 'snapshot.safetensors';
-const BLOB_FILE: Record<VersionKind | 'release' | 'optimizer', (n: number) => string> = {
-  projector: (n) => `projector-${n}.safetensors`,
-  catalog: (n) => `catalog-${n}.bundle`,
-  release: (n) => `release-${n}.safetensors`,
-  optimizer: (n) => `optimizer-${n}.safetensors`,
-};
+const BLOB_FILE: Record<VersionKind | 'pqIndex' | 'release' | 'optimizer', (n: number) => string> =
+  {
+    projector: (n) => `projector-${n}.safetensors`,
+    catalog: (n) => `catalog-${n}.bundle`,
+    pqIndex: (n) => `catalog-${n}.pqidx`,
+    release: (n) => `release-${n}.safetensors`,
+    optimizer: (n) => `optimizer-${n}.safetensors`,
+  };
 
 const describe = (
   kind: VersionKind,
@@ -312,11 +322,14 @@ class EmbeddedStore implements Store {
       await writeFileDurable(this.#blobPath('projector', next.projectorVersion), commit.projector);
       versions.push(describe('projector', next.projectorVersion, commit.projector));
     }
-    if (commit.catalog) {
-      await writeFileDurable(this.#blobPath('catalog', next.catalogVersion), commit.catalog);
+    const catalog = closeCatalogPublication(commit);
+    if (catalog) {
+      const pqIndex = await this.#writePqIndex(next.catalogVersion, catalog);
+      await writeFileDurable(this.#blobPath('catalog', next.catalogVersion), catalog.bytes);
       versions.push(
-        describe('catalog', next.catalogVersion, commit.catalog, {
+        describe('catalog', next.catalogVersion, catalog.bytes, {
           projectorVersion: next.projectorVersion,
+          ...pqIndex,
         }),
       );
     }
@@ -340,7 +353,7 @@ class EmbeddedStore implements Store {
 
   async publish(
     kind: VersionKind,
-    build: (context: PublishContext) => Promise<Uint8Array>,
+    build: (context: PublishContext) => Promise<Uint8Array | CatalogPublication>,
   ): Promise<VersionInfo> {
     return this.#serialised(async () => {
       const version = (this.#state.latest(kind)?.version ?? 0) + 1;
@@ -348,14 +361,15 @@ class EmbeddedStore implements Store {
       const projector: VersionBytes | undefined = projectorInfo
         ? { info: projectorInfo, bytes: await this.#readBlob('projector', projectorInfo.version) }
         : undefined;
-      const bytes = await build({ version, ...(projector ? { projector } : {}) });
-      await writeFileDurable(this.#blobPath(kind, version), bytes);
-      const info = describe(
-        kind,
-        version,
-        bytes,
-        kind === 'catalog' && projectorInfo ? { projectorVersion: projectorInfo.version } : {},
+      const built = preparePublication(
+        await build({ version, ...(projector ? { projector } : {}) }),
       );
+      const pqIndex = kind === 'catalog' ? await this.#writePqIndex(version, built) : {};
+      await writeFileDurable(this.#blobPath(kind, version), built.bytes);
+      const info = describe(kind, version, built.bytes, {
+        ...(kind === 'catalog' && projectorInfo ? { projectorVersion: projectorInfo.version } : {}),
+        ...pqIndex,
+      });
       await this.#append({ type: 'publish', info }, new Uint8Array(0), () =>
         this.#state.applyPublish(info),
       );
@@ -374,6 +388,22 @@ class EmbeddedStore implements Store {
   async readVersion(kind: VersionKind, version: number): Promise<VersionBytes | undefined> {
     const info = this.#state.versions[kind].find((v) => v.version === version);
     return info ? { info, bytes: await this.#readBlob(kind, version) } : undefined;
+  }
+
+  async readPqIndex(catalogVersion: number): Promise<Uint8Array | undefined> {
+    const info = this.#state.versions.catalog.find((v) => v.version === catalogVersion);
+    return info?.pqIndex ? this.#readBlob('pqIndex', catalogVersion) : undefined;
+  }
+
+  /** Writes a catalog's PQ index (before the record that announces it) and describes it. */
+  async #writePqIndex(
+    catalogVersion: number,
+    publication: PreparedPublication,
+  ): Promise<{ pqIndex?: PqIndexInfo }> {
+    const index = publication.pqIndex;
+    if (index === undefined) return {};
+    await writeFileDurable(this.#blobPath('pqIndex', catalogVersion), index.bytes);
+    return { pqIndex: index.info };
   }
 
   async readRelease(roundId: number): Promise<Uint8Array | undefined> {

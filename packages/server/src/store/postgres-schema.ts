@@ -9,6 +9,8 @@
  * - `privads_partial_sums` — each instance's running sum of the updates it folded, per round.
  * - `privads_versions`, `privads_releases`, `privads_optimizer_state`, `privads_ledger` — immutable
  *   published data.
+ * - `privads_pq_indexes` — the PQ index of a catalog version that has one, inserted in the
+ *   transaction that inserts the version (its `info.pqIndex` announces it).
  */
 
 /** Key of the advisory lock serialising schema creation. */
@@ -50,4 +52,5 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS privads_releases (round_id integer PRIMARY KEY, bytes bytea NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS privads_optimizer_state (projector_version integer PRIMARY KEY, bytes bytea NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS privads_ledger (round_id integer PRIMARY KEY, entry jsonb NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS privads_pq_indexes (catalog_version integer PRIMARY KEY, bytes bytea NOT NULL)`,
 ];

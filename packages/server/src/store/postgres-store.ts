@@ -25,10 +25,16 @@ import type { RoundConfig } from '@privads/protocol';
 import { StorageError } from '@privads/protocol';
 
 import { RoundAccumulator, contributionLength } from '../rounds/aggregator.js';
+import {
+  closeCatalogPublication,
+  preparePublication,
+  type PreparedPublication,
+} from './catalog-publication.js';
 import { strongEtag } from './etag.js';
 import { SCHEMA_LOCK_KEY, SCHEMA_STATEMENTS, VERSIONS_LOCK_KEY } from './postgres-schema.js';
 import type {
   AddUpdateResult,
+  CatalogPublication,
   CloseCommit,
   CloseContext,
   CloseRoundResult,
@@ -452,10 +458,9 @@ class PostgresStore implements Store {
         );
       }
     }
-    if (commit.catalog) {
-      const info = describe('catalog', next.catalogVersion, commit.catalog, next.projectorVersion);
-      await client.query(insertVersion, ['catalog', info.version, info, bufferOf(commit.catalog)]);
-    }
+    const catalog = closeCatalogPublication(commit);
+    if (catalog)
+      await this.#insertCatalog(client, next.catalogVersion, next.projectorVersion, catalog);
     if (commit.release) {
       await client.query('INSERT INTO privads_releases (round_id, bytes) VALUES ($1, $2)', [
         round.config.roundId,
@@ -481,7 +486,7 @@ class PostgresStore implements Store {
 
   async publish(
     kind: VersionKind,
-    build: (context: PublishContext) => Promise<Uint8Array>,
+    build: (context: PublishContext) => Promise<Uint8Array | CatalogPublication>,
   ): Promise<VersionInfo> {
     return this.#transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [VERSIONS_LOCK_KEY]);
@@ -491,19 +496,51 @@ class PostgresStore implements Store {
         [kind],
       );
       const projector = await this.#readVersion(client, 'projector');
-      const bytes = await build({ version, ...(projector ? { projector } : {}) });
-      const info = describe(
-        kind,
-        version,
-        bytes,
-        kind === 'catalog' ? projector?.info.version : undefined,
+      const built = preparePublication(
+        await build({ version, ...(projector ? { projector } : {}) }),
       );
+      if (kind === 'catalog')
+        return this.#insertCatalog(client, version, projector?.info.version, built);
+      const info = describe(kind, version, built.bytes);
       await client.query(
         'INSERT INTO privads_versions (kind, version, info, bytes) VALUES ($1, $2, $3, $4)',
-        [kind, version, info, bufferOf(bytes)],
+        [kind, version, info, bufferOf(built.bytes)],
       );
       return info;
     });
+  }
+
+  /** Inserts a catalog version and its PQ index (inside the caller's transaction). */
+  async #insertCatalog(
+    client: Client,
+    version: number,
+    projectorVersion: number | undefined,
+    publication: PreparedPublication,
+  ): Promise<VersionInfo> {
+    const index = publication.pqIndex;
+    const info: VersionInfo = {
+      ...describe('catalog', version, publication.bytes, projectorVersion),
+      ...(index === undefined ? {} : { pqIndex: index.info }),
+    };
+    await client.query(
+      'INSERT INTO privads_versions (kind, version, info, bytes) VALUES ($1, $2, $3, $4)',
+      ['catalog', version, info, bufferOf(publication.bytes)],
+    );
+    if (index !== undefined) {
+      await client.query(
+        'INSERT INTO privads_pq_indexes (catalog_version, bytes) VALUES ($1, $2)',
+        [version, bufferOf(index.bytes)],
+      );
+    }
+    return info;
+  }
+
+  async readPqIndex(catalogVersion: number): Promise<Uint8Array | undefined> {
+    const { rows } = await this.#pool.query<{ bytes: Buffer }>(
+      'SELECT bytes FROM privads_pq_indexes WHERE catalog_version = $1',
+      [catalogVersion],
+    );
+    return rows[0] ? bytesOf(rows[0].bytes) : undefined;
   }
 
   async latest(kind: VersionKind): Promise<VersionInfo | undefined> {

@@ -37,6 +37,30 @@ export interface VersionInfo {
   createdAt: string;
   /** For catalogs: the projector version that produced the projected vectors. */
   projectorVersion?: number;
+  /** For catalogs: the PQ index built from this very version's projected vectors, if any. */
+  pqIndex?: PqIndexInfo;
+}
+
+/**
+ * The PQ index (`PRVPQIDX`) kept with a catalog version. Its codes are only valid for the projected
+ * vectors of that version, so it is written and committed together with the version, and a catalog
+ * version without one has none (no other version's index is ever served in its place).
+ */
+export interface PqIndexInfo {
+  /** Strong entity tag of the index bytes. */
+  etag: string;
+  /** Size in bytes. */
+  byteLength: number;
+  /** Sub-spaces per stage, as built (a re-projected catalog's index is built with the same). */
+  stages: number[];
+}
+
+/** A catalog version's bytes and, optionally, its PQ index, as a publication or a round close gives them. */
+export interface CatalogPublication {
+  /** The catalog bundle. */
+  bytes: Uint8Array;
+  /** Its PQ index, built from the same projected vectors. */
+  pqIndex?: { bytes: Uint8Array; stages: readonly number[] };
 }
 
 /** Why a round closed. */
@@ -230,6 +254,8 @@ export interface CloseCommit {
   projector?: Uint8Array;
   /** New catalog bytes (numbered `next.catalogVersion`). */
   catalog?: Uint8Array;
+  /** The new catalog's PQ index (only with `catalog`). */
+  catalogPqIndex?: CatalogPublication['pqIndex'];
   /** Optimizer state to keep with the new projector. */
   optimizerState?: Uint8Array;
   /** Privacy ledger entry of the release. */
@@ -311,12 +337,13 @@ export interface Store {
   /**
    * Publishes a new version of `kind`, numbered after the newest.
    * @param kind - what to publish
-   * @param build - makes the bytes (given the number and the newest projector)
+   * @param build - makes the bytes (given the number and the newest projector); a catalog's may
+   *   come with its PQ index, committed together with it
    * @returns the new version's description
    */
   publish(
     kind: VersionKind,
-    build: (context: PublishContext) => Promise<Uint8Array>,
+    build: (context: PublishContext) => Promise<Uint8Array | CatalogPublication>,
   ): Promise<VersionInfo>;
   /** @param kind - what @returns the newest version's description */
   latest(kind: VersionKind): Promise<VersionInfo | undefined>;
@@ -324,6 +351,11 @@ export interface Store {
   versions(kind: VersionKind): Promise<VersionInfo[]>;
   /** @param kind - what @param version - which @returns the version with its bytes */
   readVersion(kind: VersionKind, version: number): Promise<VersionBytes | undefined>;
+  /**
+   * @param catalogVersion - a catalog version
+   * @returns the PQ index kept with it, if it has one
+   */
+  readPqIndex(catalogVersion: number): Promise<Uint8Array | undefined>;
   /** @param roundId - a released round @returns its aggregate release bytes */
   readRelease(roundId: number): Promise<Uint8Array | undefined>;
   /** @returns the privacy ledger, oldest first */

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+
+import { describe, expect, it } from 'vitest';
+
+import { decodePqIndex } from '@privads/protocol';
+import { createPrivAdsServer } from '@privads/server';
+
+import { gzipVariant } from '../src/http/gzip-variant.js';
+
+import { call, hashEncoder, operator, smallServer, tempDir, TOKEN } from './helpers.js';
+import { adsJsonl, postCatalog, PQ_CONFIG, pqIndexSuite } from './pq-index-suite.js';
+
+pqIndexSuite('embedded', () => smallServer({ encoder: hashEncoder, config: PQ_CONFIG }));
+
+describe('PQ index in the embedded store', () => {
+  it('survives a restart with its catalog version (written before the record that announces it)', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const options = {
+        store: { kind: 'embedded', dataDir: dir } as const,
+        operatorToken: TOKEN,
+        config: PQ_CONFIG,
+        encoder: hashEncoder,
+      };
+      const first = await createPrivAdsServer(options);
+      const version = await postCatalog(first, adsJsonl(8));
+      const bytes = new Uint8Array(
+        await (await call(first, `/v1/catalog/${version}/pq-index`)).arrayBuffer(),
+      );
+      await first.close();
+      const second = await createPrivAdsServer(options);
+      try {
+        const r = await call(second, `/v1/catalog/${version}/pq-index`);
+        expect(r.status).toBe(200);
+        const again = new Uint8Array(await r.arrayBuffer());
+        expect(again).toEqual(bytes);
+        expect(decodePqIndex(again).catalogVersion).toBe(version);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('serves no gzip variant of bytes that do not compress', async () => {
+    const noise = new Uint8Array(randomBytes(4096));
+    expect(await gzipVariant(noise, '"noise"')).toBeUndefined();
+    const text = new TextEncoder().encode('PRVPQIDX'.repeat(512));
+    expect((await gzipVariant(text, '"text"'))?.etag).toBe('"text-gzip"');
+  });
+
+  it('refuses odd stages in the configuration, and stages that do not divide the dimension at import', async () => {
+    await expect(
+      smallServer({
+        encoder: hashEncoder,
+        config: { ...PQ_CONFIG, catalog: { pqIndex: { minAds: 5, stages: [3] } } },
+      }),
+    ).rejects.toThrow(/catalog\.pqIndex\.stages/);
+    const { server, dispose } = await smallServer({
+      encoder: hashEncoder,
+      config: { ...PQ_CONFIG, catalog: { pqIndex: { minAds: 5, stages: [8] } } },
+    });
+    try {
+      const r = await operator(server, '/v1/admin/catalog', {
+        method: 'POST',
+        body: adsJsonl(6),
+        headers: { 'Content-Type': 'application/x-ndjson' },
+      });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      expect(await server.store.latest('catalog')).toBeUndefined();
+    } finally {
+      await dispose();
+    }
+  });
+});
