@@ -64,6 +64,12 @@ export async function serveStatic(root: string): Promise<StaticSite> {
   return {
     url: `http://127.0.0.1:${port}`,
     log,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // The pages may still hold sockets (Chromium also opens speculative ones that never carry a
+    // request); `close()` alone waits for them, which once took Chromium's 5-minute idle timeout.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
