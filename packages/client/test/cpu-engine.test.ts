@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuEngine } from '../src/engines/cpu-engine.js';
+import { CpuEngine, scaledRowScores } from '../src/engines/cpu-engine.js';
 import { engineConformanceCases, fixture, query } from './engine-conformance.js';
 
 describe('CPU engine conformance', () => {
@@ -46,4 +46,23 @@ describe('CPU engine data layouts', () => {
         .slice(0, 5),
     );
   });
+});
+
+describe('exact re-rank scores', () => {
+  // The PQ path, the WebAssembly engine's re-rank and exploration picks score chosen rows with
+  // scaledRowScores: an ad must get the very score the full scan gives it, whichever path ranks.
+  it.each([64, 6])(
+    'are bit-equal to the scan, with or without packed words (dim %i)',
+    async (dim) => {
+      const { matrix } = fixture(300, dim, 5);
+      const engine = new CpuEngine();
+      await engine.load(matrix);
+      const q = query(dim, 6);
+      const scan = await engine.scoreAll(q);
+      const rows = Int32Array.from({ length: 120 }, (_, r) => (r * 7919) % matrix.rows);
+      const expected = Array.from(rows, (i) => scan[i]);
+      expect(Array.from(scaledRowScores(matrix, q, rows))).toEqual(expected);
+      expect(Array.from(engine.scoreRows(q, rows))).toEqual(expected);
+    },
+  );
 });

@@ -16,7 +16,9 @@ const count = 200;
 const vectors = unitRows(count, dim, 3);
 const cosineOf = (i: number, q: Float32Array): number =>
   q.reduce((sum, x, j) => sum + x * (vectors[i * dim + j] as number), 0);
-const catalog: IndexedCatalog = { version: 4, projectorVersion: 2, count, userDim: dim, cosineOf };
+const cosinesOf = (indices: Int32Array, q: Float32Array): Float32Array =>
+  Float32Array.from(indices, (i) => cosineOf(i, q));
+const catalog: IndexedCatalog = { version: 4, projectorVersion: 2, count, userDim: dim, cosinesOf };
 const bytes = encodePqIndex({
   ...trainProductQuantizer(vectors, dim, { stages: [8, 4], iterations: 4 }),
   catalogVersion: 4,

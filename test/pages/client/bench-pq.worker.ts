@@ -15,7 +15,8 @@ import {
 } from '../../../packages/protocol/src/index.js';
 import { createClusteredEmbeddings } from '../../../packages/sim/src/synthetic/clustered-embeddings.js';
 import { PqSearcher } from '../../../packages/client/src/engines/pq-searcher.js';
-import { rowScore, unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js';
+import { unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js';
+import { scaledRowScores } from '../../../packages/client/src/engines/cpu-engine.js';
 import { PqRanker } from '../../../packages/client/src/worker/pq-ranker.js';
 import { wasmSimdEngineProvider } from '../../../packages/client/src/engines/wasm-engine.js';
 import type { PqBenchDepth, PqBenchRequest, PqBenchResult } from './bench-pq-result.js';
@@ -61,7 +62,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     projectorVersion: 0,
     count: request.count,
     userDim: dim,
-    cosineOf: (index, query) => rowScore(matrix, index, query),
+    cosinesOf: (indices, query) => scaledRowScores(matrix, query, indices),
   });
 
   const f32Samples: number[] = [];

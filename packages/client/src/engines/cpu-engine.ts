@@ -63,6 +63,37 @@ function wordsOf(data: Int8Array): Int32Array {
 }
 
 /**
+ * Scaled scores of chosen rows, bit for bit what the CPU engine's scan gives them: every exact
+ * re-rank (the WebAssembly engine's, the PQ path's, exploration picks) scores through here, so no
+ * path ranks an ad by a differently rounded cosine. The packed and plain loops sum in the same
+ * order, so `words` changes the speed only.
+ * @param matrix - the quantised catalog
+ * @param query - user-space vector of length `dim`
+ * @param rows - row indices, each in `[0, rows)`
+ * @param words - `matrix.data` as int32 words when `dim` is a multiple of 4 ({@link wordsOf})
+ * @returns `scales[i] · (row i · query)` for each `i` of `rows`
+ */
+export function scaledRowScores(
+  matrix: QuantizedMatrix,
+  query: Float32Array,
+  rows: ArrayLike<number>,
+  words?: Int32Array,
+): Float32Array {
+  const { dim, data, scales } = matrix;
+  const q = Float64Array.from(query);
+  const out = new Float32Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r] as number;
+    const dot =
+      words === undefined
+        ? rowDot(data, i * dim, q, dim)
+        : packedRowDot(words, (i * dim) / 4, q, dim / 4);
+    out[r] = (scales[i] as number) * dot;
+  }
+  return out;
+}
+
+/**
  * The CPU engine: scores the int8 catalog with per-row scales in a tight typed-array loop into a
  * reusable score buffer, then selects the top K in a second pass (a plain loop with no callback
  * per row lets V8 inline the dot product: measured ~1.4× faster than selecting while scoring).
@@ -106,20 +137,8 @@ export class CpuEngine implements ScoringEngine {
    * @param rows - row indices, each in `[0, rows)`
    * @returns one score per entry of `rows`
    */
-  scoreRows(query: Float32Array, rows: Int32Array): Float32Array {
-    const { dim, data, scales } = checkQuery(this.name, this.#matrix, query);
-    const q = Float64Array.from(query);
-    const words = this.#words;
-    const out = new Float32Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const i = rows[r] as number;
-      const dot =
-        words === undefined
-          ? rowDot(data, i * dim, q, dim)
-          : packedRowDot(words, (i * dim) / 4, q, dim / 4);
-      out[r] = (scales[i] as number) * dot;
-    }
-    return out;
+  scoreRows(query: Float32Array, rows: ArrayLike<number>): Float32Array {
+    return scaledRowScores(checkQuery(this.name, this.#matrix, query), query, rows, this.#words);
   }
 
   dispose(): void {

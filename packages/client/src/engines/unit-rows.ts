@@ -27,18 +27,3 @@ export function unitRowMatrix(
   }
   return { version, rows, dim, data, scales: unitScales };
 }
-
-/**
- * The score of one row for a query: `scales[index] · (data row · query)` (for a unit-row matrix
- * and a unit query, their cosine). One row at a time, for re-ranking a few candidates exactly.
- * @param matrix - the quantised catalog
- * @param index - a row
- * @param query - a vector of length `dim`
- * @returns the row's score
- */
-export function rowScore(matrix: QuantizedMatrix, index: number, query: Float32Array): number {
-  const { dim, data, scales } = matrix;
-  let acc = 0;
-  for (let j = 0; j < dim; j++) acc += (data[index * dim + j] as number) * (query[j] as number);
-  return acc * (scales[index] as number);
-}

@@ -8,7 +8,8 @@ import {
 import { popularityBias } from '@privads/model/popularity';
 import type { QuantizedMatrix } from '../engines/engine.js';
 import { catalogAdsChecksum } from './ad-counts.js';
-import { rowScore, unitRowMatrix } from '../engines/unit-rows.js';
+import { unitRowMatrix } from '../engines/unit-rows.js';
+import { scaledRowScores } from '../engines/cpu-engine.js';
 import type { ClientStore } from '../store/store.js';
 import { apiUrl, getBytes, privateGet, type FetchLike } from './http.js';
 import { normalize } from './vector.js';
@@ -148,13 +149,14 @@ export class LoadedCatalog {
   }
 
   /**
-   * Cosine of one ad with a query, as the exact engines compute it (the dequantised int8 row).
-   * @param index - catalog row
+   * Cosines of several ads with a query, bit for bit as the exact engines compute them (the
+   * dequantised int8 rows).
+   * @param indices - catalog rows
    * @param query - user-space vector
-   * @returns the dot product with the dequantised row
+   * @returns one dot product with the dequantised row per index
    */
-  cosineOf(index: number, query: Float32Array): number {
-    return rowScore(this.matrix, index, query);
+  cosinesOf(indices: ArrayLike<number>, query: Float32Array): Float32Array {
+    return scaledRowScores(this.matrix, query, indices);
   }
 
   /**
@@ -162,10 +164,10 @@ export class LoadedCatalog {
    * it, plus the popularity bias when the catalog carries one.
    * @param index - catalog row
    * @param query - user-space vector
-   * @returns {@link LoadedCatalog.cosineOf} plus `bias[index]`
+   * @returns {@link LoadedCatalog.cosinesOf} of the ad plus `bias[index]`
    */
   scoreOf(index: number, query: Float32Array): number {
-    return this.cosineOf(index, query) + (this.bias?.[index] ?? 0);
+    return (this.cosinesOf([index], query)[0] as number) + (this.bias?.[index] ?? 0);
   }
 
   #meanDirection(): Float32Array {

@@ -31,11 +31,13 @@ export interface IndexedCatalog {
   readonly count: number;
   readonly userDim: number;
   /**
-   * The exact cosine of one ad (the catalog's int8 row), for the final re-rank.
-   * @param index - catalog row
+   * The exact cosines of some ads (the catalog's int8 rows, as the exact engines score them), for
+   * the final re-rank.
+   * @param indices - catalog rows
    * @param query - user-space vector
+   * @returns one cosine per index
    */
-  cosineOf(index: number, query: Float32Array): number;
+  cosinesOf(indices: Int32Array, query: Float32Array): Float32Array;
 }
 
 /**
@@ -125,7 +127,8 @@ export class PqRanker implements Ranker {
     const wanted = Math.max(0, Math.min(k, this.#catalog.count));
     const pool = this.#searcher.topK(query, Math.max(wanted, depth), { rerank: scan });
     const best = new TopKCollector(wanted);
-    for (const i of pool.indices) best.push(i, this.#catalog.cosineOf(i, query));
+    const cosines = this.#catalog.cosinesOf(pool.indices, query);
+    pool.indices.forEach((i, r) => best.push(i, cosines[r] as number));
     return best.result();
   }
 
