@@ -9,7 +9,8 @@
  * candidates re-ranked exactly with the int8 rows the catalog bundle carries).
  *
  * Usage: node packages/client/bench/pq-million.mjs [count=1000000] [queries=30] [stages=32,32,16]
- *   [rerank=250,1000] [exact=250,1000]   (exact: DEPTH or DEPTH@SCAN, the fast scan's pool; 1000)
+ *   [rerank=250,1000] [exact=250,1000] [rotate=auto]   (exact: DEPTH or DEPTH@SCAN, the fast
+ *   scan's pool; 1000. rotate: auto | true | false, `trainProductQuantizer`'s option)
  */
 /* global window -- used inside page.waitForFunction, which runs in the browser */
 import { URLSearchParams } from 'node:url';
@@ -21,11 +22,12 @@ const [
   stages = '32,32,16',
   rerank = '250,1000',
   exact = '250,1000',
+  rotate = 'auto',
 ] = process.argv.slice(2);
 
 await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
   const page = await browser.newPage();
-  const params = new URLSearchParams({ count, queries, stages, rerank, exact });
+  const params = new URLSearchParams({ count, queries, stages, rerank, exact, rotate });
   await page.goto(`${harness}/client/bench-pq.html?${params}`);
   await page.waitForFunction(() => window.pqBenchResult !== undefined, undefined, {
     timeout: 3_600_000,
@@ -42,6 +44,7 @@ await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
         browser: `chromium ${browser.version()} headless`,
         catalog: `synthetic clustered, ${result.count} × ${result.dim}`,
         stages: result.stages,
+        rotated: result.rotated,
         wire: {
           indexMB: ratio(result.indexBytes / MB),
           indexGzipMB: ratio(result.indexGzipBytes / MB),

@@ -41,6 +41,23 @@ describe('PQ searcher', () => {
     }
   });
 
+  it('a rotated index scores the rotated query: re-ranking every ad still reproduces brute force', async () => {
+    const rotated = decodePqIndex(
+      encodePqIndex({
+        ...trainProductQuantizer(vectors, dim, { stages: [8, 8], iterations: 6, rotate: true }),
+        catalogVersion: 3,
+      }),
+    );
+    expect(rotated.rotation).toBeDefined();
+    const searcher = await PqSearcher.create();
+    searcher.load(rotated);
+    for (const seed of [1, 2, 3]) {
+      const q = unitRows(1, dim, 100 + seed);
+      const got = searcher.topK(q, 10, { rerank: count });
+      expect(Array.from(got.indices)).toEqual(reconstructedTopK(rotated, q, 10));
+    }
+  });
+
   it('the fast scan alone finds most of the reconstructed top 10 among 50 candidates', async () => {
     const searcher = await PqSearcher.create();
     searcher.load(index);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reconstructPq, seededUniforms, trainProductQuantizer } from '@privads/model';
+import { balancedPcaRotation, symmetricEigen } from '../src/pca-rotation.js';
 
 function squaredError(a: Float32Array, b: Float32Array): number {
   let sum = 0;
@@ -31,8 +32,9 @@ describe('product quantizer', () => {
   });
 
   it('with anisotropy 1, codes every vector by its nearest centroid, deterministically per seed', () => {
-    const a = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9, anisotropy: 1 });
-    const b = trainProductQuantizer(vectors, dim, { stages: [4], seed: 9, anisotropy: 1 });
+    const plain = { stages: [4], seed: 9, anisotropy: 1, rotate: false } as const;
+    const a = trainProductQuantizer(vectors, dim, plain);
+    const b = trainProductQuantizer(vectors, dim, plain);
     expect(a.stages[0]!.codes).toEqual(b.stages[0]!.codes);
     const { centroids, codes } = a.stages[0]!;
     for (let i = 0; i < 50; i++) {
@@ -99,5 +101,125 @@ describe('product quantizer', () => {
     const bad = vectors.slice();
     bad[5] = Number.POSITIVE_INFINITY;
     expect(() => trainProductQuantizer(bad, dim, { stages: [8] })).toThrow(/finite/);
+  });
+});
+
+/**
+ * Vectors whose variance decays over directions mixed off the axes (as embeddings' does):
+ * latent `(1 + j)^-1`-scaled uniforms, then Householder reflections.
+ */
+function skewedVectors(count: number, dim: number): Float32Array {
+  const out = seededUniforms(count * dim, 21);
+  const mirrors = [seededUniforms(dim, 22), seededUniforms(dim, 23), seededUniforms(dim, 24)].map(
+    (v) => {
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    },
+  );
+  for (let i = 0; i < count; i++) {
+    const row = out.subarray(i * dim, (i + 1) * dim);
+    for (let j = 0; j < dim; j++) row[j] = (row[j]! - 0.5) / (1 + j);
+    for (const v of mirrors) {
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += v[j]! * row[j]!;
+      for (let j = 0; j < dim; j++) row[j] = row[j]! - 2 * dot * v[j]!;
+    }
+  }
+  return out;
+}
+
+describe('balanced PCA rotation', () => {
+  const dim = 16;
+  const count = 800;
+  const vectors = skewedVectors(count, dim);
+  const rows = Int32Array.from({ length: count }, (_, i) => i);
+
+  it('diagonalises a symmetric matrix', () => {
+    const n = 6;
+    const r = seededUniforms(n * n, 4);
+    const m = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) m[i * n + j] = r[i * n + j]! + r[j * n + i]!;
+    const { values, vectors: v } = symmetricEigen(m, n);
+    for (let c = 0; c < n; c++) {
+      for (let i = 0; i < n; i++) {
+        let mv = 0;
+        for (let k = 0; k < n; k++) mv += m[i * n + k]! * v[k * n + c]!;
+        expect(mv).toBeCloseTo(values[c]! * v[i * n + c]!, 9);
+      }
+    }
+  });
+
+  it('is orthogonal, decorrelates, and deals the variance out evenly', () => {
+    const subspaces = 4;
+    const rotation = balancedPcaRotation(vectors, dim, rows, subspaces);
+    for (let a = 0; a < dim; a++) {
+      for (let b = 0; b < dim; b++) {
+        let dot = 0;
+        for (let j = 0; j < dim; j++) dot += rotation[a * dim + j]! * rotation[b * dim + j]!;
+        expect(dot).toBeCloseTo(a === b ? 1 : 0, 5);
+      }
+    }
+    // Covariance of the rotated rows: diagonal (principal directions), the diagonal their variances.
+    const rotated = Array.from({ length: count }, (_, i) =>
+      Float64Array.from({ length: dim }, (_, r) => {
+        let sum = 0;
+        for (let k = 0; k < dim; k++) sum += rotation[r * dim + k]! * vectors[i * dim + k]!;
+        return sum;
+      }),
+    );
+    const mean = new Float64Array(dim);
+    for (const row of rotated) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + row[j]! / count;
+    const covariance = new Float64Array(dim * dim);
+    for (const row of rotated) {
+      for (let a = 0; a < dim; a++) {
+        for (let b = 0; b < dim; b++) {
+          covariance[a * dim + b] =
+            covariance[a * dim + b]! + ((row[a]! - mean[a]!) * (row[b]! - mean[b]!)) / count;
+        }
+      }
+    }
+    const diagonal = Array.from({ length: dim }, (_, j) => covariance[j * dim + j]!);
+    const largest = Math.max(...diagonal);
+    for (let a = 0; a < dim; a++) {
+      for (let b = 0; b < dim; b++) {
+        if (a !== b) expect(Math.abs(covariance[a * dim + b]!)).toBeLessThan(1e-5 * largest);
+      }
+    }
+    // Greedy balanced bins: no sub-space holds more than one direction's variance over another.
+    const width = dim / subspaces;
+    const bins = Array.from({ length: subspaces }, (_, s) =>
+      diagonal.slice(s * width, (s + 1) * width).reduce((x, y) => x + y, 0),
+    );
+    expect(Math.max(...bins) - Math.min(...bins)).toBeLessThanOrEqual(largest * (1 + 1e-9));
+    // The top `subspaces` directions go one to each sub-space.
+    const top = Array.from(diagonal.keys())
+      .sort((a, b) => diagonal[b]! - diagonal[a]!)
+      .slice(0, subspaces)
+      .map((j) => Math.floor(j / width));
+    expect(new Set(top).size).toBe(subspaces);
+  });
+
+  it('auto rotates skewed vectors, lowering the error of what the index stands for', () => {
+    const error = (rotate: boolean | 'auto') => {
+      const index = trainProductQuantizer(vectors, dim, { stages: [4, 4], rotate, seed: 3 });
+      return {
+        rotated: index.rotation !== undefined,
+        error: squaredError(vectors, reconstructPq(index)),
+      };
+    };
+    const plain = error(false);
+    const auto = error('auto');
+    expect(plain.rotated).toBe(false);
+    expect(auto.rotated).toBe(true);
+    expect(auto.error).toBeLessThan(0.9 * plain.error);
+  });
+
+  it('auto keeps the axes of independent coordinates, where a rotation would mix them', () => {
+    const uniform = seededUniforms(count * dim, 5);
+    expect(trainProductQuantizer(uniform, dim, { stages: [8] }).rotation).toBeUndefined();
+    expect(
+      trainProductQuantizer(uniform, dim, { stages: [8], rotate: true }).rotation,
+    ).toBeDefined();
   });
 });

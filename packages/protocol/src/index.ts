@@ -198,6 +198,7 @@ export {
   PQ_INDEX_DEFAULT_LIMITS,
   PQ_INDEX_FORMAT_VERSION,
   PQ_INDEX_MAGIC,
+  PQ_MAX_ROTATION_DIM,
   PQ_MAX_STAGES,
   decodePqIndex,
   encodePqIndex,

@@ -2,7 +2,8 @@
  * The product-quantised catalog index: the compact form of a large catalog's projected vectors
  * (one million ads in tens of megabytes) that the browser ranks with fast-scan lookup tables. One
  * immutable file per catalog version, published beside the catalog bundle and, like it, downloaded
- * whole. Envelope (see `envelope.ts`) with magic `PRVPQIDX`, version 1.
+ * whole. Envelope (see `envelope.ts`) with magic `PRVPQIDX`, version 1, or version 2 when the index
+ * carries a rotation.
  *
  * The index holds one or more **stages** of 4-bit product-quantisation codes. Stage 0 splits each
  * `dim`-vector into `subspaces` contiguous sub-vectors of `dim / subspaces` values and stores, per
@@ -11,7 +12,15 @@
  * the vector ever more finely. Stage 0 alone is what the fast scan reads; all stages together are
  * what re-ranking reads.
  *
- * The body holds, for each stage in order, each at an 8-byte-aligned offset, zero-padded between:
+ * Version 2 adds an optional **rotation** R, an orthogonal `dim × dim` matrix: the stages then code
+ * `R·x` rather than `x`, and a searcher scores `R·q` against them (`R·q · R·x = q · x`). A rotation
+ * that spreads the vectors' variance evenly over the first stage's sub-spaces (see
+ * `trainProductQuantizer`) lets the same 4-bit codes keep more of each vector.
+ *
+ * The body holds, each at an 8-byte-aligned offset, zero-padded between:
+ * 0. (version 2, optional) `rotation`: `dim × dim` f32, row-major
+ *
+ * then for each stage in order:
  * 1. `centroids`: `subspaces × 16 × (dim / subspaces)` f32, sub-space-major
  * 2. `codes`: `count × subspaces / 2` bytes, row-major; byte `j` of a row holds sub-space `2j` in
  *    its low nibble and `2j + 1` in its high nibble
@@ -29,8 +38,15 @@ import { readLE, writeLE } from './typed-bytes.js';
 
 /** ASCII magic of a PQ index. */
 export const PQ_INDEX_MAGIC = 'PRVPQIDX';
-/** Current PQ index format version. */
-export const PQ_INDEX_FORMAT_VERSION = 1;
+/** Current PQ index format version (files without a rotation are still written as version 1). */
+export const PQ_INDEX_FORMAT_VERSION = 2;
+/**
+ * Largest dimension a rotation may have: checking that it is orthogonal costs `dim³` operations
+ * at decode time, which must stay bounded whatever a file claims.
+ */
+export const PQ_MAX_ROTATION_DIM = 512;
+/** Largest deviation of `R·Rᵀ` from the identity that an f32 rotation may show. */
+const ORTHOGONALITY_TOLERANCE = 1e-4;
 /** Centroids per sub-space: codes are 4 bits. */
 export const PQ_CENTROIDS = 16;
 /** Most stages an index may hold. */
@@ -72,6 +88,11 @@ export interface PqIndex {
   dim: number;
   /** Stage 0 first; 1 to {@link PQ_MAX_STAGES} stages. */
   stages: PqStage[];
+  /**
+   * Orthogonal `dim × dim` matrix, row-major, when the stages code `R·x` (version 2); absent when
+   * they code the vectors themselves.
+   */
+  rotation?: Float32Array;
 }
 
 /** The JSON header of a PQ index. */
@@ -80,8 +101,10 @@ export interface PqIndexHeader {
   projectorVersion: number;
   count: number;
   dim: number;
-  /** Always 4 in version 1. */
+  /** Always 4 in versions 1 and 2. */
   bits: 4;
+  /** Where the rotation lies (version 2, when there is one). */
+  rotation?: CatalogSection;
   /** Per stage: its sub-space count and where its sections lie. */
   stages: { subspaces: number; centroids: CatalogSection; codes: CatalogSection }[];
   bodyLength: number;
@@ -90,19 +113,53 @@ export interface PqIndexHeader {
 }
 
 /** The canonical layout of the body for these dimensions. */
-function layout(count: number, dim: number, subspaces: readonly number[]) {
+function layout(count: number, dim: number, subspaces: readonly number[], rotated: boolean) {
   let at = 0;
   const take = (length: number): CatalogSection => {
     const section = { offset: align8(at), length };
     at = section.offset + length;
     return section;
   };
+  const rotation = rotated ? take(dim * dim * 4) : undefined;
   const stages = subspaces.map((m) => ({
     subspaces: m,
     centroids: take(m * PQ_CENTROIDS * (dim / m) * 4),
     codes: take((count * m) / 2),
   }));
-  return { stages, bodyLength: at };
+  return { ...(rotation ? { rotation } : {}), stages, bodyLength: at };
+}
+
+/**
+ * Checks that a rotation is a finite orthogonal `dim × dim` matrix (rows of unit length, pairwise
+ * orthogonal, within f32 rounding): anything else would rank by distorted scores without a sign.
+ */
+function checkRotation(rotation: Float32Array, dim: number, path: string): void {
+  if (dim > PQ_MAX_ROTATION_DIM) {
+    throw new ProtocolError(
+      'OUT_OF_RANGE',
+      `${path} is allowed up to dim ${PQ_MAX_ROTATION_DIM}, got ${dim}`,
+    );
+  }
+  if (rotation.length !== dim * dim) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `${path} has ${rotation.length} values, expected ${dim * dim}`,
+    );
+  }
+  assertFinite(rotation, path);
+  for (let a = 0; a < dim; a++) {
+    for (let b = a; b < dim; b++) {
+      let dot = 0;
+      for (let j = 0; j < dim; j++)
+        dot += (rotation[a * dim + j] as number) * (rotation[b * dim + j] as number);
+      if (Math.abs(dot - (a === b ? 1 : 0)) > ORTHOGONALITY_TOLERANCE) {
+        throw new ProtocolError(
+          'OUT_OF_RANGE',
+          `${path} is not orthogonal: rows ${a} and ${b} have dot product ${dot}`,
+        );
+      }
+    }
+  }
 }
 
 /** Checks that `m` sub-spaces split `dim` into whole sub-vectors, two codes to a byte. */
@@ -134,12 +191,18 @@ export function encodePqIndex(index: PqIndex): Uint8Array {
     );
   }
   index.stages.forEach((stage, s) => checkStage(stage, count, dim, `pq index stages[${s}]`));
+  const { rotation } = index;
+  if (rotation !== undefined) checkRotation(rotation, dim, 'pq index rotation');
   const planned = layout(
     count,
     dim,
     index.stages.map((s) => s.subspaces),
+    rotation !== undefined,
   );
   const body = new Uint8Array(planned.bodyLength);
+  if (rotation !== undefined && planned.rotation) {
+    writeLE(body, planned.rotation.offset, rotation);
+  }
   index.stages.forEach((stage, s) => {
     const sections = planned.stages[s] as (typeof planned.stages)[number];
     writeLE(body, sections.centroids.offset, stage.centroids);
@@ -148,13 +211,15 @@ export function encodePqIndex(index: PqIndex): Uint8Array {
   const header: PqIndexHeader = {
     ...fields,
     bits: 4,
+    ...(planned.rotation ? { rotation: planned.rotation } : {}),
     stages: planned.stages,
     bodyLength: planned.bodyLength,
     checksum: checksumOf(body),
   };
   const { bytes, bodyOffset } = writeEnvelope(
     PQ_INDEX_MAGIC,
-    PQ_INDEX_FORMAT_VERSION,
+    // The oldest version that can say it: readers of version 1 keep reading unrotated indexes.
+    rotation === undefined ? 1 : PQ_INDEX_FORMAT_VERSION,
     header,
     body.length,
   );
@@ -191,16 +256,20 @@ function readScalars(r: FieldReader) {
 }
 
 /**
- * Validates a parsed header against the version 1 schema (not yet against limits or layout).
+ * Validates a parsed header against its version's schema (not yet against limits or layout).
  * @param value - parsed JSON
+ * @param version - the envelope's format version
  * @returns the typed header
  * @throws ProtocolError `BAD_HEADER` / `OUT_OF_RANGE`
  */
-function readPqHeader(value: unknown): PqIndexHeader {
+function readPqHeader(value: unknown, version: number): PqIndexHeader {
   const r = new FieldReader(value, 'pq index header');
   const scalars = readScalars(r);
-  // Version 1 knows 4-bit codes only; a later version may add others.
+  // Versions 1 and 2 know 4-bit codes only; a later version may add others.
   r.integer('bits', { min: 4, max: 4 });
+  // Version 1 has no rotation: the field is unknown there, and `done()` refuses it.
+  const rotation =
+    version >= 2 ? r.optional('rotation', (k) => r.object(k, readSection)) : undefined;
   const stages = r.array(
     'stages',
     (item, path) => {
@@ -218,7 +287,14 @@ function readPqHeader(value: unknown): PqIndexHeader {
   const bodyLength = r.integer('bodyLength', { min: 0 });
   const checksum = r.string('checksum', { pattern: /^crc32c:[0-9a-f]{8}$/ });
   r.done();
-  return { ...scalars, bits: 4, stages, bodyLength, checksum };
+  return {
+    ...scalars,
+    bits: 4,
+    ...(rotation ? { rotation } : {}),
+    stages,
+    bodyLength,
+    checksum,
+  };
 }
 
 /**
@@ -237,10 +313,10 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
   const lim = resolveLimits(limits, PQ_INDEX_DEFAULT_LIMITS);
   const envelope = readEnvelope(
     bytes,
-    { magic: PQ_INDEX_MAGIC, versions: [PQ_INDEX_FORMAT_VERSION], what: 'pq index' },
+    { magic: PQ_INDEX_MAGIC, versions: [1, PQ_INDEX_FORMAT_VERSION], what: 'pq index' },
     lim,
   );
-  const header = readPqHeader(envelope.header);
+  const header = readPqHeader(envelope.header, envelope.version);
   const { count, dim, catalogVersion, projectorVersion } = header;
   if (count > lim.maxCount)
     throw new ProtocolError(
@@ -253,26 +329,39 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
   header.stages.forEach((s, i) =>
     checkSubspaces(s.subspaces, dim, `pq index stages[${i}].subspaces`),
   );
+  if (header.rotation && dim > PQ_MAX_ROTATION_DIM) {
+    throw new ProtocolError(
+      'OUT_OF_RANGE',
+      `pq index rotation is allowed up to dim ${PQ_MAX_ROTATION_DIM}, got ${dim}`,
+    );
+  }
   const expected = layout(
     count,
     dim,
     header.stages.map((s) => s.subspaces),
+    header.rotation !== undefined,
   );
+  const checkSection = (got: CatalogSection, want: CatalogSection, path: string): void => {
+    if (got.length !== want.length) {
+      throw new ProtocolError(
+        'DIM_MISMATCH',
+        `${path} is ${got.length} bytes, expected ${want.length}`,
+      );
+    }
+    if (got.offset !== want.offset) {
+      throw new ProtocolError(
+        'BAD_HEADER',
+        `${path} at offset ${got.offset}, expected ${want.offset}`,
+      );
+    }
+  };
+  if (header.rotation && expected.rotation) {
+    checkSection(header.rotation, expected.rotation, 'pq index rotation');
+  }
   header.stages.forEach((got, i) => {
     const want = expected.stages[i] as (typeof expected.stages)[number];
     for (const key of ['centroids', 'codes'] as const) {
-      if (got[key].length !== want[key].length) {
-        throw new ProtocolError(
-          'DIM_MISMATCH',
-          `pq index stages[${i}].${key} is ${got[key].length} bytes, expected ${want[key].length}`,
-        );
-      }
-      if (got[key].offset !== want[key].offset) {
-        throw new ProtocolError(
-          'BAD_HEADER',
-          `pq index stages[${i}].${key} at offset ${got[key].offset}, expected ${want[key].offset}`,
-        );
-      }
+      checkSection(got[key], want[key], `pq index stages[${i}].${key}`);
     }
   });
   if (header.bodyLength !== expected.bodyLength) {
@@ -303,5 +392,9 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
     const codes = Uint8Array.prototype.slice.call(body, s.codes.offset, end);
     return { subspaces: s.subspaces, centroids, codes };
   });
-  return { catalogVersion, projectorVersion, count, dim, stages };
+  const section = header.rotation;
+  if (section === undefined) return { catalogVersion, projectorVersion, count, dim, stages };
+  const rotation = readLE(Float32Array, body, section.offset, section.length / 4);
+  checkRotation(rotation, dim, 'pq index rotation');
+  return { catalogVersion, projectorVersion, count, dim, stages, rotation };
 }

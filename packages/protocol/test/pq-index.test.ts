@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PQ_CENTROIDS, decodePqIndex, encodePqIndex, type PqIndex } from '@privads/protocol';
+import {
+  PQ_CENTROIDS,
+  PQ_MAX_ROTATION_DIM,
+  decodePqIndex,
+  encodePqIndex,
+  type PqIndex,
+} from '@privads/protocol';
 import {
   expectCleanOutcome,
   expectCode,
@@ -66,6 +72,27 @@ function small(): PqIndex {
   };
 }
 
+/** The normalised 8 × 8 Hadamard matrix: orthogonal, every entry ±1/√8. */
+function hadamard8(): Float32Array {
+  const out = new Float32Array(64);
+  for (let r = 0; r < 8; r++) {
+    for (let c = 0; c < 8; c++) {
+      let bits = r & c;
+      let parity = 0;
+      while (bits) {
+        parity ^= bits & 1;
+        bits >>= 1;
+      }
+      out[r * 8 + c] = (parity ? -1 : 1) / Math.sqrt(8);
+    }
+  }
+  return out;
+}
+
+/** The envelope's format version (u16 after the 8-byte magic). */
+const versionOf = (bytes: Uint8Array): number =>
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(8, true);
+
 describe('PQ index', () => {
   it('decodes what it encodes, bit for bit (property)', () => {
     fc.assert(
@@ -101,6 +128,70 @@ describe('PQ index', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('carries a rotation in version 2, and writes version 1 without one (property)', () => {
+    expect(versionOf(encodePqIndex(small()))).toBe(1);
+    expect(decodePqIndex(encodePqIndex(small())).rotation).toBeUndefined();
+    // Signed permutations are exactly orthogonal in f32: any of them must round-trip bit for bit.
+    const signedPermutation = fc
+      .tuple(
+        fc.shuffledSubarray([0, 1, 2, 3, 4, 5, 6, 7], { minLength: 8, maxLength: 8 }),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      )
+      .map(([order, flips]) => {
+        const r = new Float32Array(64);
+        order.forEach((c, row) => (r[row * 8 + c] = flips[row] ? -1 : 1));
+        return r;
+      });
+    fc.assert(
+      fc.property(signedPermutation, (rotation) => {
+        const bytes = encodePqIndex({ ...small(), rotation });
+        expect(versionOf(bytes)).toBe(2);
+        const decoded = decodePqIndex(bytes);
+        expect(Array.from(decoded.rotation ?? [])).toEqual(Array.from(rotation));
+        expect(Array.from(decoded.stages[0]!.codes)).toEqual(Array.from(small().stages[0]!.codes));
+      }),
+      { numRuns: 50 },
+    );
+    const rotated = encodePqIndex({ ...small(), rotation: hadamard8() });
+    fc.assert(
+      fc.property(mutationArbitrary(rotated.length), (mutate) => {
+        expectCleanOutcome((b) => decodePqIndex(b), mutate(rotated), PQ_CODES);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a rotation that is not orthogonal, misshapen, or too large to check', () => {
+    const index = small();
+    const skewed = hadamard8();
+    skewed[9] = (skewed[9] as number) * 1.01;
+    expectCode(() => encodePqIndex({ ...index, rotation: skewed }), 'OUT_OF_RANGE');
+    expectCode(
+      () => encodePqIndex({ ...index, rotation: hadamard8().subarray(1) }),
+      'DIM_MISMATCH',
+    );
+    const nan = hadamard8();
+    nan[0] = Number.NaN;
+    expectCode(() => encodePqIndex({ ...index, rotation: nan }), 'NON_FINITE');
+    const dim = PQ_MAX_ROTATION_DIM + 2;
+    const identity = new Float32Array(dim * dim);
+    for (let i = 0; i < dim; i++) identity[i * dim + i] = 1;
+    const wide: PqIndex = {
+      ...index,
+      count: 0,
+      dim,
+      stages: [
+        { subspaces: 2, centroids: new Float32Array(2 * 16 * (dim / 2)), codes: new Uint8Array(0) },
+      ],
+    };
+    expect(decodePqIndex(encodePqIndex(wide)).dim).toBe(dim);
+    expectCode(() => encodePqIndex({ ...wide, rotation: identity }), 'OUT_OF_RANGE');
+    // A version-1 file knows no rotation field: the same header under version 1 is refused.
+    const bytes = encodePqIndex({ ...index, rotation: hadamard8() });
+    bytes[8] = 1;
+    expectCode(() => decodePqIndex(bytes), 'BAD_HEADER');
   });
 
   it('rejects every truncation', () => {

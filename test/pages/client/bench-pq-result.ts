@@ -12,6 +12,8 @@ export interface PqBenchRequest {
   readonly exactRerank: readonly { readonly depth: number; readonly scan: number }[];
   /** Vectors sampled to train each stage. */
   readonly trainingSample: number;
+  /** `trainProductQuantizer`'s `rotate` option. */
+  readonly rotate: boolean | 'auto';
 }
 
 /** Latency of one contender (milliseconds per top-10 query). */
@@ -34,6 +36,8 @@ export interface PqBenchResult {
   readonly count?: number;
   readonly dim?: number;
   readonly stages?: readonly number[];
+  /** Whether the trained index codes rotated vectors. */
+  readonly rotated?: boolean;
   /** Bytes of the encoded PQ index, and gzip-compressed (what HTTP compression would send). */
   readonly indexBytes?: number;
   readonly indexGzipBytes?: number;

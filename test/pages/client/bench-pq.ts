@@ -23,5 +23,6 @@ const request: PqBenchRequest = {
     return { depth: Number(depth), scan: Number(scan) };
   }),
   trainingSample: Number(params.get('sample') ?? 65_536),
+  rotate: ({ true: true, false: false } as const)[params.get('rotate') ?? ''] ?? 'auto',
 };
 worker.postMessage(request);

@@ -41,6 +41,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
   const trained = trainProductQuantizer(ads, dim, {
     stages: request.stages,
     trainingSample: request.trainingSample,
+    rotate: request.rotate,
   });
   const trainMs = performance.now() - t0;
   const wire = encodePqIndex(trained) as Uint8Array<ArrayBuffer>;
@@ -107,6 +108,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     count: request.count,
     dim,
     stages: request.stages,
+    rotated: trained.rotation !== undefined,
     indexBytes: wire.byteLength,
     indexGzipBytes,
     int8Bytes: request.count * (dim + 4),

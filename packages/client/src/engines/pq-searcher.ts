@@ -141,7 +141,9 @@ export class PqSearcher {
     }
     const wanted = Math.max(0, Math.min(k, index.count));
     if (wanted === 0 || !query.every(Number.isFinite)) return new TopKCollector(0).result();
-    const tables = index.stages.map((stage) => partialScores(query, index.dim, stage));
+    // A rotated index codes R·x: R·q scores against it as q scores against x.
+    const coded = index.rotation ? rotated(index.rotation, query) : query;
+    const tables = index.stages.map((stage) => partialScores(coded, index.dim, stage));
     const candidates = this.#fastScan(tables[0] as Float32Array, Math.max(rerank, wanted));
     const collector = new TopKCollector(wanted);
     for (const i of candidates) {
@@ -236,6 +238,18 @@ export class PqSearcher {
     }
     return Int32Array.from(out).sort();
   }
+}
+
+/** `R·q` for a `dim × dim` row-major `R`. */
+function rotated(rotation: Float32Array, query: Float32Array): Float32Array {
+  const dim = query.length;
+  const out = new Float32Array(dim);
+  for (let r = 0; r < dim; r++) {
+    let dot = 0;
+    for (let k = 0; k < dim; k++) dot += (rotation[r * dim + k] as number) * (query[k] as number);
+    out[r] = dot;
+  }
+  return out;
 }
 
 /** The `k`-th largest value (k ≥ 1) of `values` (a sorted copy: candidate lists are short). */
