@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
-import { decodePqIndex } from '@privads/protocol';
-import { createPrivAdsServer } from '@privads/server';
+import { trainProductQuantizer } from '@privads/model';
+import { decodePqIndex, encodePqIndex } from '@privads/protocol';
+import { buildPqIndex, createPrivAdsServer } from '@privads/server';
 
 import { gzipVariant } from '../src/http/gzip-variant.js';
 
@@ -72,5 +73,40 @@ describe('PQ index in the embedded store', () => {
     } finally {
       await dispose();
     }
+  });
+});
+
+describe('buildPqIndex', () => {
+  const dim = 16;
+  const count = 6000;
+  const vectors = Float32Array.from({ length: count * dim }, (_, i) => Math.sin(i * 12.9898) % 1);
+  const versions = { catalogVersion: 4, projectorVersion: 2 };
+
+  it('codes in a worker thread: the event loop keeps turning, and the bytes are the in-thread ones', async () => {
+    let turns = 0;
+    const timer = setInterval(() => turns++, 1);
+    const progress: number[][] = [];
+    try {
+      const built = await buildPqIndex(vectors, dim, versions, {
+        stages: [8, 8],
+        onProgress: (done, total) => progress.push([done, total]),
+      });
+      // Coded on this thread, no timer could fire before the promise settled.
+      expect(turns).toBeGreaterThan(0);
+      const direct = encodePqIndex({
+        ...trainProductQuantizer(vectors, dim, { stages: [8, 8] }),
+        ...versions,
+      });
+      expect(Buffer.from(built.bytes).equals(Buffer.from(direct))).toBe(true);
+      expect(built.stages).toEqual([8, 8]);
+      expect(progress.at(-1)).toEqual([progress[0]![1], progress[0]![1]]);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('rejects what the quantizer refuses with its RangeError, and leaves the caller its vectors', async () => {
+    await expect(buildPqIndex(vectors, dim, versions, { stages: [3] })).rejects.toThrow(RangeError);
+    expect(vectors.length).toBe(count * dim);
   });
 });

@@ -104,7 +104,7 @@ export async function publishCatalog(
     if (!withIndex) return bytes;
     return {
       bytes,
-      pqIndex: buildPqIndex(projected, config.projector.userDim, versions, {
+      pqIndex: await buildPqIndex(projected, config.projector.userDim, versions, {
         stages,
         ...(onProgress === undefined ? {} : { onProgress }),
       }),

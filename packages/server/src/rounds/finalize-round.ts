@@ -100,7 +100,7 @@ async function reprojectCatalog(
   if (pqStages === undefined) return { bytes };
   return {
     bytes,
-    pqIndex: buildPqIndex(projected, header.userDim, versions, { stages: pqStages }),
+    pqIndex: await buildPqIndex(projected, header.userDim, versions, { stages: pqStages }),
   };
 }
 
