@@ -1,9 +1,9 @@
 /**
  * The rotation a product quantizer codes in (the non-parametric start of OPQ, Ge et al. 2013, with
  * FAISS's balanced bins): the principal directions of the vectors, dealt out to the sub-spaces so
- * that each sub-space gets an even share of the variance. Catalog embeddings put most of their variance in a few directions;
- * coded as they come, a few sub-spaces would carry most of it in 16 centroids while others code
- * next to nothing.
+ * that each sub-space gets an even share of the variance. Catalog embeddings put most of their
+ * variance in a few directions; coded as they come, a few sub-spaces would carry most of it in 16
+ * centroids while others code next to nothing.
  */
 
 /** Jacobi sweeps after which an eigendecomposition gives up converging (it needs ~10 at dim 128). */
@@ -130,6 +130,7 @@ export function balancedPcaRotation(
  * @param vectors - `count × dim`, row-major
  * @param dim - vector dimension
  * @param onChunk - told after each block of rows (progress of long catalogs)
+ * @param chunkRows - rows per block
  * @returns the rotated rows, `count × dim`
  */
 export function rotateRows(
