@@ -204,3 +204,7 @@ export {
   encodePqIndex,
 } from './pq-index.js';
 export type { PqIndex, PqIndexHeader, PqStage } from './pq-index.js';
+
+// WebAssembly kernels of the packages (loading, memory)
+export { ensureMemory, instantiateKernel, kernelBytes } from './wasm-kernel.js';
+export type { KernelMemory } from './wasm-kernel.js';

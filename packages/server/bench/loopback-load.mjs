@@ -20,12 +20,14 @@ import { performance } from 'node:perf_hooks';
 const ID_LENGTH = 22;
 
 /**
- * CPU seconds used by a process so far, in user and in system (kernel) mode.
- * @param {number} pid - the process
+ * CPU seconds used so far, in user and in system (kernel) mode.
+ * @param {number} pid - the process (all its threads)
+ * @param {number} [tid] - only this thread of it (the main thread's id is the process id)
  * @returns {{user: number, system: number}} seconds
  */
-function processCpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+function processCpuSeconds(pid, tid) {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
   // utime and stime, in clock ticks of 100 Hz
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
@@ -78,8 +80,9 @@ export function bodySource(template, id, nextId) {
  * @param {number} options.connections - keep-alive connections, one request in flight on each
  * @param {number} options.pid - the target process (its CPU time is read from `/proc`)
  * @returns {Promise<object>} `perSecond` (answers with status 202), `targetCpuMs` (of which
- *   `targetSystemMs` in the kernel) and `generatorCpuMs` per accepted upload, `machineBusy` (share of all cores busy), `p50`/`p99`
- *   latency in ms, `statuses` (count per HTTP status)
+ *   `targetSystemMs` in the kernel) and `generatorCpuMs` per accepted upload, `machineBusy` (share of
+ *   all cores busy), `mainThreadBusy` (share of the wall time the target's main thread ran: near 1,
+ *   the event loop is what bounds the rate), `p50`/`p99` latency in ms, `statuses` (count per HTTP status)
  */
 export async function postUploads({ url, source, uploads, connections, pid }) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -113,6 +116,7 @@ export async function postUploads({ url, source, uploads, connections, pid }) {
   const machine0 = machineTicks();
   const generator0 = process.cpuUsage();
   const target0 = processCpuSeconds(pid);
+  const main0 = processCpuSeconds(pid, pid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -126,6 +130,7 @@ export async function postUploads({ url, source, uploads, connections, pid }) {
   );
   const wall = (performance.now() - t0) / 1000;
   const target1 = processCpuSeconds(pid);
+  const main1 = processCpuSeconds(pid, pid);
   const generator = process.cpuUsage(generator0);
   const machine1 = machineTicks();
   agent.destroy();
@@ -137,6 +142,7 @@ export async function postUploads({ url, source, uploads, connections, pid }) {
     targetCpuMs: perUpload(target1.user + target1.system - target0.user - target0.system),
     targetSystemMs: perUpload(target1.system - target0.system),
     generatorCpuMs: perUpload((generator.user + generator.system) / 1e6),
+    mainThreadBusy: (main1.user + main1.system - main0.user - main0.system) / wall,
     machineBusy: (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total),
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),

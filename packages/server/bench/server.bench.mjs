@@ -219,7 +219,7 @@ function spread(values, d = 3) {
 }
 
 function phaseLine(label, r) {
-  return `    ${label.padEnd(9)} ${fmt(r.perSecond).padStart(5)} /s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(6)} ms  CPU/upload: target ${fmt(r.targetCpuMs, 2)} ms (kernel ${fmt(r.targetSystemMs, 2)}), generator ${fmt(r.generatorCpuMs, 2)} ms  machine ${fmt(r.machineBusy * 100)}% busy  ${JSON.stringify(r.statuses)}`;
+  return `    ${label.padEnd(9)} ${fmt(r.perSecond).padStart(5)} /s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(6)} ms  CPU/upload: target ${fmt(r.targetCpuMs, 2)} ms (kernel ${fmt(r.targetSystemMs, 2)}), generator ${fmt(r.generatorCpuMs, 2)} ms  main thread ${fmt(r.mainThreadBusy * 100)}%, machine ${fmt(r.machineBusy * 100)}% busy  ${JSON.stringify(r.statuses)}`;
 }
 
 /**

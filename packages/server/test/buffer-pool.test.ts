@@ -14,7 +14,7 @@ import { jsonClient } from '../bench/json-client.mjs';
 import { admitSyntheticCohort } from '../bench/synthetic-cohort.mjs';
 import { BufferPool } from '../src/http/buffer-pool.js';
 import { readCappedBody } from '../src/http/body.js';
-import { MaskedBatch } from '../src/store/masked-batch.js';
+import { addWordsLoop, MaskedBatch } from '../src/store/masked-batch.js';
 import { asBody, call, tempDir } from './helpers.js';
 import { DISTRIBUTED_CONFIG } from './secure-round-driver.js';
 
@@ -102,10 +102,46 @@ describe('MaskedBatch', () => {
           rest.forEach((words, i) => batch.add(`n${i + 1}`, words));
           const expected = first!.map((_, j) => vectors.reduce((s, v) => s + v[j]!, 0));
           expect([...batch.sum]).toEqual([...expected]);
+          // The loop of hosts without the kernel gives the same sum.
+          const looped = Uint32Array.from(first!);
+          rest.forEach((words) => addWordsLoop(looped, words));
+          expect([...looped]).toEqual([...expected]);
+          batch.release();
         },
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('a released batch gives its memory to the next one, which starts from its own words', () => {
+    const length = 65_536;
+    const ones = new Uint32Array(length).fill(1);
+    const first = new MaskedBatch(1, 'a0', new Uint32Array(length).fill(2 ** 20 - 1), 20);
+    first.add('a1', ones);
+    expect(first.sum[length - 1]).toBe(2 ** 20);
+    first.release();
+    expect(() => first.sum).toThrow(RangeError);
+    expect(first.accepts(1)).toBe(false);
+    expect(() => first.add('a2', ones)).toThrow(RangeError);
+    const next = new MaskedBatch(1, 'b0', ones, 20);
+    next.add(
+      'b1',
+      Uint32Array.from({ length }, (_, i) => i % 1000),
+    );
+    expect(next.sum.every((w, i) => w === 1 + (i % 1000))).toBe(true);
+    next.release();
+  });
+
+  it('a batch that is not released keeps its sum while later batches are summed', () => {
+    const held = new MaskedBatch(1, 'h0', Uint32Array.from([5, 6, 7]), 20);
+    for (let k = 0; k < 10; k++) {
+      const other = new MaskedBatch(1, `o${k}`, Uint32Array.from([1, 1, 1]), 20);
+      other.add(`p${k}`, Uint32Array.from([1, 1, 1]));
+      expect([...other.sum]).toEqual([2, 2, 2]);
+      other.release();
+    }
+    held.add('h1', Uint32Array.from([1, 2, 3]));
+    expect([...held.sum]).toEqual([6, 8, 10]);
   });
 });
 

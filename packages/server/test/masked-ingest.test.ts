@@ -57,6 +57,26 @@ async function logText(dir: string): Promise<string> {
 }
 
 describe('RoundAccumulator integer vectors', () => {
+  it('adds words of the whole u32 range exactly, for any length (the SIMD kernel and its tail)', () => {
+    const vectors = fc.integer({ min: 1, max: 13 }).chain((length) =>
+      fc.array(fc.array(fc.nat({ max: 2 ** 32 - 1 }), { minLength: length, maxLength: length }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+    );
+    fc.assert(
+      fc.property(vectors, (rows) => {
+        const acc = new RoundAccumulator(rows[0]!.length);
+        for (const row of rows) acc.add(Uint32Array.from(row), false);
+        const expected = rows[0]!.map(
+          (_, i) => rows.reduce((s, row) => s + BigInt(row[i]!), 0n) << 32n,
+        );
+        expect(acc.gridSum()).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('adds masked words exactly as their float values, alone or as a batch sum', () => {
     const rows = fc.array(fc.array(fc.nat({ max: 2 ** 16 - 1 }), { minLength: 4, maxLength: 4 }), {
       minLength: 1,

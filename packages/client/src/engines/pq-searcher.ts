@@ -1,8 +1,8 @@
-import { BackendError, PQ_CENTROIDS, type PqIndex } from '@privads/protocol';
+import { BackendError, ensureMemory, PQ_CENTROIDS, type PqIndex } from '@privads/protocol';
 import type { TopK } from './engine.js';
 import { pq4FastScanWasm } from './kernels/pq4-fast-scan.generated.js';
 import { TopKCollector } from './top-k.js';
-import { align16, compileKernel, ensureMemory } from './wasm-module.js';
+import { align16, compileKernel } from './wasm-module.js';
 
 /** Ads per fast-scan block (two 4-bit codes per byte × 16 bytes). */
 const BLOCK = 32;

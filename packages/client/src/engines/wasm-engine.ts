@@ -1,3 +1,5 @@
+import { ensureMemory } from '@privads/protocol';
+
 import {
   checkMatrix,
   checkQuery,
@@ -10,7 +12,7 @@ import {
 import { CpuEngine } from './cpu-engine.js';
 import { int8TopKWasm } from './kernels/int8-top-k.generated.js';
 import { TopKCollector } from './top-k.js';
-import { align16, compileKernel, ensureMemory } from './wasm-module.js';
+import { align16, compileKernel } from './wasm-module.js';
 
 /** Largest int16 magnitude of the quantised query. */
 const QUERY_LEVELS = 32_767;

@@ -1,22 +1,10 @@
 /**
- * Loading the generated WebAssembly kernels (see `kernels/*.wat` and
- * `scripts/build-kernels.mjs`) and growing their linear memory.
+ * Compiling the engines' WebAssembly kernels (`kernels/*.wat`, built by the root
+ * `scripts/build-kernels.mjs`). Asynchronously: an engine may be created on a page's main thread.
+ * Decoding the kernels and growing their memory are `@privads/protocol`'s, shared with the other
+ * packages' kernels.
  */
-
-/** Bytes of one WebAssembly memory page. */
-const PAGE_BYTES = 65_536;
-
-/**
- * Decodes a base64 kernel into its bytes.
- * @param base64 - the generated module text
- * @returns the module bytes
- */
-function kernelBytes(base64: string): Uint8Array<ArrayBuffer> {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
+import { kernelBytes } from '@privads/protocol';
 
 /**
  * Compiles a kernel when this runtime supports every feature it uses.
@@ -25,21 +13,8 @@ function kernelBytes(base64: string): Uint8Array<ArrayBuffer> {
  *   or no SIMD128)
  */
 export async function compileKernel(base64: string): Promise<WebAssembly.Module | undefined> {
-  if (typeof WebAssembly !== 'object') return undefined;
   const bytes = kernelBytes(base64);
-  if (!WebAssembly.validate(bytes)) return undefined;
-  return WebAssembly.compile(bytes);
-}
-
-/**
- * Makes `memory` at least `bytes` long.
- * @param memory - a kernel's exported memory
- * @param bytes - required length
- * @throws RangeError (from the runtime) when the memory cannot grow that far
- */
-export function ensureMemory(memory: WebAssembly.Memory, bytes: number): void {
-  const missing = bytes - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / PAGE_BYTES));
+  return bytes === undefined ? undefined : WebAssembly.compile(bytes);
 }
 
 /**

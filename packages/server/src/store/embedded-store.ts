@@ -236,6 +236,7 @@ class EmbeddedStore implements Store {
       (lsn) => {
         this.#state.applyMaskedSum(roundId, batch.nonces, batch.sum);
         this.#state.lsn = lsn;
+        batch.release();
       },
       this.#maskedGatherMs,
     );
