@@ -36,9 +36,9 @@ interface SumKernel {
   wordsAt: number;
 }
 
-// Kernels of released batches, for the next ones: a wasm memory per batch cost more than the
-// summing saved (each reserves and frees its own address space), and a server has at most a few
-// batches alive (one gathering, one being written).
+// Kernels of released batches, for the next ones: with a wasm memory per batch (each reserves and
+// frees its own address space) `npm run bench:server` measured the server slower than with the
+// loop, and a server has at most a few batches alive (one gathering, one being written).
 const idleKernels: WordsAddKernel[] = [];
 const MAX_IDLE_KERNELS = 4;
 // `false` once the kernel could not be instantiated here (see `instantiateKernel`).
