@@ -127,6 +127,6 @@ test('two readers rank a 20,000-ad catalog with its PQ index, fetched whole by t
   expect(b?.headers).toEqual(a?.headers);
   const recall = found / (2 * QUERIES_PER_READER * SLOTS);
   console.log(`recall@${SLOTS} against exact scoring: ${recall.toFixed(3)}`);
-  // 40-byte codes, the best 250 candidates re-ranked exactly (docs/benchmarks.md: 0.9x at 20,000).
+  // 38-byte codes, the best 250 candidates re-ranked exactly (docs/benchmarks.md: 0.9x at 20,000).
   expect(recall).toBeGreaterThanOrEqual(0.8);
 });

@@ -2,13 +2,14 @@
  * The real `@privads/server` with a catalog big enough to carry a PQ index (20,000 ads by default,
  * generated at test time): ads in topical clusters (a stand-in content encoder: a topic centre plus
  * seeded noise, so rankings have structure, as real catalogs do), imported with the server's own
- * size threshold deciding that the catalog gets an index.
+ * size threshold deciding that the catalog gets an index, partitioned (format version 3).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContentEncoder } from '@privads/encoder';
 import { seededUniforms } from '@privads/model';
+import { decodePqIndex } from '@privads/protocol';
 import {
   createPrivAdsServer,
   publishCatalog,
@@ -30,7 +31,9 @@ const CONFIG: ConfigOverrides = {
   catalog: {
     projectedEncoding: 'int8',
     popularity: { weight: 0.1, smoothing: 1 },
-    pqIndex: { minAds: PQ_E2E_MIN_ADS, stages: [32, 32, 16] },
+    // The default stages, partitioned as a million-ad catalog is by default (`auto` gives none
+    // below 65,536 ads).
+    pqIndex: { minAds: PQ_E2E_MIN_ADS, partitions: 16 },
   },
   // Every browser context reaches the server from 127.0.0.1: one client for the rate limiter.
   http: DISTRIBUTED_E2E_CONFIG.http,
@@ -78,6 +81,12 @@ export async function startPqCatalogServer(count = 20_000): Promise<PqCatalogSer
   }));
   const info = await publishCatalog(server.store, ads, clusteredEncoder(), server.config);
   if (info.pqIndex === undefined) throw new Error('the catalog was published without a PQ index');
+  const index = decodePqIndex((await server.store.readPqIndex(info.version)) ?? new Uint8Array());
+  if (index.partitions?.centroids.length !== 16 * 128) {
+    throw new Error(
+      'the catalog was published without the PQ index partitions it was configured with',
+    );
+  }
   const { url } = await server.listen(0);
   return {
     server,

@@ -8,9 +8,10 @@
  * scoring of the original vectors; and the same for the client's ranking path (the searcher's
  * candidates re-ranked exactly with the int8 rows the catalog bundle carries).
  *
- * Usage: node packages/client/bench/pq-million.mjs [count=1000000] [queries=30] [stages=32,32,16]
- *   [rerank=250,1000] [exact=250,1000] [rotate=auto]   (exact: DEPTH or DEPTH@SCAN, the fast
- *   scan's pool; 1000. rotate: auto | true | false, `trainProductQuantizer`'s option)
+ * Usage: node packages/client/bench/pq-million.mjs [count=1000000] [queries=30] [stages=32,32,8]
+ *   [rerank=250,1000] [exact=250,1000] [rotate=auto] [partitions=auto]   (exact: DEPTH or
+ *   DEPTH@SCAN, the fast scan's pool; rank()'s, PQ_SCAN_POOL, by default. rotate: auto | true | false; partitions: auto | N;
+ *   `trainProductQuantizer`'s options)
  */
 /* global window -- used inside page.waitForFunction, which runs in the browser */
 import { URLSearchParams } from 'node:url';
@@ -19,15 +20,24 @@ import { withBrowserHarness } from './browser-harness.mjs';
 const [
   count = '1000000',
   queries = '30',
-  stages = '32,32,16',
+  stages = '32,32,8',
   rerank = '250,1000',
   exact = '250,1000',
   rotate = 'auto',
+  partitions = 'auto',
 ] = process.argv.slice(2);
 
 await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
   const page = await browser.newPage();
-  const params = new URLSearchParams({ count, queries, stages, rerank, exact, rotate });
+  const params = new URLSearchParams({
+    count,
+    queries,
+    stages,
+    rerank,
+    exact,
+    rotate,
+    partitions,
+  });
   await page.goto(`${harness}/client/bench-pq.html?${params}`);
   await page.waitForFunction(() => window.pqBenchResult !== undefined, undefined, {
     timeout: 3_600_000,
@@ -45,6 +55,7 @@ await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
         catalog: `synthetic clustered, ${result.count} × ${result.dim}`,
         stages: result.stages,
         rotated: result.rotated,
+        partitions: result.partitions,
         wire: {
           indexMB: ratio(result.indexBytes / MB),
           indexGzipMB: ratio(result.indexGzipBytes / MB),

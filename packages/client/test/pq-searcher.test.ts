@@ -71,6 +71,54 @@ describe('PQ searcher', () => {
     expect(found / 200).toBeGreaterThan(0.8);
   });
 
+  describe('with partitions', () => {
+    // Ads around 12 topics, so that partitions matter and some are skipped for a query.
+    const topics = unitRows(12, dim, 60);
+    const noise = unitRows(count, dim, 61);
+    const clustered = new Float32Array(count * dim);
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < dim; j++) {
+        clustered[i * dim + j] = topics[(i % 12) * dim + j]! + 0.25 * noise[i * dim + j]!;
+      }
+    }
+    const partitioned = decodePqIndex(
+      encodePqIndex(
+        trainProductQuantizer(clustered, dim, { stages: [8, 8], iterations: 6, partitions: 12 }),
+      ),
+    );
+    // Queries near a topic: most partitions' centroids score far below the best ones.
+    const queryNear = (seed: number): Float32Array => {
+      const q = unitRows(1, dim, 300 + seed);
+      for (let j = 0; j < dim; j++) q[j] = topics[(seed % 12) * dim + j]! + 0.3 * q[j]!;
+      return q;
+    };
+
+    it('re-ranking every ad reproduces brute force over what the index stands for', async () => {
+      expect(partitioned.partitions).toBeDefined();
+      const searcher = await PqSearcher.create();
+      searcher.load(partitioned);
+      for (const seed of [1, 2, 3]) {
+        const q = queryNear(seed);
+        const got = searcher.topK(q, 10, { rerank: count });
+        expect(Array.from(got.indices)).toEqual(reconstructedTopK(partitioned, q, 10));
+      }
+      const all = searcher.topK(queryNear(4), 5000, { rerank: 5000 });
+      expect(new Set(all.indices).size).toBe(count);
+    });
+
+    it('the fast scan, skipping partitions that cannot reach its best, keeps the top 10', async () => {
+      const searcher = await PqSearcher.create();
+      searcher.load(partitioned);
+      let found = 0;
+      for (let seed = 0; seed < 24; seed++) {
+        const q = queryNear(seed);
+        const got = new Set(searcher.topK(q, 10, { rerank: 40 }).indices);
+        for (const i of reconstructedTopK(partitioned, q, 10)) if (got.has(i)) found++;
+      }
+      expect(found / 240).toBeGreaterThan(0.9);
+    });
+  });
+
   it('never returns padding, clamps K, and answers K = 0 and non-finite queries with nothing', async () => {
     const searcher = await PqSearcher.create();
     searcher.load(index);

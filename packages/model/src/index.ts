@@ -77,6 +77,7 @@ export {
   type SelectGradientBackendOptions,
 } from './backend-selection.js';
 export {
+  checkPqPartitions,
   checkPqStages,
   DEFAULT_PQ_STAGES,
   reconstructPq,

@@ -198,12 +198,13 @@ export {
   PQ_INDEX_DEFAULT_LIMITS,
   PQ_INDEX_FORMAT_VERSION,
   PQ_INDEX_MAGIC,
+  PQ_MAX_PARTITIONS,
   PQ_MAX_ROTATION_DIM,
   PQ_MAX_STAGES,
   decodePqIndex,
   encodePqIndex,
 } from './pq-index.js';
-export type { PqIndex, PqIndexHeader, PqStage } from './pq-index.js';
+export type { PqIndex, PqIndexHeader, PqPartitions, PqStage } from './pq-index.js';
 
 // WebAssembly kernels of the packages (loading, memory)
 export { ensureMemory, instantiateKernel, kernelBytes } from './wasm-kernel.js';

@@ -2,8 +2,9 @@
  * The product-quantised catalog index: the compact form of a large catalog's projected vectors
  * (one million ads in tens of megabytes) that the browser ranks with fast-scan lookup tables. One
  * immutable file per catalog version, published beside the catalog bundle and, like it, downloaded
- * whole. Envelope (see `envelope.ts`) with magic `PRVPQIDX`, version 1, or version 2 when the index
- * carries a rotation.
+ * whole. Envelope (see `envelope.ts`) with magic `PRVPQIDX`: version 1, version 2 when the index
+ * carries a rotation, version 3 when it carries partitions (each file is written in the oldest
+ * version that can say what it holds).
  *
  * The index holds one or more **stages** of 4-bit product-quantisation codes. Stage 0 splits each
  * `dim`-vector into `subspaces` contiguous sub-vectors of `dim / subspaces` values and stores, per
@@ -17,8 +18,18 @@
  * that spreads the vectors' variance evenly over the first stage's sub-spaces (see
  * `trainProductQuantizer`) lets the same 4-bit codes keep more of each vector.
  *
+ * Version 3 adds optional **partitions** (an inverted file, as FAISS's IVF-PQ): every ad belongs to
+ * one of `P` partitions, each with a centroid `c_p`, and the stages code `R·(x − c_p)` rather than
+ * `R·x`. A query scores ad `x` as `q · c_p + R·q · (stage sum)`: the partition's score is one number
+ * per partition and query, so the 4-bit codes spend all their precision on what tells the ads of a
+ * partition apart, and a searcher may skip a partition whose score cannot reach its best so far.
+ * Partitions are part of the file downloaded whole; which ones a searcher scans never leaves it.
+ *
  * The body holds, each at an 8-byte-aligned offset, zero-padded between:
- * 0. (version 2, optional) `rotation`: `dim × dim` f32, row-major
+ * 0. (version 2 and later, optional) `rotation`: `dim × dim` f32, row-major
+ * 0. (version 3, optional) `partitions.centroids`: `P × dim` f32, row-major, in the vectors' own
+ *    (unrotated) space; then `partitions.assignment`: `count` u16, the partition of each ad, in
+ *    catalog order
  *
  * then for each stage in order:
  * 1. `centroids`: `subspaces × 16 × (dim / subspaces)` f32, sub-space-major
@@ -39,7 +50,7 @@ import { readLE, writeLE } from './typed-bytes.js';
 /** ASCII magic of a PQ index. */
 export const PQ_INDEX_MAGIC = 'PRVPQIDX';
 /** Current PQ index format version (files without a rotation are still written as version 1). */
-export const PQ_INDEX_FORMAT_VERSION = 2;
+export const PQ_INDEX_FORMAT_VERSION = 3;
 /**
  * Largest dimension a rotation may have: checking that it is orthogonal costs `dim³` operations
  * at decode time, which must stay bounded whatever a file claims.
@@ -51,6 +62,8 @@ const ORTHOGONALITY_TOLERANCE = 1e-4;
 export const PQ_CENTROIDS = 16;
 /** Most stages an index may hold. */
 export const PQ_MAX_STAGES = 8;
+/** Most partitions an index may hold: an ad's partition is a u16. */
+export const PQ_MAX_PARTITIONS = 65_536;
 
 const MiB = 1024 * 1024;
 
@@ -93,6 +106,16 @@ export interface PqIndex {
    * they code the vectors themselves.
    */
   rotation?: Float32Array;
+  /** The partitions the ads fall into (version 3), when the stages code residuals from them. */
+  partitions?: PqPartitions;
+}
+
+/** An inverted file: which partition each ad falls into, and the partitions' centroids. */
+export interface PqPartitions {
+  /** `P × dim` values, row-major, unrotated (1 ≤ P ≤ {@link PQ_MAX_PARTITIONS}). */
+  centroids: Float32Array;
+  /** `count` partition numbers, in catalog order, each below `P`. */
+  assignment: Uint16Array;
 }
 
 /** The JSON header of a PQ index. */
@@ -105,6 +128,8 @@ export interface PqIndexHeader {
   bits: 4;
   /** Where the rotation lies (version 2, when there is one). */
   rotation?: CatalogSection;
+  /** How many partitions and where their sections lie (version 3, when there are any). */
+  partitions?: { count: number; centroids: CatalogSection; assignment: CatalogSection };
   /** Per stage: its sub-space count and where its sections lie. */
   stages: { subspaces: number; centroids: CatalogSection; codes: CatalogSection }[];
   bodyLength: number;
@@ -113,7 +138,13 @@ export interface PqIndexHeader {
 }
 
 /** The canonical layout of the body for these dimensions. */
-function layout(count: number, dim: number, subspaces: readonly number[], rotated: boolean) {
+function layout(
+  count: number,
+  dim: number,
+  subspaces: readonly number[],
+  rotated: boolean,
+  partitionCount: number,
+) {
   let at = 0;
   const take = (length: number): CatalogSection => {
     const section = { offset: align8(at), length };
@@ -121,12 +152,25 @@ function layout(count: number, dim: number, subspaces: readonly number[], rotate
     return section;
   };
   const rotation = rotated ? take(dim * dim * 4) : undefined;
+  const partitions =
+    partitionCount > 0
+      ? {
+          count: partitionCount,
+          centroids: take(partitionCount * dim * 4),
+          assignment: take(count * 2),
+        }
+      : undefined;
   const stages = subspaces.map((m) => ({
     subspaces: m,
     centroids: take(m * PQ_CENTROIDS * (dim / m) * 4),
     codes: take((count * m) / 2),
   }));
-  return { ...(rotation ? { rotation } : {}), stages, bodyLength: at };
+  return {
+    ...(rotation ? { rotation } : {}),
+    ...(partitions ? { partitions } : {}),
+    stages,
+    bodyLength: at,
+  };
 }
 
 /**
@@ -172,6 +216,47 @@ function checkSubspaces(m: number, dim: number, path: string): void {
   }
 }
 
+/** Checks a partition count before anything of that size is allocated or trusted. */
+function checkPartitionCount(partitions: number, path: string): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > PQ_MAX_PARTITIONS) {
+    throw new ProtocolError(
+      'OUT_OF_RANGE',
+      `${path} must be 1 to ${PQ_MAX_PARTITIONS} partitions, got ${String(partitions)}`,
+    );
+  }
+}
+
+/**
+ * Checks partitions' shapes, that their centroids are finite and that every ad's partition exists
+ * (a searcher lays the ads out by partition: one out of range would be lost or read past its end).
+ */
+function checkPartitions(partitions: PqPartitions, count: number, dim: number, path: string): void {
+  const { centroids, assignment } = partitions;
+  if (centroids.length % dim !== 0) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `${path}.centroids has ${centroids.length} values, not a multiple of dim ${dim}`,
+    );
+  }
+  const partitionCount = centroids.length / dim;
+  checkPartitionCount(partitionCount, `${path}.centroids`);
+  assertFinite(centroids, `${path}.centroids`);
+  if (assignment.length !== count) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `${path}.assignment has ${assignment.length} entries, expected ${count}`,
+    );
+  }
+  for (let i = 0; i < count; i++) {
+    if ((assignment[i] as number) >= partitionCount) {
+      throw new ProtocolError(
+        'OUT_OF_RANGE',
+        `${path}.assignment[${i}] is ${assignment[i]}, but there are ${partitionCount} partitions`,
+      );
+    }
+  }
+}
+
 const checksumOf = (body: Uint8Array): string => formatChecksum(crc32c(body));
 
 /**
@@ -191,17 +276,23 @@ export function encodePqIndex(index: PqIndex): Uint8Array {
     );
   }
   index.stages.forEach((stage, s) => checkStage(stage, count, dim, `pq index stages[${s}]`));
-  const { rotation } = index;
+  const { rotation, partitions } = index;
   if (rotation !== undefined) checkRotation(rotation, dim, 'pq index rotation');
+  if (partitions !== undefined) checkPartitions(partitions, count, dim, 'pq index partitions');
   const planned = layout(
     count,
     dim,
     index.stages.map((s) => s.subspaces),
     rotation !== undefined,
+    partitions === undefined ? 0 : partitions.centroids.length / dim,
   );
   const body = new Uint8Array(planned.bodyLength);
   if (rotation !== undefined && planned.rotation) {
     writeLE(body, planned.rotation.offset, rotation);
+  }
+  if (partitions !== undefined && planned.partitions) {
+    writeLE(body, planned.partitions.centroids.offset, partitions.centroids);
+    writeLE(body, planned.partitions.assignment.offset, partitions.assignment);
   }
   index.stages.forEach((stage, s) => {
     const sections = planned.stages[s] as (typeof planned.stages)[number];
@@ -212,14 +303,15 @@ export function encodePqIndex(index: PqIndex): Uint8Array {
     ...fields,
     bits: 4,
     ...(planned.rotation ? { rotation: planned.rotation } : {}),
+    ...(planned.partitions ? { partitions: planned.partitions } : {}),
     stages: planned.stages,
     bodyLength: planned.bodyLength,
     checksum: checksumOf(body),
   };
   const { bytes, bodyOffset } = writeEnvelope(
     PQ_INDEX_MAGIC,
-    // The oldest version that can say it: readers of version 1 keep reading unrotated indexes.
-    rotation === undefined ? 1 : PQ_INDEX_FORMAT_VERSION,
+    // The oldest version that can say it: older readers keep reading what they understand.
+    partitions !== undefined ? 3 : rotation !== undefined ? 2 : 1,
     header,
     body.length,
   );
@@ -270,6 +362,20 @@ function readPqHeader(value: unknown, version: number): PqIndexHeader {
   // Version 1 has no rotation: the field is unknown there, and `done()` refuses it.
   const rotation =
     version >= 2 ? r.optional('rotation', (k) => r.object(k, readSection)) : undefined;
+  const partitions =
+    version >= 3
+      ? r.optional('partitions', (k) =>
+          r.object(k, (p) => {
+            const read = {
+              count: p.integer('count', { min: 1, max: PQ_MAX_PARTITIONS }),
+              centroids: p.object('centroids', readSection),
+              assignment: p.object('assignment', readSection),
+            };
+            p.done();
+            return read;
+          }),
+        )
+      : undefined;
   const stages = r.array(
     'stages',
     (item, path) => {
@@ -291,6 +397,7 @@ function readPqHeader(value: unknown, version: number): PqIndexHeader {
     ...scalars,
     bits: 4,
     ...(rotation ? { rotation } : {}),
+    ...(partitions ? { partitions } : {}),
     stages,
     bodyLength,
     checksum,
@@ -313,7 +420,7 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
   const lim = resolveLimits(limits, PQ_INDEX_DEFAULT_LIMITS);
   const envelope = readEnvelope(
     bytes,
-    { magic: PQ_INDEX_MAGIC, versions: [1, PQ_INDEX_FORMAT_VERSION], what: 'pq index' },
+    { magic: PQ_INDEX_MAGIC, versions: [1, 2, PQ_INDEX_FORMAT_VERSION], what: 'pq index' },
     lim,
   );
   const header = readPqHeader(envelope.header, envelope.version);
@@ -340,6 +447,7 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
     dim,
     header.stages.map((s) => s.subspaces),
     header.rotation !== undefined,
+    header.partitions?.count ?? 0,
   );
   const checkSection = (got: CatalogSection, want: CatalogSection, path: string): void => {
     if (got.length !== want.length) {
@@ -357,6 +465,11 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
   };
   if (header.rotation && expected.rotation) {
     checkSection(header.rotation, expected.rotation, 'pq index rotation');
+  }
+  if (header.partitions && expected.partitions) {
+    for (const key of ['centroids', 'assignment'] as const) {
+      checkSection(header.partitions[key], expected.partitions[key], `pq index partitions.${key}`);
+    }
   }
   header.stages.forEach((got, i) => {
     const want = expected.stages[i] as (typeof expected.stages)[number];
@@ -392,9 +505,19 @@ export function decodePqIndex(bytes: Uint8Array, limits?: DecodeLimits): PqIndex
     const codes = Uint8Array.prototype.slice.call(body, s.codes.offset, end);
     return { subspaces: s.subspaces, centroids, codes };
   });
+  const index: PqIndex = { catalogVersion, projectorVersion, count, dim, stages };
   const section = header.rotation;
-  if (section === undefined) return { catalogVersion, projectorVersion, count, dim, stages };
-  const rotation = readLE(Float32Array, body, section.offset, section.length / 4);
-  checkRotation(rotation, dim, 'pq index rotation');
-  return { catalogVersion, projectorVersion, count, dim, stages, rotation };
+  if (section !== undefined) {
+    index.rotation = readLE(Float32Array, body, section.offset, section.length / 4);
+    checkRotation(index.rotation, dim, 'pq index rotation');
+  }
+  if (header.partitions !== undefined) {
+    const { centroids, assignment } = header.partitions;
+    index.partitions = {
+      centroids: readLE(Float32Array, body, centroids.offset, centroids.length / 4),
+      assignment: readLE(Uint16Array, body, assignment.offset, assignment.length / 2),
+    };
+    checkPartitions(index.partitions, count, dim, 'pq index partitions');
+  }
+  return index;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  crc32c,
   PQ_CENTROIDS,
   PQ_MAX_ROTATION_DIM,
   decodePqIndex,
@@ -13,6 +14,7 @@ import {
   expectEveryTruncationRejected,
   mutationArbitrary,
   SECTIONED_FORMAT_CODES,
+  writeText,
 } from './helpers.js';
 
 const PQ_CODES = SECTIONED_FORMAT_CODES;
@@ -192,6 +194,104 @@ describe('PQ index', () => {
     const bytes = encodePqIndex({ ...index, rotation: hadamard8() });
     bytes[8] = 1;
     expectCode(() => decodePqIndex(bytes), 'BAD_HEADER');
+  });
+
+  it('carries partitions in version 3, with or without a rotation (property)', () => {
+    const partitioned = fc
+      .record({
+        partitions: fc.integer({ min: 1, max: 6 }),
+        rotated: fc.boolean(),
+      })
+      .chain(({ partitions, rotated }) =>
+        fc.record({
+          rotated: fc.constant(rotated),
+          centroids: fc.float32Array({
+            minLength: partitions * 8,
+            maxLength: partitions * 8,
+            noNaN: true,
+            noDefaultInfinity: true,
+          }),
+          assignment: fc
+            .array(fc.nat({ max: partitions - 1 }), { minLength: 5, maxLength: 5 })
+            .map((a) => Uint16Array.from(a)),
+        }),
+      );
+    fc.assert(
+      fc.property(partitioned, ({ rotated, centroids, assignment }) => {
+        const index: PqIndex = {
+          ...small(),
+          ...(rotated ? { rotation: hadamard8() } : {}),
+          partitions: { centroids, assignment },
+        };
+        const bytes = encodePqIndex(index);
+        expect(versionOf(bytes)).toBe(3);
+        const decoded = decodePqIndex(bytes);
+        expect(decoded.rotation !== undefined).toBe(rotated);
+        expect(new Uint8Array(decoded.partitions!.centroids.buffer)).toEqual(
+          new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength),
+        );
+        expect(Array.from(decoded.partitions!.assignment)).toEqual(Array.from(assignment));
+        expect(Array.from(decoded.stages[0]!.codes)).toEqual(Array.from(small().stages[0]!.codes));
+      }),
+      { numRuns: 50 },
+    );
+    const bytes = encodePqIndex({
+      ...small(),
+      partitions: { centroids: new Float32Array(16), assignment: Uint16Array.of(0, 1, 1, 0, 1) },
+    });
+    fc.assert(
+      fc.property(mutationArbitrary(bytes.length), (mutate) => {
+        expectCleanOutcome((b) => decodePqIndex(b), mutate(bytes), PQ_CODES);
+      }),
+      { numRuns: 200 },
+    );
+    // A version-2 file knows no partitions field: the same header under version 2 is refused.
+    bytes[8] = 2;
+    expectCode(() => decodePqIndex(bytes), 'BAD_HEADER');
+  });
+
+  it('refuses partitions an ad cannot be laid out by', () => {
+    const index = small();
+    const partitions = {
+      centroids: new Float32Array(16),
+      assignment: Uint16Array.of(0, 1, 1, 0, 1),
+    };
+    const outside = Uint16Array.of(0, 1, 2, 0, 1);
+    expectCode(
+      () => encodePqIndex({ ...index, partitions: { ...partitions, assignment: outside } }),
+      'OUT_OF_RANGE',
+    );
+    expectCode(
+      () =>
+        encodePqIndex({ ...index, partitions: { ...partitions, assignment: outside.subarray(1) } }),
+      'DIM_MISMATCH',
+    );
+    expectCode(
+      () =>
+        encodePqIndex({ ...index, partitions: { ...partitions, centroids: new Float32Array(15) } }),
+      'DIM_MISMATCH',
+    );
+    expectCode(
+      () =>
+        encodePqIndex({ ...index, partitions: { ...partitions, centroids: new Float32Array(0) } }),
+      'OUT_OF_RANGE',
+    );
+    const nan = new Float32Array(16);
+    nan[5] = Number.NaN;
+    expectCode(
+      () => encodePqIndex({ ...index, partitions: { ...partitions, centroids: nan } }),
+      'NON_FINITE',
+    );
+    // The same check on decode: an assignment past the last partition, under a valid checksum.
+    const bytes = encodePqIndex({ ...index, partitions });
+    const text = new TextDecoder().decode(bytes);
+    const bodyLength = Number(/"bodyLength":(\d+)/.exec(text)![1]);
+    const body = bytes.subarray(bytes.length - bodyLength);
+    const assignmentAt = Number(/"assignment":\{"offset":(\d+)/.exec(text)![1]);
+    new DataView(body.buffer, body.byteOffset).setUint16(assignmentAt + 4, 2, true);
+    const checksum = `crc32c:${crc32c(body).toString(16).padStart(8, '0')}`;
+    writeText(bytes, text.indexOf('crc32c:'), checksum);
+    expectCode(() => decodePqIndex(bytes), 'OUT_OF_RANGE');
   });
 
   it('rejects every truncation', () => {

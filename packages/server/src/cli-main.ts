@@ -3,7 +3,7 @@
  *
  * - `start --port P --data DIR [--store postgres://…] [--host H] [--config FILE] [--token-file F]`
  * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE] [--pq-index |
- *   --no-pq-index] [--pq-stages 32,32,16]`
+ *   --no-pq-index] [--pq-stages 32,32,8] [--pq-partitions auto]`
  * - `pull --url URL --token T --since N --out DIR`
  *
  * The operator token comes from `PRIVADS_OPERATOR_TOKEN` or `--token-file`.
@@ -46,7 +46,8 @@ options:
   --config FILE       server configuration JSON (docs/server.md) [built-in defaults]
   --pq-index          build the PQ index whatever the catalog's size
   --no-pq-index       never build it
-  --pq-stages LIST    sub-spaces per stage [catalog.pqIndex.stages: 32,32,16]
+  --pq-stages LIST    sub-spaces per stage [catalog.pqIndex.stages: 32,32,8]
+  --pq-partitions N   k-means partitions of the index, or auto [catalog.pqIndex.partitions: auto]
   -h, --help          this text`,
   pull: `usage: privads-server pull --url URL --token TOKEN --out DIR [--since N]
 
@@ -64,7 +65,7 @@ options:
 export const SERVER_CLI_USAGE = `usage:
   privads-server start --port P --data DIR [--store postgres://…] [--host 127.0.0.1] [--config FILE] [--token-file FILE]
   privads-server catalog import FILE.jsonl --data DIR [--store postgres://…] [--config FILE]
-                 [--pq-index | --no-pq-index] [--pq-stages 32,32,16]
+                 [--pq-index | --no-pq-index] [--pq-stages 32,32,8] [--pq-partitions auto]
   privads-server pull --url URL --token TOKEN [--since N] --out DIR
 The operator token is read from PRIVADS_OPERATOR_TOKEN or --token-file.
 privads-server <command> --help describes a command.`;
@@ -97,13 +98,22 @@ export interface ServerCliIo {
   progress?: ProgressSink;
 }
 
-/** `--pq-stages 32,32,16` → `[32, 32, 16]`. */
+/** `--pq-stages 32,32,8` → `[32, 32, 8]`. */
 function stagesOf(text: string): number[] {
   const stages = text.split(',').map(Number);
   if (stages.some((m) => !Number.isInteger(m) || m < 2)) {
     throw new RangeError(`--pq-stages must be comma-separated even integers, got ${text}`);
   }
   return stages;
+}
+
+/** `--pq-partitions auto` or `--pq-partitions 256`. */
+function partitionsOf(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  if (!/^\d+$/.test(text)) {
+    throw new RangeError(`--pq-partitions must be auto or an integer >= 0, got ${text}`);
+  }
+  return Number(text);
 }
 
 function storeOf(values: { data?: string; store?: string }): StoreLocation {
@@ -176,6 +186,7 @@ export async function runServerCli(
           'pq-index': { type: 'boolean' },
           'no-pq-index': { type: 'boolean' },
           'pq-stages': { type: 'string' },
+          'pq-partitions': { type: 'string' },
         },
       });
       const file = positionals[0];
@@ -185,6 +196,8 @@ export async function runServerCli(
       if (values['pq-index'] && values['no-pq-index'])
         throw new TypeError('--pq-index and --no-pq-index exclude each other');
       const stages = values['pq-stages'] === undefined ? undefined : stagesOf(values['pq-stages']);
+      const partitions =
+        values['pq-partitions'] === undefined ? undefined : partitionsOf(values['pq-partitions']);
       const bar = createProgressBar(
         io.progress ?? { tty: false, write: (text) => io.err(text.trimEnd()) },
       );
@@ -195,6 +208,7 @@ export async function runServerCli(
         pqIndex: {
           when: values['no-pq-index'] ? 'never' : values['pq-index'] ? 'always' : 'auto',
           ...(stages === undefined ? {} : { stages }),
+          ...(partitions === undefined ? {} : { partitions }),
           onProgress: (done, total) => bar.update('pq index', done / total),
         },
       });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 
 import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@privads/protocol';
 import { PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
-import { checkPqStages, DEFAULT_PQ_STAGES } from '@privads/model';
+import { checkPqPartitions, checkPqStages, DEFAULT_PQ_STAGES } from '@privads/model';
 
 import { checkAdaptiveClipConfig, type AdaptiveClipConfig } from './rounds/adaptive-clip.js';
 import {
@@ -93,6 +93,12 @@ export interface PqIndexSettings {
   minAds: number;
   /** Sub-spaces per stage: 1‥8 even divisors of the user dimension (checked when an index is built). */
   stages: number[];
+  /**
+   * Partitions (k-means) the index splits the ads into before coding their residuals, for this
+   * import and every re-projection (`trainProductQuantizer`'s `partitions`): `auto` (one per 4096
+   * ads, at most 256, none under 65,536 ads), or an integer 0‥65,536 (0: none).
+   */
+  partitions: number | 'auto';
 }
 
 /** Token bucket settings. */
@@ -147,9 +153,14 @@ export interface ServerConfig {
 
 /** A partial configuration as read from a file (every field optional, nested). */
 export type ConfigOverrides = {
-  [K in keyof ServerConfig]?: ServerConfig[K] extends object
+  [K in Exclude<keyof ServerConfig, 'catalog'>]?: ServerConfig[K] extends object
     ? Partial<ServerConfig[K]>
     : ServerConfig[K];
+} & {
+  /** Merged field by field, down into `pqIndex` (whose fields default one by one too). */
+  catalog?: Partial<Omit<ServerConfig['catalog'], 'pqIndex'>> & {
+    pqIndex?: Partial<PqIndexSettings>;
+  };
 };
 
 /**
@@ -173,7 +184,7 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
     projectedEncoding: 'int8',
     popularity: { weight: 0.1, smoothing: 1 },
     // 100k ads are 12.8 MB of int8 rows, the most the exact engines rank within a few ms.
-    pqIndex: { minAds: 100_000, stages: [...DEFAULT_PQ_STAGES] },
+    pqIndex: { minAds: 100_000, stages: [...DEFAULT_PQ_STAGES], partitions: 'auto' },
   },
   http: {
     rateLimit: {
@@ -339,6 +350,7 @@ function checkPqIndexSettings(settings: PqIndexSettings): void {
   } catch (error) {
     throw new RangeError(`catalog.pqIndex.stages: ${(error as Error).message}`);
   }
+  checkPqPartitions(settings.partitions, 'catalog.pqIndex.partitions');
 }
 
 /**

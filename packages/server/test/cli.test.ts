@@ -24,12 +24,16 @@ function io(): ServerCliIo & { lines: string[]; errors: string[] } {
 }
 
 describe('privads-server CLI', () => {
-  it('prints usage and exits 2 for an unknown command or missing arguments', async () => {
+  it('prints usage and exits 2 for an unknown command or missing arguments, 1 for a bad value', async () => {
     const a = io();
     expect((await runServerCli(['frobnicate'], a)).code).toBe(2);
     expect(a.errors.join('\n')).toContain('usage:');
     const b = io();
     expect((await runServerCli(['pull', '--url', 'http://x'], b)).code).toBe(2);
+    const c = io();
+    const args = ['catalog', 'import', 'ads.jsonl', '--data', 'unused', '--pq-partitions'];
+    expect((await runServerCli([...args, 'many'], c)).code).toBe(1);
+    expect(c.errors.join('\n')).toContain('--pq-partitions must be auto or an integer');
   });
 
   it('pull writes .safetensors + .json for every released round after --since', async () => {
@@ -125,7 +129,7 @@ describe('privads-server CLI', () => {
       const result = await runServerCli(
         [
           ...['catalog', 'import', file, '--data', join(dir, 'store')],
-          ...['--pq-index', '--pq-stages', '32,16'],
+          ...['--pq-index', '--pq-stages', '32,16', '--pq-partitions', '2'],
         ],
         out,
       );
@@ -152,6 +156,8 @@ describe('privads-server CLI', () => {
         const pq = decodePqIndex(pqBytes);
         expect(pq).toMatchObject({ catalogVersion: 1, projectorVersion: 1, count: 3, dim: 128 });
         expect(pq.stages.map((s) => s.subspaces)).toEqual([32, 16]);
+        expect(pq.partitions?.centroids.length).toBe(2 * 128);
+        expect(pq.partitions?.assignment.length).toBe(3);
         const r = await server.fetch(new Request('http://x/v1/catalog/latest'));
         const bundle = decodeCatalogBundle(new Uint8Array(await r.arrayBuffer()));
         expect(bundle.header).toMatchObject({ count: 3, contentDim: 384, userDim: 128 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { trainProductQuantizer } from '@privads/model';
 import { decodePqIndex, encodePqIndex } from '@privads/protocol';
-import { buildPqIndex, createPrivAdsServer } from '@privads/server';
+import { buildPqIndex, createPrivAdsServer, resolveConfig } from '@privads/server';
 
 import { gzipVariant } from '../src/http/gzip-variant.js';
 
@@ -51,13 +51,25 @@ describe('PQ index in the embedded store', () => {
     expect((await gzipVariant(text, '"text"'))?.etag).toBe('"text-gzip"');
   });
 
-  it('refuses odd stages in the configuration, and stages that do not divide the dimension at import', async () => {
+  it('refuses odd stages or bad partitions in the configuration, and stages that do not divide the dimension at import', async () => {
     await expect(
       smallServer({
         encoder: hashEncoder,
         config: { ...PQ_CONFIG, catalog: { pqIndex: { minAds: 5, stages: [3] } } },
       }),
     ).rejects.toThrow(/catalog\.pqIndex\.stages/);
+    await expect(
+      smallServer({
+        encoder: hashEncoder,
+        config: { ...PQ_CONFIG, catalog: { pqIndex: { minAds: 5, stages: [2], partitions: -1 } } },
+      }),
+    ).rejects.toThrow(/catalog\.pqIndex\.partitions/);
+    // Fields left out of an override keep their defaults, one by one.
+    expect(resolveConfig({ catalog: { pqIndex: { minAds: 5 } } }).catalog.pqIndex).toEqual({
+      minAds: 5,
+      stages: [32, 32, 8],
+      partitions: 'auto',
+    });
     const { server, dispose } = await smallServer({
       encoder: hashEncoder,
       config: { ...PQ_CONFIG, catalog: { pqIndex: { minAds: 5, stages: [8] } } },
@@ -89,16 +101,18 @@ describe('buildPqIndex', () => {
     try {
       const built = await buildPqIndex(vectors, dim, versions, {
         stages: [8, 8],
+        partitions: 4,
         onProgress: (done, total) => progress.push([done, total]),
       });
       // Coded on this thread, no timer could fire before the promise settled.
       expect(turns).toBeGreaterThan(0);
       const direct = encodePqIndex({
-        ...trainProductQuantizer(vectors, dim, { stages: [8, 8] }),
+        ...trainProductQuantizer(vectors, dim, { stages: [8, 8], partitions: 4 }),
         ...versions,
       });
       expect(Buffer.from(built.bytes).equals(Buffer.from(direct))).toBe(true);
       expect(built.stages).toEqual([8, 8]);
+      expect(decodePqIndex(built.bytes).partitions?.assignment.length).toBe(count);
       expect(progress.at(-1)).toEqual([progress[0]![1], progress[0]![1]]);
     } finally {
       clearInterval(timer);
@@ -106,7 +120,12 @@ describe('buildPqIndex', () => {
   });
 
   it('rejects what the quantizer refuses with its RangeError, and leaves the caller its vectors', async () => {
-    await expect(buildPqIndex(vectors, dim, versions, { stages: [3] })).rejects.toThrow(RangeError);
+    await expect(
+      buildPqIndex(vectors, dim, versions, { stages: [3], partitions: 'auto' }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      buildPqIndex(vectors, dim, versions, { stages: [8], partitions: 1.5 }),
+    ).rejects.toThrow(/partitions/);
     expect(vectors.length).toBe(count * dim);
   });
 });

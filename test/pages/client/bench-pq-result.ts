@@ -14,6 +14,8 @@ export interface PqBenchRequest {
   readonly trainingSample: number;
   /** `trainProductQuantizer`'s `rotate` option. */
   readonly rotate: boolean | 'auto';
+  /** `trainProductQuantizer`'s `partitions` option. */
+  readonly partitions: number | 'auto';
 }
 
 /** Latency of one contender (milliseconds per top-10 query). */
@@ -38,6 +40,8 @@ export interface PqBenchResult {
   readonly stages?: readonly number[];
   /** Whether the trained index codes rotated vectors. */
   readonly rotated?: boolean;
+  /** Partitions of the trained index (0 without). */
+  readonly partitions?: number;
   /** Bytes of the encoded PQ index, and gzip-compressed (what HTTP compression would send). */
   readonly indexBytes?: number;
   readonly indexGzipBytes?: number;

@@ -1,3 +1,4 @@
+import { PQ_SCAN_POOL } from '../../../packages/client/src/worker/pq-ranker.js';
 import type { PqBenchRequest, PqBenchResult } from './bench-pq-result.js';
 
 const params = new URLSearchParams(location.search);
@@ -15,14 +16,17 @@ worker.onerror = (event) => {
 const request: PqBenchRequest = {
   count: Number(params.get('count') ?? 1_000_000),
   queries: Number(params.get('queries') ?? 30),
-  stages: numbers('stages', '32,32,16'),
+  stages: numbers('stages', '32,32,8'),
   rerank: numbers('rerank', '250,1000'),
-  // DEPTH or DEPTH@SCAN: exact re-rank depth, and the fast scan's pool (default 1000).
+  // DEPTH or DEPTH@SCAN: exact re-rank depth, and the fast scan's pool (default: rank()'s).
   exactRerank: (params.get('exact') ?? '250,1000').split(',').map((entry) => {
-    const [depth, scan = '1000'] = entry.split('@');
+    const [depth, scan = String(PQ_SCAN_POOL)] = entry.split('@');
     return { depth: Number(depth), scan: Number(scan) };
   }),
   trainingSample: Number(params.get('sample') ?? 65_536),
   rotate: ({ true: true, false: false } as const)[params.get('rotate') ?? ''] ?? 'auto',
+  partitions: /^\d+$/.test(params.get('partitions') ?? '')
+    ? Number(params.get('partitions'))
+    : 'auto',
 };
 worker.postMessage(request);

@@ -42,6 +42,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     stages: request.stages,
     trainingSample: request.trainingSample,
     rotate: request.rotate,
+    partitions: request.partitions,
   });
   const trainMs = performance.now() - t0;
   const wire = encodePqIndex(trained) as Uint8Array<ArrayBuffer>;
@@ -109,6 +110,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
     dim,
     stages: request.stages,
     rotated: trained.rotation !== undefined,
+    partitions: trained.partitions ? trained.partitions.centroids.length / dim : 0,
     indexBytes: wire.byteLength,
     indexGzipBytes,
     int8Bytes: request.count * (dim + 4),

@@ -24,6 +24,7 @@ export interface FastScanKernel {
     capacity: number,
     scratch: number,
     outCount: number,
+    bias: number,
   ): number;
 }
 
@@ -36,7 +37,7 @@ export interface PqSearchOptions {
   readonly rerank?: number;
 }
 
-/** Byte offsets in the kernel's memory. */
+/** Byte offsets in the kernel's memory, and where each partition's blocks lie. */
 interface Layout {
   readonly luts: number;
   readonly scratch: number;
@@ -44,12 +45,19 @@ interface Layout {
   readonly codes: number;
   /** Where the candidate buffers start (they grow at the end of memory). */
   readonly outIndices: number;
+  /** Partition `p`'s blocks are `firstBlock[p] … firstBlock[p + 1]` (one partition without any). */
+  readonly firstBlock: Int32Array;
+  /** The ad in each slot (`block × 32 + lane`), or -1 for the padding that ends a partition. */
+  readonly slotAds: Int32Array;
 }
 
 /**
  * Ranks a product-quantised catalog (`PqIndex`, a million ads in tens of megabytes): a fast scan
  * of stage 0's 4-bit codes with u8 lookup tables in SIMD registers (i8x16.swizzle) keeps the best
- * few hundred candidates, then every stage's codes re-rank them with f32 lookup tables.
+ * few hundred candidates, then every stage's codes re-rank them with f32 lookup tables. In an index
+ * with partitions, each partition's ads lie in blocks of their own, scanned best partition first
+ * (by the query's score for its centroid), and a partition whose best possible total cannot beat
+ * the candidates found so far is skipped whole.
  *
  * The whole index is what it searches: it is meant to be downloaded whole, never as a shard chosen
  * by the reader's profile (which shard a device asks for would tell the server and the network
@@ -95,7 +103,8 @@ export class PqSearcher {
     if (first === undefined) throw new RangeError('a PQ index needs at least one stage, got 0');
     const m = first.subspaces;
     if (m > 128) throw new RangeError(`stage 0 may have at most 128 sub-spaces, got ${m}`);
-    const blocks = Math.ceil(index.count / BLOCK);
+    const { firstBlock, slotAds } = slotsOf(index);
+    const blocks = firstBlock[firstBlock.length - 1] as number;
     const luts = 0;
     const scratch = align16(luts + m * 16);
     const outCount = scratch + 64;
@@ -105,11 +114,12 @@ export class PqSearcher {
     const blocked = new Uint8Array(this.#kernel.memory.buffer, codes, blocks * m * 16);
     blocked.fill(0);
     const rowBytes = m / 2;
-    for (let i = 0; i < index.count; i++) {
-      const block = Math.floor(i / BLOCK);
-      const lane = i % BLOCK;
+    for (let slot = 0; slot < slotAds.length; slot++) {
+      const i = slotAds[slot] as number;
+      if (i < 0) continue;
+      const lane = slot % BLOCK;
       const shift = lane < 16 ? 0 : 4;
-      const base = block * m * 16 + (lane % 16);
+      const base = Math.floor(slot / BLOCK) * m * 16 + (lane % 16);
       for (let s = 0; s < m; s++) {
         const byte = first.codes[i * rowBytes + (s >> 1)] as number;
         const code = s % 2 === 0 ? byte & 15 : byte >> 4;
@@ -118,7 +128,7 @@ export class PqSearcher {
       }
     }
     this.#index = index;
-    this.#layout = { luts, scratch, outCount, codes, outIndices };
+    this.#layout = { luts, scratch, outCount, codes, outIndices, firstBlock, slotAds };
   }
 
   /**
@@ -144,10 +154,12 @@ export class PqSearcher {
     // A rotated index codes R·x: R·q scores against it as q scores against x.
     const coded = index.rotation ? rotated(index.rotation, query) : query;
     const tables = index.stages.map((stage) => partialScores(coded, index.dim, stage));
-    const candidates = this.#fastScan(tables[0] as Float32Array, Math.max(rerank, wanted));
+    const biases = partitionScores(index, query);
+    const candidates = this.#fastScan(tables[0] as Float32Array, biases, Math.max(rerank, wanted));
+    const assignment = index.partitions?.assignment;
     const collector = new TopKCollector(wanted);
     for (const i of candidates) {
-      let score = 0;
+      let score = biases[assignment === undefined ? 0 : (assignment[i] as number)] as number;
       index.stages.forEach((stage, s) => {
         const table = tables[s] as Float32Array;
         const m = stage.subspaces;
@@ -170,8 +182,11 @@ export class PqSearcher {
     this.#layout = undefined;
   }
 
-  /** The best `wanted` ads by stage 0's quantised tables, in increasing index order. */
-  #fastScan(table: Float32Array, wanted: number): Int32Array {
+  /**
+   * The best `wanted` ads by stage 0's quantised tables plus their partitions' scores, in
+   * increasing index order.
+   */
+  #fastScan(table: Float32Array, biases: Float32Array, wanted: number): Int32Array {
     const index = this.#index as PqIndex;
     const layout = this.#layout as Layout;
     const m = (index.stages[0] as PqIndex['stages'][number]).subspaces;
@@ -188,56 +203,113 @@ export class PqSearcher {
     ensureMemory(this.#kernel.memory, outScores + capacity * 4);
     const memory = this.#kernel.memory.buffer;
     const luts = new Uint8Array(memory, layout.luts, m * 16);
+    // The largest total any ad can reach: a partition whose bias leaves no room above the bar is
+    // skipped without being read.
+    let ceiling = 0;
     for (let s = 0; s < m; s++) {
       const row = table.subarray(s * PQ_CENTROIDS, (s + 1) * PQ_CENTROIDS);
       const low = Math.min(...row);
+      let high = 0;
       for (let c = 0; c < PQ_CENTROIDS; c++) {
-        luts[s * 16 + c] = Math.round(((row[c] as number) - low) / step);
+        const level = Math.round(((row[c] as number) - low) / step);
+        luts[s * 16 + c] = level;
+        high = Math.max(high, level);
       }
+      ceiling += high;
     }
+    // Partition scores in lookup-table steps, from 0 for the lowest; the best partition first.
+    const lowest = biases.reduce((low, bias) => Math.min(low, bias), Infinity);
+    const levels = Int32Array.from(biases, (bias) => Math.round((bias - lowest) / step));
+    const order = Int32Array.from(levels.keys()).sort(
+      (a, b) => (levels[b] as number) - (levels[a] as number) || a - b,
+    );
     const indices = new Int32Array(memory, outIndices, capacity);
     const scores = new Int32Array(memory, outScores, capacity);
     const filledAt = new Int32Array(memory, layout.outCount, 1);
     filledAt[0] = 0;
-    const blocks = Math.ceil(index.count / BLOCK);
     let threshold = -1;
-    let block = 0;
-    while (block < blocks) {
-      block = this.#kernel.fastScan(
-        layout.codes,
-        layout.luts,
-        m,
-        block,
-        blocks,
-        threshold,
-        outIndices,
-        outScores,
-        capacity,
-        layout.scratch,
-        layout.outCount,
-      );
-      if (block < blocks) {
-        // Full: keep the candidates strictly above the wanted-th best total, and raise the bar.
-        threshold = kthLargest(scores.subarray(0, filledAt[0]), wanted);
-        let kept = 0;
-        for (let c = 0; c < (filledAt[0] as number); c++) {
-          if ((scores[c] as number) > threshold) {
-            indices[kept] = indices[c] as number;
-            scores[kept++] = scores[c] as number;
+    for (const p of order) {
+      const bias = levels[p] as number;
+      // Sorted best first: once one partition cannot reach the bar, none after it can.
+      if (threshold - bias >= ceiling) break;
+      let block = layout.firstBlock[p] as number;
+      const end = layout.firstBlock[p + 1] as number;
+      while (block < end) {
+        block = this.#kernel.fastScan(
+          layout.codes,
+          layout.luts,
+          m,
+          block,
+          end,
+          Math.max(-1, threshold - bias),
+          outIndices,
+          outScores,
+          capacity,
+          layout.scratch,
+          layout.outCount,
+          bias,
+        );
+        if ((filledAt[0] as number) > capacity - BLOCK) {
+          // Full: keep the candidates strictly above the wanted-th best total, and raise the bar.
+          threshold = kthLargest(scores.subarray(0, filledAt[0]), wanted);
+          let kept = 0;
+          for (let c = 0; c < (filledAt[0] as number); c++) {
+            if ((scores[c] as number) > threshold) {
+              indices[kept] = indices[c] as number;
+              scores[kept++] = scores[c] as number;
+            }
           }
+          filledAt[0] = kept;
         }
-        filledAt[0] = kept;
       }
     }
     const filled = filledAt[0] as number;
     const cut = filled > wanted ? kthLargest(scores.subarray(0, filled), wanted) : -1;
     const out: number[] = [];
     for (let c = 0; c < filled; c++) {
-      const i = indices[c] as number;
-      if (i < index.count && (scores[c] as number) >= cut) out.push(i);
+      const i = layout.slotAds[indices[c] as number] as number;
+      if (i >= 0 && (scores[c] as number) >= cut) out.push(i);
     }
     return Int32Array.from(out).sort();
   }
+}
+
+/**
+ * Where each ad lies in the fast scan's blocks: partition after partition, each padded to whole
+ * blocks (so that a block's ads share one partition score), ads in catalog order within one.
+ */
+function slotsOf(index: PqIndex): Pick<Layout, 'firstBlock' | 'slotAds'> {
+  const assignment = index.partitions?.assignment;
+  const partitions = index.partitions ? index.partitions.centroids.length / index.dim : 1;
+  const sizes = new Int32Array(partitions);
+  if (assignment === undefined) sizes[0] = index.count;
+  else for (const p of assignment) sizes[p] = (sizes[p] as number) + 1;
+  const firstBlock = new Int32Array(partitions + 1);
+  for (let p = 0; p < partitions; p++) {
+    firstBlock[p + 1] = (firstBlock[p] as number) + Math.ceil((sizes[p] as number) / BLOCK);
+  }
+  const slotAds = new Int32Array((firstBlock[partitions] as number) * BLOCK).fill(-1);
+  const next = Int32Array.from(firstBlock.subarray(0, partitions), (block) => block * BLOCK);
+  for (let i = 0; i < index.count; i++) {
+    const p = assignment === undefined ? 0 : (assignment[i] as number);
+    slotAds[next[p] as number] = i;
+    next[p] = (next[p] as number) + 1;
+  }
+  return { firstBlock, slotAds };
+}
+
+/** The query's score for each partition's centroid (one zero for an index without partitions). */
+function partitionScores(index: PqIndex, query: Float32Array): Float32Array {
+  if (index.partitions === undefined) return new Float32Array(1);
+  const { centroids } = index.partitions;
+  const dim = index.dim;
+  const out = new Float32Array(centroids.length / dim);
+  for (let p = 0; p < out.length; p++) {
+    let dot = 0;
+    for (let j = 0; j < dim; j++) dot += (query[j] as number) * (centroids[p * dim + j] as number);
+    out[p] = dot;
+  }
+  return out;
 }
 
 /** `R·q` for a `dim × dim` row-major `R`. */

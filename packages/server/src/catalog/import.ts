@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 
 import type { ContentEncoder } from '@privads/encoder';
-import { checkPqStages } from '@privads/model';
+import { checkPqPartitions, checkPqStages } from '@privads/model';
 import {
   decodeCatalogBundle,
   encodeCatalogBundle,
@@ -73,10 +73,18 @@ export async function publishCatalog(
       `encoder ${encoder.id} has dim ${encoder.dim}; the projector expects ${config.projector.contentDim}`,
     );
   }
-  const { when = 'auto', stages = config.catalog.pqIndex.stages, onProgress } = pqIndex;
+  const {
+    when = 'auto',
+    stages = config.catalog.pqIndex.stages,
+    partitions = config.catalog.pqIndex.partitions,
+    onProgress,
+  } = pqIndex;
   const withIndex =
     when === 'always' || (when === 'auto' && ads.length >= config.catalog.pqIndex.minAds);
-  if (withIndex) checkPqStages(stages, config.projector.userDim);
+  if (withIndex) {
+    checkPqStages(stages, config.projector.userDim);
+    checkPqPartitions(partitions);
+  }
   const content = await encoder.encode(ads.map(encoderText));
   const popularity = await popularityCarriedOver(store, ads, config);
   // A store that this catalog initialises gets a projector 1 fitted to it.
@@ -106,6 +114,7 @@ export async function publishCatalog(
       bytes,
       pqIndex: await buildPqIndex(projected, config.projector.userDim, versions, {
         stages,
+        partitions,
         ...(onProgress === undefined ? {} : { onProgress }),
       }),
     };

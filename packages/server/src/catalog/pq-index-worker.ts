@@ -19,6 +19,7 @@ const job = workerData as PqIndexJob;
 try {
   const index = trainProductQuantizer(job.vectors, job.dim, {
     stages: job.stages,
+    partitions: job.partitions,
     onProgress: (done, total) => post({ kind: 'progress', done, total }),
   });
   const bytes = encodePqIndex({ ...index, ...job.versions });

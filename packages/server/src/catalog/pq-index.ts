@@ -25,6 +25,11 @@ export interface PqIndexBuildOptions {
    */
   readonly stages?: readonly number[];
   /**
+   * Partitions (see `trainProductQuantizer`).
+   * @defaultValue the server configuration's `catalog.pqIndex.partitions`
+   */
+  readonly partitions?: number | 'auto';
+  /**
    * Progress as work units finish.
    * @param done - units finished
    * @param total - units in all
@@ -38,6 +43,7 @@ export interface PqIndexJob {
   readonly dim: number;
   readonly versions: { readonly catalogVersion: number; readonly projectorVersion: number };
   readonly stages: readonly number[];
+  readonly partitions: number | 'auto';
 }
 
 /** What the worker thread says: progress, then the encoded index or why it failed. */
@@ -64,7 +70,7 @@ function workerScript(): URL {
  *   caller keeps its array)
  * @param dim - the user dimension
  * @param versions - the catalog and projector versions the vectors belong to
- * @param options - stages (required here), progress
+ * @param options - stages and partitions (required here), progress
  * @returns the encoded index and its stages, as a publication carries them
  * @throws RangeError for stages that do not divide `dim` or non-finite vectors; Error when the
  *   worker thread fails to start or stops without an answer
@@ -73,9 +79,18 @@ export async function buildPqIndex(
   vectors: Float32Array,
   dim: number,
   versions: { readonly catalogVersion: number; readonly projectorVersion: number },
-  options: PqIndexBuildOptions & { readonly stages: readonly number[] },
+  options: PqIndexBuildOptions & {
+    readonly stages: readonly number[];
+    readonly partitions: number | 'auto';
+  },
 ): Promise<NonNullable<CatalogPublication['pqIndex']>> {
-  const job: PqIndexJob = { vectors: vectors.slice(), dim, versions, stages: [...options.stages] };
+  const job: PqIndexJob = {
+    vectors: vectors.slice(),
+    dim,
+    versions,
+    stages: [...options.stages],
+    partitions: options.partitions,
+  };
   const worker = new Worker(workerScript(), {
     workerData: job,
     transferList: [job.vectors.buffer as ArrayBuffer],

@@ -58,7 +58,8 @@ export interface FinalizeOptions {
  * The next catalog version: the same ads re-projected with the new projector, carrying the running
  * per-ad counts (plus this round's, when it counted this very catalog) for the popularity prior.
  * The PQ codes of the catalog it replaces describe the old projected vectors, so when that catalog
- * had an index, the new version gets its own, rebuilt from the new vectors with the same stages.
+ * had an index, the new version gets its own, rebuilt from the new vectors with the same stages
+ * (and the configured partitions).
  */
 async function reprojectCatalog(
   bundle: DecodedCatalogBundle,
@@ -100,7 +101,10 @@ async function reprojectCatalog(
   if (pqStages === undefined) return { bytes };
   return {
     bytes,
-    pqIndex: await buildPqIndex(projected, header.userDim, versions, { stages: pqStages }),
+    pqIndex: await buildPqIndex(projected, header.userDim, versions, {
+      stages: pqStages,
+      partitions: config.catalog.pqIndex.partitions,
+    }),
   };
 }
 

@@ -6,7 +6,9 @@
 ;; i8x16.swizzle looks up 16 ads at once, and the u8 partial scores are summed into u16 lanes
 ;; (32 sub-spaces × 255 < 2^15, so signed comparisons are exact).
 ;;
-;; Every ad whose total beats `threshold` is appended to outIndices/outScores (i32 each). The scan
+;; Every ad whose total beats `threshold` is appended to outIndices/outScores (i32 each; the score
+;; stored is the total plus `bias`, so that the blocks of partitions with different offsets give
+;; comparable scores, while `threshold` is the caller's bar less that bias). The scan
 ;; stops after the block that leaves fewer than 32 free slots, so the caller can raise the
 ;; threshold, compact, and resume; it returns the next block to scan, and stores the number of
 ;; filled slots at outCount.
@@ -26,7 +28,7 @@
     (param $codes i32) (param $luts i32) (param $subspaces i32)
     (param $block i32) (param $blocks i32) (param $threshold i32)
     (param $outIndices i32) (param $outScores i32) (param $capacity i32)
-    (param $scratch i32) (param $outCount i32)
+    (param $scratch i32) (param $outCount i32) (param $bias i32)
     (result i32)
     (local $s i32) (local $at i32) (local $lut i32) (local $chunk v128) (local $lookup v128) (local $table v128) (local $nibble v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $limit v128)
@@ -87,7 +89,7 @@
                   (i32.store (i32.add (local.get $outIndices) (i32.shl (local.get $filled) (i32.const 2)))
                     (i32.add (i32.shl (local.get $block) (i32.const 5)) (call $adOfLane (local.get $lane))))
                   (i32.store (i32.add (local.get $outScores) (i32.shl (local.get $filled) (i32.const 2)))
-                    (local.get $score))
+                    (i32.add (local.get $score) (local.get $bias)))
                   (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
               (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
               (br_if $lanes (i32.lt_u (local.get $lane) (i32.const 32))))))
