@@ -185,3 +185,27 @@ export function assignPartitions(
   }
   return out;
 }
+
+/**
+ * Adds `sign ×` each row's partition centroid to `rows` (in place): −1 makes residuals of vectors,
+ * +1 turns residuals back into vectors.
+ * @param rows - `n × dim` values, row-major
+ * @param dim - vector dimension
+ * @param centroids - `partitions × dim` values, row-major
+ * @param partitionOf - the partition of row `i`
+ * @param sign - `1` or `-1`
+ */
+export function shiftByPartitions(
+  rows: Float32Array,
+  dim: number,
+  centroids: Float32Array,
+  partitionOf: (i: number) => number,
+  sign: 1 | -1,
+): void {
+  const n = rows.length / dim;
+  for (let i = 0; i < n; i++) {
+    const base = partitionOf(i) * dim;
+    for (let j = 0; j < dim; j++)
+      rows[i * dim + j] = (rows[i * dim + j] as number) + sign * (centroids[base + j] as number);
+  }
+}

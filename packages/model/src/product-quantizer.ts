@@ -22,7 +22,12 @@ import {
   type PqStage,
 } from '@privads/protocol';
 import { lloyd } from './lloyd.js';
-import { assignPartitions, autoPartitionCount, trainPartitions } from './partitions.js';
+import {
+  assignPartitions,
+  autoPartitionCount,
+  shiftByPartitions,
+  trainPartitions,
+} from './partitions.js';
 import { balancedPcaRotation, rotateRows } from './pca-rotation.js';
 
 /** Options of {@link trainProductQuantizer}. */
@@ -328,14 +333,12 @@ export function trainProductQuantizer(
   }
   // What the stages code, on the sample: the vectors less their partitions' centroids.
   const sampled = new Float32Array(sample.length * dim);
-  sample.forEach((row, i) => {
-    const at = i * dim;
-    sampled.set(vectors.subarray(row * dim, (row + 1) * dim), at);
-    if (partitions === undefined) return;
-    const base = (partitions.assignment[row] as number) * dim;
-    for (let j = 0; j < dim; j++)
-      sampled[at + j] = (sampled[at + j] as number) - (partitions.centroids[base + j] as number);
-  });
+  sample.forEach((row, i) => sampled.set(vectors.subarray(row * dim, (row + 1) * dim), i * dim));
+  if (partitions !== undefined) {
+    const { centroids, assignment } = partitions;
+    const partitionOf = (i: number): number => assignment[sample[i] as number] as number;
+    shiftByPartitions(sampled, dim, centroids, partitionOf, -1);
+  }
   const rotation = chooseRotation(sampled, dim, stagesWanted[0] as number, {
     wanted: rotationWanted,
     iterations,
@@ -348,11 +351,7 @@ export function trainProductQuantizer(
   if (partitions !== undefined) {
     const { centroids, assignment } = partitions;
     const shifts = rotation ? rotateRows(rotation, centroids, dim) : centroids;
-    for (let i = 0; i < count; i++) {
-      const base = (assignment[i] as number) * dim;
-      for (let j = 0; j < dim; j++)
-        residual[i * dim + j] = (residual[i * dim + j] as number) - (shifts[base + j] as number);
-    }
+    shiftByPartitions(residual, dim, shifts, (i) => assignment[i] as number, -1);
   }
   const stages = stagesWanted.map((m): PqStage => {
     const d = dim / m;
@@ -445,11 +444,7 @@ export function reconstructPq(index: PqIndex): Float32Array {
   const vectors = rotation === undefined ? out : rotateRows(transpose(rotation, dim), out, dim);
   if (index.partitions !== undefined) {
     const { centroids, assignment } = index.partitions;
-    for (let i = 0; i < count; i++) {
-      const base = (assignment[i] as number) * dim;
-      for (let j = 0; j < dim; j++)
-        vectors[i * dim + j] = (vectors[i * dim + j] as number) + (centroids[base + j] as number);
-    }
+    shiftByPartitions(vectors, dim, centroids, (i) => assignment[i] as number, 1);
   }
   return vectors;
 }
