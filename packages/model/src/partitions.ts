@@ -12,7 +12,9 @@ import { lloyd } from './lloyd.js';
 const ADS_PER_PARTITION = 4096;
 /**
  * Most partitions `auto` picks: assigning every ad costs `count × partitions × dim`
- * multiply-adds at catalog import, and 256 took a million ads at dim 128 in about half a minute.
+ * multiply-adds at catalog import; at a million ads (dim 128) 244 partitions made the build 55 s
+ * longer in a browser worker, and 512 made it about two minutes longer for little more recall
+ * (docs/benchmarks.md).
  */
 const MAX_AUTO_PARTITIONS = 256;
 
