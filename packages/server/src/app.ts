@@ -1,8 +1,11 @@
 /**
- * The HTTP application, written once against the Fetch API: `handle(request)` answers any
- * `Request` with a `Response`. The node:http adapter and in-process callers (the simulator, tests)
- * use the same code path.
+ * The HTTP application, written once: `handle(request)` answers a request with a response. The
+ * node:http adapter calls it with its own light request and writes the response to the socket;
+ * in-process callers (the simulator, tests) go through {@link createHandler}, which speaks Fetch
+ * `Request` and `Response`. Both take the same code path.
  */
+import type { AppRequest } from './http/app-request.js';
+import { AppResponse, toFetchResponse } from './http/app-response.js';
 import { preflightHeaders, PUBLIC_CORS_HEADERS } from './http/cors.js';
 import { HttpError, toHttpError } from './http/errors.js';
 import { errorResponse } from './http/responses.js';
@@ -28,7 +31,7 @@ export interface RequestInfo {
   remoteAddress?: string;
 }
 
-function clientKey(app: AppContext, request: Request, info: RequestInfo): string | undefined {
+function clientKey(app: AppContext, request: AppRequest, info: RequestInfo): string | undefined {
   if (app.config.http.trustProxy) {
     const hops = request.headers
       .get('x-forwarded-for')
@@ -41,19 +44,26 @@ function clientKey(app: AppContext, request: Request, info: RequestInfo): string
   return info.remoteAddress;
 }
 
-function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
-  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
-  return response;
-}
-
 /**
- * Builds the request handler.
+ * Builds the request handler, on Fetch `Request` and `Response`.
  * @param app - the server's parts
  * @returns `handle(request, info)`; never rejects (errors become JSON error responses)
  */
 export function createHandler(
   app: AppContext,
 ): (request: Request, info?: RequestInfo) => Promise<Response> {
+  const handle = createAppHandler(app);
+  return async (request, info) => toFetchResponse(await handle(request, info));
+}
+
+/**
+ * Builds the request handler on the application's own request and response types.
+ * @param app - the server's parts
+ * @returns `handle(request, info)`; never rejects (errors become JSON error responses)
+ */
+export function createAppHandler(
+  app: AppContext,
+): (request: AppRequest, info?: RequestInfo) => Promise<AppResponse> {
   return async (request, info = {}) => {
     const started = process.hrtime.bigint();
     let url: URL;
@@ -69,7 +79,7 @@ export function createHandler(
     );
     let cors: Readonly<Record<string, string>> = PUBLIC_CORS_HEADERS;
     let routeName = 'unmatched';
-    let response: Response;
+    let response: AppResponse;
     try {
       if (request.method === 'OPTIONS') {
         const methods = ROUTES.filter(
@@ -79,7 +89,7 @@ export function createHandler(
         ).map((r) => r.method);
         if (methods.length === 0)
           throw new HttpError(404, 'NOT_FOUND', `no public route ${url.pathname}`);
-        response = new Response(null, { status: 204, headers: preflightHeaders(methods) });
+        response = new AppResponse(204, null, preflightHeaders(methods));
       } else if (match.kind === 'none') {
         throw new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${url.pathname}`);
       } else if (match.kind === 'method') {
@@ -99,7 +109,7 @@ export function createHandler(
           client: clientKey(app, request, info),
         });
       }
-      response = withHeaders(response, cors);
+      response.setHeaders(cors);
     } catch (error) {
       const http = toHttpError(error);
       if (http.status >= 500)

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { RandomSource } from '@privads/dp';
 import type { ContentEncoder } from '@privads/encoder';
 
-import { createHandler, type RequestInfo } from './app.js';
+import { createAppHandler, type RequestInfo } from './app.js';
 import { publishCatalog } from './catalog/import.js';
 import {
   resolveConfig,
@@ -20,8 +20,10 @@ import {
 } from './config.js';
 import { BearerAuth } from './http/auth.js';
 import { BufferPool } from './http/buffer-pool.js';
-import { serveFetch } from './http/node-adapter.js';
+import { toFetchResponse } from './http/app-response.js';
+import { serveApp } from './http/node-adapter.js';
 import { RateLimiter } from './http/rate-limit.js';
+import { retainFreedHeap } from './http/retain-freed-heap.js';
 import { silentLogger, type Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiBytes } from './openapi-document.js';
@@ -73,7 +75,9 @@ export interface PrivAdsServer {
    */
   fetch(request: Request, info?: RequestInfo): Promise<Response>;
   /**
-   * Serves on a port (0: any free port).
+   * Serves on a port (0: any free port). Also raises the process's glibc heap thresholds, so that
+   * freed request buffers are reused instead of faulted in again (`http/retain-freed-heap.ts`;
+   * `MALLOC_TRIM_THRESHOLD_` and its siblings, when set, win).
    * @param port - TCP port
    * @param host - interface @defaultValue `127.0.0.1`
    * @returns the base URL
@@ -139,7 +143,7 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
   let encoder: Promise<ContentEncoder> | undefined = options.encoder
     ? Promise.resolve(options.encoder)
     : undefined;
-  const handle = createHandler({
+  const handle = createAppHandler({
     service,
     store,
     config,
@@ -166,11 +170,12 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
     config,
     store,
     metrics,
-    fetch: handle,
+    fetch: async (request, info) => toFetchResponse(await handle(request, info)),
     closeRound: () => service.close('operator'),
     async listen(port, host = '127.0.0.1') {
+      retainFreedHeap();
       const s = createServer();
-      serveFetch(s, handle, {
+      serveApp(s, handle, {
         origin: `http://${host.includes(':') ? `[${host}]` : host}`,
         onWriteError: (error) => logger.log('error', 'http.write_failed', { error }),
       });

@@ -5,33 +5,14 @@
  * cancelled as soon as it passes the cap.
  *
  * A request built by the node:http adapter carries no Fetch body: its bytes are read from the
- * socket by a {@link BodyReader} of the adapter's (see {@link attachBodyReader}), which gives the
- * same chunks with less machinery than a web `ReadableStream` per request.
+ * socket by the adapter's `bodyReader`, which gives the same chunks with less machinery than a web
+ * `ReadableStream` per request.
  */
 import { Buffer } from 'node:buffer';
 
+import type { AppRequest } from './app-request.js';
 import type { BufferPool } from './buffer-pool.js';
 import { HttpError } from './errors.js';
-
-/** Reads a body chunk by chunk: a Fetch body's reader has this shape, as has the adapter's. */
-export interface BodyReader {
-  /** The next chunk, or `done` at the end of the body; rejects when the body fails. */
-  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
-  /** Stops reading (the rest of the body is never read). */
-  cancel(): Promise<void>;
-}
-
-const socketBodies = new WeakMap<Request, BodyReader>();
-
-/**
- * Gives a request built without a Fetch body the reader of its bytes ({@link readCappedBody} reads
- * from it instead of `request.body`).
- * @param request - the request (its `body` is null)
- * @param reader - reads the bytes the request carries
- */
-export function attachBodyReader(request: Request, reader: BodyReader): void {
-  socketBodies.set(request, reader);
-}
 
 const oversize = (message: string): HttpError =>
   new HttpError(413, 'OVERSIZE', message, { Connection: 'close' });
@@ -44,7 +25,10 @@ const oversize = (message: string): HttpError =>
  * @returns the declared length, or undefined for a chunked body
  * @throws HttpError 413 `OVERSIZE`, 400 `BAD_HEADER`
  */
-export function checkDeclaredLength(headers: Headers, maxBytes: number): number | undefined {
+export function checkDeclaredLength(
+  headers: AppRequest['headers'],
+  maxBytes: number,
+): number | undefined {
   const header = headers.get('content-length');
   if (header === null) return undefined;
   if (!/^\d{1,15}$/.test(header)) {
@@ -71,12 +55,12 @@ export function checkDeclaredLength(headers: Headers, maxBytes: number): number 
  *   400 `TRUNCATED` when the body ends before its declared length or the stream fails
  */
 export async function readCappedBody(
-  request: Request,
+  request: AppRequest,
   maxBytes: number,
   pool?: BufferPool,
 ): Promise<Uint8Array> {
   const declared = checkDeclaredLength(request.headers, maxBytes);
-  const reader = socketBodies.get(request) ?? request.body?.getReader();
+  const reader = request.bodyReader ?? request.body?.getReader();
   if (reader === undefined) return new Uint8Array(0);
   // One buffer when the length is known; chunks are copied straight into place. Not zeroed
   // (every byte is written before the body is returned: `received` must reach its length), and

@@ -5,6 +5,8 @@
  */
 import { gzip } from 'node:zlib';
 
+import type { AppRequest } from './app-request.js';
+
 /** A compressed variant and its own strong validator. */
 export interface GzipVariant {
   /** Compressed bytes. */
@@ -21,7 +23,7 @@ const variants = new Map<string, Promise<GzipVariant | undefined>>();
  * @param request - the request
  * @returns true when gzip may be sent
  */
-export function acceptsGzip(request: Request): boolean {
+export function acceptsGzip(request: AppRequest): boolean {
   const header = request.headers.get('accept-encoding');
   if (header === null) return false;
   return header.split(',').some((part) => {

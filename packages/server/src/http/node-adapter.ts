@@ -1,17 +1,19 @@
 /**
- * The thin node:http adapter: turns an `IncomingMessage` into a Fetch `Request` whose body is read
- * from the socket (nothing is read before the handler asks for it, so the upload size cap holds
- * before the body is read; see `readCappedBody`), and writes the `Response` back.
+ * The thin node:http adapter: turns an `IncomingMessage` into the application's request, whose body
+ * is read from the socket (nothing is read before the handler asks for it, so the upload size cap
+ * holds before the body is read; see `readCappedBody`), and writes the application's response back.
  *
  * `Expect: 100-continue` is answered by the same rule: `100 Continue` goes out when the handler
  * first reads the body, so a request the handler refuses without reading (unknown route, declared
  * length over the cap, rate limit spent, bad token) gets its final status alone, and the client
  * never starts sending a body that would be cut off.
  */
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import type { RequestInfo } from '../app.js';
-import { attachBodyReader, type BodyReader } from './body.js';
+import type { AppRequest, BodyReader } from './app-request.js';
+import type { AppResponse } from './app-response.js';
 import { HttpError } from './errors.js';
 import { errorResponse } from './responses.js';
 
@@ -99,57 +101,85 @@ class SocketBodyReader implements BodyReader {
 }
 
 /**
- * Builds the Fetch request of an incoming request.
- * @param req - the incoming request
- * @param origin - origin to resolve the path against (the Host header is not trusted)
- * @param onFirstRead - called once when the handler first reads the body
- * @returns the request
+ * The headers of an incoming request, looked up the way Fetch's `Headers.get` does: by name in any
+ * case, repeated headers joined with `, ` (node's own `headers` object keeps only the first of
+ * some, such as `Authorization`).
  */
-export function toFetchRequest(
-  req: IncomingMessage,
-  origin: string,
-  onFirstRead?: () => void,
-): Request {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+class RawHeaders {
+  readonly #raw: readonly string[];
+  #byName: Map<string, string> | undefined;
+
+  /** @param raw - `IncomingMessage.rawHeaders`: names and values, alternating */
+  constructor(raw: readonly string[]) {
+    this.#raw = raw;
   }
-  const method = req.method ?? 'GET';
-  const request = new Request(new URL(req.url ?? '/', origin), { method, headers });
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
-    attachBodyReader(request, new SocketBodyReader(req, onFirstRead));
+
+  get(name: string): string | null {
+    if (this.#byName === undefined) {
+      const byName = new Map<string, string>();
+      for (let i = 0; i + 1 < this.#raw.length; i += 2) {
+        const key = (this.#raw[i] as string).toLowerCase();
+        const value = this.#raw[i + 1] as string;
+        const earlier = byName.get(key);
+        byName.set(key, earlier === undefined ? value : `${earlier}, ${value}`);
+      }
+      this.#byName = byName;
+    }
+    return this.#byName.get(name.toLowerCase()) ?? null;
   }
-  return request;
+}
+
+/** An incoming request as the application reads it, without the Fetch objects. */
+class NodeRequest implements AppRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: RawHeaders;
+  readonly body = null;
+  readonly bodyReader: BodyReader | undefined;
+
+  constructor(req: IncomingMessage, origin: string, onFirstRead: (() => void) | undefined) {
+    this.method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    // A path (the usual request target) is appended; anything else (`//host/…`, an absolute URL,
+    // `*`) is resolved against the origin as URL parsing does.
+    this.url =
+      target.startsWith('/') && !target.startsWith('//')
+        ? origin + target
+        : new URL(target, origin).href;
+    this.headers = new RawHeaders(req.rawHeaders);
+    const method = this.method;
+    this.bodyReader =
+      method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
+        ? new SocketBodyReader(req, onFirstRead)
+        : undefined;
+  }
 }
 
 /**
- * Writes a Fetch response to a node:http response, streaming its body.
+ * Writes an application response to a node:http response: the whole body in one `end`, with its
+ * `Content-Length` (so never chunked).
  * @param response - what the handler answered
  * @param res - the node response
- * @returns when the response is written
+ * @throws what node throws for a header it cannot send
  */
-export async function writeFetchResponse(response: Response, res: ServerResponse): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => {
-    headers[key] = value;
-  });
+function writeAppResponse(response: AppResponse, res: ServerResponse): void {
+  const { body, headers } = response;
   if (headers.connection === 'close') res.shouldKeepAlive = false;
-  res.writeHead(response.status, headers);
-  if (response.body === null) {
+  if (body === null) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
-  }
-  res.end();
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  res.writeHead(response.status, { ...headers, 'content-length': String(length) });
+  res.end(body);
 }
 
-/** A Fetch handler, as `createHandler` builds it. */
-export type FetchHandler = (request: Request, info: RequestInfo) => Promise<Response>;
+/** The application's handler, as `createAppHandler` builds it. */
+export type AppHandler = (request: AppRequest, info: RequestInfo) => Promise<AppResponse>;
 
-/** Options of {@link serveFetch}. */
-export interface ServeFetchOptions {
+/** Options of {@link serveApp}. */
+export interface ServeAppOptions {
   /** Origin to resolve request paths against (the Host header is not trusted). */
   origin: string;
   /** Called when a response could not be written (the socket is then destroyed). */
@@ -157,26 +187,32 @@ export interface ServeFetchOptions {
 }
 
 /**
- * Answers every request of a node:http server with a Fetch handler, including requests that carry
+ * Answers every request of a node:http server with the application's handler, including requests that carry
  * `Expect`. Node's default answers `100 Continue` before any handler runs; a refusal then races the
  * body the client has started to send, and the client sees a reset instead of the status.
  * @param server - the node server (no other `request` listener)
- * @param handle - the Fetch handler
+ * @param handle - the application's handler
  * @param options - origin, write-failure sink
  */
-export function serveFetch(server: Server, handle: FetchHandler, options: ServeFetchOptions): void {
-  const answer = (response: Response, res: ServerResponse): void => {
-    writeFetchResponse(response, res).catch((error: unknown) => {
+export function serveApp(server: Server, handle: AppHandler, options: ServeAppOptions): void {
+  const answer = (response: AppResponse, res: ServerResponse): void => {
+    try {
+      writeAppResponse(response, res);
+    } catch (error) {
       options.onWriteError(error);
       res.destroy();
-    });
+    }
   };
   const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
     // Once the status is out, a late `100 Continue` would land inside the response.
     const sendContinue = (): void => {
       if (!res.headersSent) res.writeContinue();
     };
-    const request = toFetchRequest(req, options.origin, expectsContinue ? sendContinue : undefined);
+    const request = new NodeRequest(
+      req,
+      options.origin,
+      expectsContinue ? sendContinue : undefined,
+    );
     void handle(request, { remoteAddress: req.socket.remoteAddress ?? 'unknown' }).then(
       (response) => answer(response, res),
     );

@@ -1,16 +1,9 @@
 /**
  * Response builders: JSON, immutable versioned bytes with strong ETags, and error bodies.
  */
+import type { AppRequest } from './app-request.js';
+import { AppResponse } from './app-response.js';
 import { errorBody, type HttpError } from './errors.js';
-
-/**
- * Bytes as a response body. Server bytes are always backed by a plain `ArrayBuffer` (never shared
- * memory), which is what the DOM typings of `BodyInit` ask for.
- * @param bytes - content
- * @returns the same bytes, typed as a body
- */
-export const asBody = (bytes: Uint8Array): ConstructorParameters<typeof Response>[0] =>
-  bytes as Uint8Array<ArrayBuffer>;
 
 /** Cache policy of a response with bytes. */
 export type CachePolicy = 'immutable' | 'revalidate' | 'no-store';
@@ -32,14 +25,11 @@ export function jsonResponse(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Cache-Control': 'no-store',
-      ...headers,
-    },
+): AppResponse {
+  return new AppResponse(status, JSON.stringify(body), {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...headers,
   });
 }
 
@@ -49,7 +39,7 @@ export function jsonResponse(
  * @param headers - extra headers (e.g. CORS)
  * @returns the response
  */
-export function errorResponse(error: HttpError, headers: Record<string, string> = {}): Response {
+export function errorResponse(error: HttpError, headers: Record<string, string> = {}): AppResponse {
   return jsonResponse(error.status, errorBody(error), { ...headers, ...error.headers });
 }
 
@@ -61,7 +51,7 @@ export function errorResponse(error: HttpError, headers: Record<string, string> 
  * @returns 200 with the bytes or 304 without
  */
 export function bytesResponse(
-  request: Request,
+  request: AppRequest,
   bytes: Uint8Array,
   options: {
     contentType: string;
@@ -69,7 +59,7 @@ export function bytesResponse(
     cache: CachePolicy;
     headers?: Record<string, string>;
   },
-): Response {
+): AppResponse {
   const headers = {
     'Content-Type': options.contentType,
     ETag: options.etag,
@@ -82,10 +72,10 @@ export function bytesResponse(
     (match.trim() === '*' ||
       match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === options.etag))
   ) {
-    return new Response(null, { status: 304, headers });
+    return new AppResponse(304, null, headers);
   }
-  return new Response(request.method === 'HEAD' ? null : asBody(bytes), {
-    status: 200,
-    headers: { ...headers, 'Content-Length': String(bytes.length) },
+  return new AppResponse(200, request.method === 'HEAD' ? null : bytes, {
+    ...headers,
+    'Content-Length': String(bytes.length),
   });
 }

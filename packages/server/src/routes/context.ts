@@ -2,6 +2,8 @@
  * What every route handler receives: the server's parts and the request being handled.
  */
 import type { ServerConfig } from '../config.js';
+import type { AppRequest } from '../http/app-request.js';
+import type { AppResponse } from '../http/app-response.js';
 import type { BearerAuth } from '../http/auth.js';
 import type { BufferPool } from '../http/buffer-pool.js';
 import type { RateLimiter } from '../http/rate-limit.js';
@@ -45,7 +47,7 @@ export interface AppContext {
 /** One request. */
 export interface RequestContext {
   /** The request. */
-  readonly request: Request;
+  readonly request: AppRequest;
   /** Its parsed URL. */
   readonly url: URL;
   /** Path parameters. */
@@ -55,4 +57,4 @@ export interface RequestContext {
 }
 
 /** A route handler. */
-export type Handler = (app: AppContext, req: RequestContext) => Promise<Response>;
+export type Handler = (app: AppContext, req: RequestContext) => Promise<AppResponse>;

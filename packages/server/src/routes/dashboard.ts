@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 
+import { AppResponse } from '../http/app-response.js';
 import { HttpError } from '../http/errors.js';
 import { bytesResponse } from '../http/responses.js';
 import { strongEtag } from '../store/etag.js';
@@ -28,8 +29,7 @@ const notFound = (what: string): HttpError => new HttpError(404, 'NOT_FOUND', `$
 
 /** Static-file handlers by operation id. */
 export const DASHBOARD_HANDLERS = {
-  getDashboardIndex: async () =>
-    new Response(null, { status: 308, headers: { Location: '/dashboard/' } }),
+  getDashboardIndex: async () => new AppResponse(308, null, { Location: '/dashboard/' }),
   getDashboardFile: async (app, req) => {
     const root = app.dashboardDir;
     if (root === undefined) throw notFound('the dashboard is not installed:');

@@ -5,6 +5,7 @@
 import { ProtocolError, decodeAggregateRelease, decodeCatalogBundle } from '@privads/protocol';
 
 import { parseAdsJsonl } from '../catalog/ads-jsonl.js';
+import { AppResponse } from '../http/app-response.js';
 import { readCappedBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import { bytesResponse, jsonResponse } from '../http/responses.js';
@@ -205,8 +206,9 @@ export const OPERATOR_HANDLERS = {
   getMetricsSummary: summary,
   // Operator-only: exact live counts of uploads would tell anyone watching who takes part right now.
   getMetrics: async (app) =>
-    new Response(app.metrics.render(), {
-      headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' },
+    new AppResponse(200, app.metrics.render(), {
+      'Content-Type': PROMETHEUS_CONTENT_TYPE,
+      'Cache-Control': 'no-store',
     }),
   closeRound: async (app) => {
     const result = await app.service.close('operator');

@@ -4,10 +4,11 @@
  */
 import { AggregationError, type RoundConfig } from '@privads/protocol';
 
+import { AppResponse } from '../http/app-response.js';
 import { readCappedBody } from '../http/body.js';
 import { acceptsGzip, gzipVariant } from '../http/gzip-variant.js';
 import { HttpError, toHttpError } from '../http/errors.js';
-import { asBody, bytesResponse, jsonResponse } from '../http/responses.js';
+import { bytesResponse, jsonResponse } from '../http/responses.js';
 import type { VersionKind } from '../store/store.js';
 import type { AppContext, Handler, RequestContext } from './context.js';
 
@@ -74,7 +75,7 @@ async function serveVersion(
   req: RequestContext,
   kind: VersionKind,
   version: number | 'latest',
-): Promise<Response> {
+): Promise<AppResponse> {
   takeToken(app, req, 'reads');
   const n = version === 'latest' ? (await app.store.latest(kind))?.version : version;
   const found = n === undefined ? undefined : await app.store.readVersion(kind, n);
@@ -190,8 +191,9 @@ export const PUBLIC_HANDLERS = {
   },
   getOpenApi: async (app, req) => {
     const bytes = await app.openapi();
-    return new Response(req.request.method === 'HEAD' ? null : asBody(bytes), {
-      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' },
+    return new AppResponse(200, req.request.method === 'HEAD' ? null : bytes, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-cache',
     });
   },
   getRound: async (app, req) => {

@@ -12,6 +12,7 @@ import {
   parseSharesMessage,
 } from '@privads/secagg';
 
+import type { AppResponse } from '../http/app-response.js';
 import { readCappedBody } from '../http/body.js';
 import { jsonResponse } from '../http/responses.js';
 import type { SecureRound } from '../rounds/secure-round.js';
@@ -38,7 +39,7 @@ async function roundOf(app: AppContext, req: RequestContext): Promise<SecureRoun
 /** Reads the body, hands it to `step`, and counts a refusal by its code. */
 function message(
   step: (secure: SecureRound, body: Uint8Array) => unknown,
-  answer: (result: unknown) => Response,
+  answer: (result: unknown) => AppResponse,
 ): Handler {
   return async (app, req) => {
     try {
@@ -55,8 +56,8 @@ function message(
   };
 }
 
-const accepted = (): Response => jsonResponse(202, { accepted: true });
-const ok = (result: unknown): Response => jsonResponse(200, result);
+const accepted = (): AppResponse => jsonResponse(202, { accepted: true });
+const ok = (result: unknown): AppResponse => jsonResponse(200, result);
 
 /** Secure-aggregation handlers by operation id. */
 export const SECAGG_HANDLERS = {
