@@ -147,11 +147,9 @@ class NodeRequest implements AppRequest {
         ? origin + target
         : new URL(target, origin).href;
     this.headers = new RawHeaders(req.rawHeaders);
-    const method = this.method;
-    this.bodyReader =
-      method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
-        ? new SocketBodyReader(req, onFirstRead)
-        : undefined;
+    this.bodyReader = ['GET', 'HEAD', 'OPTIONS'].includes(this.method)
+      ? undefined
+      : new SocketBodyReader(req, onFirstRead);
   }
 }
 
