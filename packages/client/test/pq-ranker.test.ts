@@ -53,6 +53,23 @@ describe('PQ ranker', () => {
     }
   });
 
+  it('keeps the lower index first among exact ties, whatever order the index found them in', async () => {
+    // Rounded cosines tie in bunches (a tenth apart); all 200 ads are candidates.
+    const rounded: IndexedCatalog = {
+      ...catalog,
+      cosinesOf: (indices, q) => Float32Array.from(indices, (i) => Math.round(cosineOf(i, q) * 10)),
+    };
+    const ranker = await PqRanker.load(bytes, rounded);
+    for (let i = 0; i < 10; i++) {
+      const q = vectors.subarray(i * dim, (i + 1) * dim);
+      const scores = Array.from({ length: count }, (_, j) => Math.round(cosineOf(j, q) * 10));
+      const want = Array.from(scores.keys())
+        .sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b)
+        .slice(0, 8);
+      expect(Array.from((await ranker.topK(q, 8)).indices)).toEqual(want);
+    }
+  });
+
   it('refuses an index of another catalog, projector, size or dimension with a typed error', async () => {
     expect(await outcome(bytes, { ...catalog, version: 5 })).toBe('BAD_HEADER');
     expect(await outcome(bytes, { ...catalog, projectorVersion: 1 })).toBe('BAD_HEADER');

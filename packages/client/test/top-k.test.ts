@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { referenceTopK } from '@privads/model';
 import { describe, expect, it } from 'vitest';
-import { TopKCollector, selectTopK } from '../src/engines/top-k.js';
+import { TopKCollector, selectTopK, topKOfCandidates } from '../src/engines/top-k.js';
 
 describe('selectTopK', () => {
   it('matches the reference top K, ties to the lower index', () => {
@@ -27,5 +27,34 @@ describe('selectTopK', () => {
   it('rejects a negative or fractional K', () => {
     expect(() => new TopKCollector(-1)).toThrow(RangeError);
     expect(() => new TopKCollector(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('topKOfCandidates', () => {
+  it('matches the reference top K of the candidates in any order, ties to the lower index', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -8, max: 8 }), { maxLength: 120 }),
+        fc.nat(40),
+        fc.nat(),
+        (values, k, seed) => {
+          const all = Array.from(values.keys());
+          // A shuffled subset of the indices (a deterministic permutation from `seed`).
+          const candidates = all
+            .filter((i) => (i * 7 + seed) % 3 !== 0)
+            .sort(
+              (a, b) =>
+                (((a * 2654435761 + seed) >>> 16) % 97) - (((b * 2654435761 + seed) >>> 16) % 97),
+            );
+          const scores = candidates.map((i) => (values[i] as number) / 4);
+          const want = candidates
+            .map((i, c) => ({ i, score: scores[c] as number }))
+            .sort((a, b) => b.score - a.score || a.i - b.i)
+            .slice(0, k)
+            .map(({ i }) => i);
+          expect(Array.from(topKOfCandidates(candidates, scores, k).indices)).toEqual(want);
+        },
+      ),
+    );
   });
 });

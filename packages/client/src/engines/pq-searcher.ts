@@ -1,7 +1,7 @@
 import { BackendError, ensureMemory, PQ_CENTROIDS, type PqIndex } from '@privads/protocol';
 import type { TopK } from './engine.js';
 import { pq4FastScanWasm } from './kernels/pq4-fast-scan.generated.js';
-import { TopKCollector } from './top-k.js';
+import { TopKCollector, topKOfCandidates } from './top-k.js';
 import { align16, compileKernel } from './wasm-module.js';
 
 /** Ads per fast-scan block (two 4-bit codes per byte × 16 bytes). */
@@ -49,6 +49,29 @@ interface Layout {
   readonly firstBlock: Int32Array;
   /** The ad in each slot (`block × 32 + lane`), or -1 for the padding that ends a partition. */
   readonly slotAds: Int32Array;
+  /** The partition of each block (all zero without partitions). */
+  readonly blockPartitions: Int32Array;
+  /**
+   * Every stage's codes of each slot, one row of {@link Layout.rerankRowBytes} per slot in slot
+   * order, for the re-rank: a candidate's stages lie side by side, and the candidates of one
+   * partition near each other (in catalog order, each stage a row of its own array, they were three
+   * cache and TLB misses per candidate, most of the re-rank's time).
+   */
+  readonly rerankCodes: Uint8Array;
+  readonly rerankRowBytes: number;
+  /** Where each stage's bytes start within a row of {@link Layout.rerankCodes}. */
+  readonly stageOffsets: readonly number[];
+}
+
+/** What the searcher keeps of an index besides its layout: no codes (they are laid out anew). */
+interface SearchedIndex {
+  readonly catalogVersion: number;
+  readonly dim: number;
+  readonly count: number;
+  readonly rotation: Float32Array | undefined;
+  readonly stages: readonly { readonly subspaces: number; readonly centroids: Float32Array }[];
+  /** Partition centroids, `partitions × dim` (undefined: one partition). */
+  readonly partitionCentroids: Float32Array | undefined;
 }
 
 /**
@@ -65,7 +88,7 @@ interface Layout {
  */
 export class PqSearcher {
   readonly #kernel: FastScanKernel;
-  #index: PqIndex | undefined;
+  #index: SearchedIndex | undefined;
   #layout: Layout | undefined;
 
   private constructor(kernel: FastScanKernel) {
@@ -94,7 +117,8 @@ export class PqSearcher {
   }
 
   /**
-   * Makes `index` the catalog to search: lays stage 0's codes out in fast-scan blocks.
+   * Makes `index` the catalog to search: lays stage 0's codes out in fast-scan blocks, and every
+   * stage's codes in slot order for the re-rank. Keeps copies only: the index's own bytes may go.
    * @param index - a decoded index (see `decodePqIndex`)
    * @throws RangeError when it has no stage or stage 0 has more than 128 sub-spaces (u16 totals)
    */
@@ -112,23 +136,73 @@ export class PqSearcher {
     const outIndices = align16(codes + blocks * m * 16);
     ensureMemory(this.#kernel.memory, outIndices);
     const blocked = new Uint8Array(this.#kernel.memory.buffer, codes, blocks * m * 16);
-    blocked.fill(0);
-    const rowBytes = m / 2;
-    for (let slot = 0; slot < slotAds.length; slot++) {
-      const i = slotAds[slot] as number;
-      if (i < 0) continue;
-      const lane = slot % BLOCK;
-      const shift = lane < 16 ? 0 : 4;
-      const base = Math.floor(slot / BLOCK) * m * 16 + (lane % 16);
+    const stageOffsets: number[] = [];
+    let rerankRowBytes = 0;
+    for (const stage of index.stages) {
+      stageOffsets.push(rerankRowBytes);
+      rerankRowBytes += stage.subspaces / 2;
+    }
+    // Padding slots keep zero codes: they are never returned.
+    const rerankCodes = new Uint8Array(slotAds.length * rerankRowBytes);
+    const adSlots = new Int32Array(index.count);
+    slotAds.forEach((i, slot) => {
+      if (i >= 0) adSlots[i] = slot;
+    });
+    for (let s = 0; s < index.stages.length; s++) {
+      const stage = index.stages[s] as PqIndex['stages'][number];
+      copyRows(
+        stage.codes,
+        stage.subspaces / 2,
+        rerankCodes,
+        rerankRowBytes,
+        stageOffsets[s] as number,
+        adSlots,
+      );
+    }
+    // Stage 0 (at the start of each row) regrouped per block: byte `s·16 + l` holds sub-space s of
+    // the block's slot l in its low nibble and of slot l + 16 in its high one.
+    for (let block = 0; block < blocks; block++) {
+      const out = block * m * 16;
+      const row = block * BLOCK * rerankRowBytes;
       for (let s = 0; s < m; s++) {
-        const byte = first.codes[i * rowBytes + (s >> 1)] as number;
-        const code = s % 2 === 0 ? byte & 15 : byte >> 4;
-        const at = base + s * 16;
-        blocked[at] = (blocked[at] as number) | (code << shift);
+        const at = s >> 1;
+        const shift = (s & 1) * 4;
+        for (let l = 0; l < 16; l++) {
+          const low = ((rerankCodes[row + l * rerankRowBytes + at] as number) >> shift) & 15;
+          const high =
+            ((rerankCodes[row + (l + 16) * rerankRowBytes + at] as number) >> shift) & 15;
+          blocked[out + s * 16 + l] = low | (high << 4);
+        }
       }
     }
-    this.#index = index;
-    this.#layout = { luts, scratch, outCount, codes, outIndices, firstBlock, slotAds };
+    const blockPartitions = new Int32Array(blocks);
+    for (let p = 0; p + 1 < firstBlock.length; p++) {
+      blockPartitions.fill(p, firstBlock[p] as number, firstBlock[p + 1] as number);
+    }
+    this.#index = {
+      catalogVersion: index.catalogVersion,
+      dim: index.dim,
+      count: index.count,
+      rotation: index.rotation?.slice(),
+      stages: index.stages.map(({ subspaces, centroids }) => ({
+        subspaces,
+        centroids: centroids.slice(),
+      })),
+      partitionCentroids: index.partitions?.centroids.slice(),
+    };
+    this.#layout = {
+      luts,
+      scratch,
+      outCount,
+      codes,
+      outIndices,
+      firstBlock,
+      slotAds,
+      blockPartitions,
+      rerankCodes,
+      rerankRowBytes,
+      stageOffsets,
+    };
   }
 
   /**
@@ -155,25 +229,36 @@ export class PqSearcher {
     const coded = index.rotation ? rotated(index.rotation, query) : query;
     const tables = index.stages.map((stage) => partialScores(coded, index.dim, stage));
     const biases = partitionScores(index, query);
-    const candidates = this.#fastScan(tables[0] as Float32Array, biases, Math.max(rerank, wanted));
-    const assignment = index.partitions?.assignment;
-    const collector = new TopKCollector(wanted);
-    for (const i of candidates) {
-      let score = biases[assignment === undefined ? 0 : (assignment[i] as number)] as number;
-      index.stages.forEach((stage, s) => {
-        const table = tables[s] as Float32Array;
-        const m = stage.subspaces;
-        const row = i * (m / 2);
+    const slots = this.#fastScan(tables[0] as Float32Array, biases, Math.max(rerank, wanted));
+    const layout = this.#layout as Layout;
+    const { rerankCodes, rerankRowBytes, blockPartitions, slotAds } = layout;
+    const scores = new Float64Array(slots.length);
+    for (let c = 0; c < slots.length; c++) {
+      scores[c] = biases[
+        blockPartitions[Math.floor((slots[c] as number) / BLOCK)] as number
+      ] as number;
+    }
+    for (let s = 0; s < index.stages.length; s++) {
+      const m = (index.stages[s] as SearchedIndex['stages'][number]).subspaces;
+      const table = tables[s] as Float32Array;
+      const offset = layout.stageOffsets[s] as number;
+      for (let c = 0; c < slots.length; c++) {
+        const row = (slots[c] as number) * rerankRowBytes + offset;
+        let score = scores[c] as number;
         for (let j = 0; j < m; j += 2) {
-          const byte = stage.codes[row + (j >> 1)] as number;
+          const byte = rerankCodes[row + (j >> 1)] as number;
           score +=
             (table[j * PQ_CENTROIDS + (byte & 15)] as number) +
             (table[(j + 1) * PQ_CENTROIDS + (byte >> 4)] as number);
         }
-      });
-      collector.push(i, score);
+        scores[c] = score;
+      }
     }
-    return collector.result();
+    return topKOfCandidates(
+      Int32Array.from(slots, (slot) => slotAds[slot] as number),
+      scores,
+      wanted,
+    );
   }
 
   /** Frees the index; the kernel's memory stays allocated for the next `load`. */
@@ -183,13 +268,13 @@ export class PqSearcher {
   }
 
   /**
-   * The best `wanted` ads by stage 0's quantised tables plus their partitions' scores, in
-   * increasing index order.
+   * The slots of the best `wanted` ads by stage 0's quantised tables plus their partitions'
+   * scores, in increasing slot order.
    */
   #fastScan(table: Float32Array, biases: Float32Array, wanted: number): Int32Array {
-    const index = this.#index as PqIndex;
+    const index = this.#index as SearchedIndex;
     const layout = this.#layout as Layout;
-    const m = (index.stages[0] as PqIndex['stages'][number]).subspaces;
+    const m = (index.stages[0] as SearchedIndex['stages'][number]).subspaces;
     // One scale for every sub-space (so sums stay comparable), one offset per sub-space.
     let span = 0;
     for (let s = 0; s < m; s++) {
@@ -267,10 +352,42 @@ export class PqSearcher {
     const cut = filled > wanted ? kthLargest(scores.subarray(0, filled), wanted) : -1;
     const out: number[] = [];
     for (let c = 0; c < filled; c++) {
-      const i = layout.slotAds[indices[c] as number] as number;
-      if (i >= 0 && (scores[c] as number) >= cut) out.push(i);
+      const slot = indices[c] as number;
+      if ((layout.slotAds[slot] as number) >= 0 && (scores[c] as number) >= cut) out.push(slot);
     }
     return Int32Array.from(out).sort();
+  }
+}
+
+/**
+ * Copies each ad's `rowBytes` of `from` to its slot's row of `to` (at `offset`), four bytes at a
+ * time where both sides allow it. In catalog order, reading `from` front to back: read in slot
+ * order, every ad was a cache miss (a million ads' 36 MB, once per index load).
+ */
+function copyRows(
+  from: Uint8Array,
+  rowBytes: number,
+  to: Uint8Array,
+  toRowBytes: number,
+  offset: number,
+  adSlots: Int32Array,
+): void {
+  const words = rowBytes % 4 === 0 && toRowBytes % 4 === 0 && offset % 4 === 0;
+  if (words && from.byteOffset % 4 === 0 && to.byteOffset % 4 === 0) {
+    const source = new Uint32Array(from.buffer, from.byteOffset, from.length >> 2);
+    const target = new Uint32Array(to.buffer, to.byteOffset, to.length >> 2);
+    const n = rowBytes >> 2;
+    const stride = toRowBytes >> 2;
+    const at = offset >> 2;
+    for (let i = 0; i < adSlots.length; i++) {
+      const row = (adSlots[i] as number) * stride + at;
+      for (let w = 0; w < n; w++) target[row + w] = source[i * n + w] as number;
+    }
+    return;
+  }
+  for (let i = 0; i < adSlots.length; i++) {
+    const row = (adSlots[i] as number) * toRowBytes + offset;
+    for (let b = 0; b < rowBytes; b++) to[row + b] = from[i * rowBytes + b] as number;
   }
 }
 
@@ -299,9 +416,9 @@ function slotsOf(index: PqIndex): Pick<Layout, 'firstBlock' | 'slotAds'> {
 }
 
 /** The query's score for each partition's centroid (one zero for an index without partitions). */
-function partitionScores(index: PqIndex, query: Float32Array): Float32Array {
-  if (index.partitions === undefined) return new Float32Array(1);
-  const { centroids } = index.partitions;
+function partitionScores(index: SearchedIndex, query: Float32Array): Float32Array {
+  const centroids = index.partitionCentroids;
+  if (centroids === undefined) return new Float32Array(1);
   const dim = index.dim;
   const out = new Float32Array(centroids.length / dim);
   for (let p = 0; p < out.length; p++) {
@@ -324,10 +441,35 @@ function rotated(rotation: Float32Array, query: Float32Array): Float32Array {
   return out;
 }
 
-/** The `k`-th largest value (k ≥ 1) of `values` (a sorted copy: candidate lists are short). */
+/**
+ * The `k`-th largest value (k ≥ 1) of `values`, by quickselect on a copy: it runs each time the
+ * fast scan's buffer fills (thousands of candidates), where sorting the copy took a tenth of a
+ * query at a million ads.
+ */
 function kthLargest(values: Int32Array, k: number): number {
-  const sorted = values.slice().sort();
-  return sorted[Math.max(0, sorted.length - k)] as number;
+  const a = values.slice();
+  const target = Math.max(0, a.length - k);
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    // Hoare partition around the middle element's value.
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i++] = a[j] as number;
+        a[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target] as number;
+  }
+  return a[target] as number;
 }
 
 /**
@@ -340,7 +482,7 @@ function kthLargest(values: Int32Array, k: number): number {
 function partialScores(
   query: Float32Array,
   dim: number,
-  stage: PqIndex['stages'][number],
+  stage: SearchedIndex['stages'][number],
 ): Float32Array {
   const m = stage.subspaces;
   const d = dim / m;

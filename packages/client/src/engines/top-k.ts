@@ -67,3 +67,29 @@ export function selectTopK(scores: Float32Array, k: number): TopK {
   for (let i = 0; i < scores.length; i++) collector.push(i, scores[i] as number);
   return collector.result();
 }
+
+/**
+ * The `k` best of candidates given in any order: offered to a {@link TopKCollector} in increasing
+ * index order, so ties keep the lower index first as everywhere else.
+ * @param indices - candidate row indices (distinct, below 2^31)
+ * @param scores - their scores, one per index
+ * @param k - how many
+ * @returns indices and scores, best first (ties: lower index first)
+ */
+export function topKOfCandidates(
+  indices: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  k: number,
+): TopK {
+  // One numeric sort of `index · 2^b + position` keys (exact in a double: index < 2^31, b ≤ 21).
+  const span = 2 ** Math.ceil(Math.log2(indices.length + 1));
+  const keys = new Float64Array(indices.length);
+  for (let c = 0; c < indices.length; c++) keys[c] = (indices[c] as number) * span + c;
+  keys.sort();
+  const collector = new TopKCollector(Math.min(k, indices.length));
+  for (const key of keys) {
+    const index = Math.floor(key / span);
+    collector.push(index, scores[key - index * span] as number);
+  }
+  return collector.result();
+}
