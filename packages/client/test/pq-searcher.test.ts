@@ -137,5 +137,6 @@ describe('PQ searcher', () => {
     searcher.load(index);
     expect(() => searcher.topK(new Float32Array(dim - 1), 1)).toThrow(RangeError);
     expect(() => searcher.topK(new Float32Array(dim), 1, { rerank: 0 })).toThrow(RangeError);
+    expect(() => searcher.topK(new Float32Array(dim), 1, { rerank: 2 ** 22 })).toThrow(RangeError);
   });
 });

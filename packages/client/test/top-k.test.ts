@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { referenceTopK } from '@privads/model';
 import { describe, expect, it } from 'vitest';
-import { TopKCollector, selectTopK, topKOfCandidates } from '../src/engines/top-k.js';
+import {
+  MAX_CANDIDATES,
+  TopKCollector,
+  selectTopK,
+  topKOfCandidates,
+} from '../src/engines/top-k.js';
 
 describe('selectTopK', () => {
   it('matches the reference top K, ties to the lower index', () => {
@@ -56,5 +61,10 @@ describe('topKOfCandidates', () => {
         },
       ),
     );
+  });
+
+  it('refuses more candidates than its sort keys hold exactly', () => {
+    const many = new Int32Array(MAX_CANDIDATES + 1).map((_, i) => i);
+    expect(() => topKOfCandidates(many, new Float32Array(many.length), 1)).toThrow(RangeError);
   });
 });

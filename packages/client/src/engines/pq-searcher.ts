@@ -1,7 +1,7 @@
 import { BackendError, ensureMemory, PQ_CENTROIDS, type PqIndex } from '@privads/protocol';
 import type { TopK } from './engine.js';
 import { pq4FastScanWasm } from './kernels/pq4-fast-scan.generated.js';
-import { TopKCollector, topKOfCandidates } from './top-k.js';
+import { MAX_CANDIDATES, TopKCollector, topKOfCandidates } from './top-k.js';
 import { align16, compileKernel } from './wasm-module.js';
 
 /** Ads per fast-scan block (two 4-bit codes per byte × 16 bytes). */
@@ -31,7 +31,8 @@ export interface FastScanKernel {
 /** Options of {@link PqSearcher.topK}. */
 export interface PqSearchOptions {
   /**
-   * Candidates the fast scan passes to the re-rank (which scores them with every stage).
+   * Candidates the fast scan passes to the re-rank (which scores them with every stage), at most
+   * 2^22 − 1.
    * @defaultValue `1000`
    */
   readonly rerank?: number;
@@ -211,7 +212,8 @@ export class PqSearcher {
    * @param k - how many (clamped to the catalog)
    * @param options - re-rank depth
    * @returns ad indices and their re-ranked scores, best first (ties: lower index first)
-   * @throws Error when nothing is loaded; RangeError on a wrong query length or `rerank` < 1
+   * @throws Error when nothing is loaded; RangeError on a wrong query length, a `rerank` outside
+   *   `[1, MAX_CANDIDATES]` (2^22 − 1), or a `k` above that on a larger catalog
    */
   topK(query: Float32Array, k: number, options: PqSearchOptions = {}): TopK {
     const index = this.#index;
@@ -220,8 +222,8 @@ export class PqSearcher {
       throw new RangeError(`pq searcher: query length must be ${index.dim}, got ${query.length}`);
     }
     const rerank = options.rerank ?? 1000;
-    if (!Number.isInteger(rerank) || rerank < 1) {
-      throw new RangeError(`rerank must be an integer >= 1, got ${rerank}`);
+    if (!Number.isInteger(rerank) || rerank < 1 || rerank > MAX_CANDIDATES) {
+      throw new RangeError(`rerank must be an integer in [1, ${MAX_CANDIDATES}], got ${rerank}`);
     }
     const wanted = Math.max(0, Math.min(k, index.count));
     if (wanted === 0 || !query.every(Number.isFinite)) return new TopKCollector(0).result();

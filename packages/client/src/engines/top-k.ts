@@ -68,20 +68,28 @@ export function selectTopK(scores: Float32Array, k: number): TopK {
   return collector.result();
 }
 
+/** Most candidates {@link topKOfCandidates} takes: its sort keys stay exact in a double. */
+export const MAX_CANDIDATES = 2 ** 22 - 1;
+
 /**
  * The `k` best of candidates given in any order: offered to a {@link TopKCollector} in increasing
  * index order, so ties keep the lower index first as everywhere else.
- * @param indices - candidate row indices (distinct, below 2^31)
+ * @param indices - candidate row indices (distinct integers in `[0, 2^31)`)
  * @param scores - their scores, one per index
  * @param k - how many
  * @returns indices and scores, best first (ties: lower index first)
+ * @throws RangeError for more than {@link MAX_CANDIDATES} candidates
  */
 export function topKOfCandidates(
   indices: ArrayLike<number>,
   scores: ArrayLike<number>,
   k: number,
 ): TopK {
-  // One numeric sort of `index · 2^b + position` keys (exact in a double: index < 2^31, b ≤ 21).
+  if (indices.length > MAX_CANDIDATES) {
+    throw new RangeError(`at most ${MAX_CANDIDATES} candidates, got ${indices.length}`);
+  }
+  // One numeric sort of `index · span + position` keys, below 2^31 · 2^22 = 2^53: a Map from
+  // index to position instead made the PQ path's query 1.6× slower at a million ads.
   const span = 2 ** Math.ceil(Math.log2(indices.length + 1));
   const keys = new Float64Array(indices.length);
   for (let c = 0; c < indices.length; c++) keys[c] = (indices[c] as number) * span + c;
