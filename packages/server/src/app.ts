@@ -52,7 +52,17 @@ function clientKey(app: AppContext, request: AppRequest, info: RequestInfo): str
 export function createHandler(
   app: AppContext,
 ): (request: Request, info?: RequestInfo) => Promise<Response> {
-  const handle = createAppHandler(app);
+  return toFetchHandler(createAppHandler(app));
+}
+
+/**
+ * The Fetch face of an application handler.
+ * @param handle - as {@link createAppHandler} builds it
+ * @returns `handle(request, info)` on Fetch `Request` and `Response`
+ */
+export function toFetchHandler(
+  handle: (request: AppRequest, info?: RequestInfo) => Promise<AppResponse>,
+): (request: Request, info?: RequestInfo) => Promise<Response> {
   return async (request, info) => toFetchResponse(await handle(request, info));
 }
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { RandomSource } from '@privads/dp';
 import type { ContentEncoder } from '@privads/encoder';
 
-import { createAppHandler, type RequestInfo } from './app.js';
+import { createAppHandler, toFetchHandler, type RequestInfo } from './app.js';
 import { publishCatalog } from './catalog/import.js';
 import {
   resolveConfig,
@@ -20,7 +20,6 @@ import {
 } from './config.js';
 import { BearerAuth } from './http/auth.js';
 import { BufferPool } from './http/buffer-pool.js';
-import { toFetchResponse } from './http/app-response.js';
 import { serveApp } from './http/node-adapter.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { retainFreedHeap } from './http/retain-freed-heap.js';
@@ -170,7 +169,7 @@ export async function createPrivAdsServer(options: PrivAdsServerOptions): Promis
     config,
     store,
     metrics,
-    fetch: async (request, info) => toFetchResponse(await handle(request, info)),
+    fetch: toFetchHandler(handle),
     closeRound: () => service.close('operator'),
     async listen(port, host = '127.0.0.1') {
       retainFreedHeap();

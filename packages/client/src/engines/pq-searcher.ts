@@ -128,7 +128,7 @@ export class PqSearcher {
     if (first === undefined) throw new RangeError('a PQ index needs at least one stage, got 0');
     const m = first.subspaces;
     if (m > 128) throw new RangeError(`stage 0 may have at most 128 sub-spaces, got ${m}`);
-    const { firstBlock, slotAds } = slotsOf(index);
+    const { firstBlock, slotAds, adSlots } = slotsOf(index);
     const blocks = firstBlock[firstBlock.length - 1] as number;
     const luts = 0;
     const scratch = align16(luts + m * 16);
@@ -145,10 +145,6 @@ export class PqSearcher {
     }
     // Padding slots keep zero codes: they are never returned.
     const rerankCodes = new Uint8Array(slotAds.length * rerankRowBytes);
-    const adSlots = new Int32Array(index.count);
-    slotAds.forEach((i, slot) => {
-      if (i >= 0) adSlots[i] = slot;
-    });
     for (let s = 0; s < index.stages.length; s++) {
       const stage = index.stages[s] as PqIndex['stages'][number];
       copyRows(
@@ -397,7 +393,9 @@ function copyRows(
  * Where each ad lies in the fast scan's blocks: partition after partition, each padded to whole
  * blocks (so that a block's ads share one partition score), ads in catalog order within one.
  */
-function slotsOf(index: PqIndex): Pick<Layout, 'firstBlock' | 'slotAds'> {
+function slotsOf(
+  index: PqIndex,
+): Pick<Layout, 'firstBlock' | 'slotAds'> & { readonly adSlots: Int32Array } {
   const assignment = index.partitions?.assignment;
   const partitions = index.partitions ? index.partitions.centroids.length / index.dim : 1;
   const sizes = new Int32Array(partitions);
@@ -408,13 +406,16 @@ function slotsOf(index: PqIndex): Pick<Layout, 'firstBlock' | 'slotAds'> {
     firstBlock[p + 1] = (firstBlock[p] as number) + Math.ceil((sizes[p] as number) / BLOCK);
   }
   const slotAds = new Int32Array((firstBlock[partitions] as number) * BLOCK).fill(-1);
+  const adSlots = new Int32Array(index.count);
   const next = Int32Array.from(firstBlock.subarray(0, partitions), (block) => block * BLOCK);
   for (let i = 0; i < index.count; i++) {
     const p = assignment === undefined ? 0 : (assignment[i] as number);
-    slotAds[next[p] as number] = i;
-    next[p] = (next[p] as number) + 1;
+    const slot = next[p] as number;
+    slotAds[slot] = i;
+    adSlots[i] = slot;
+    next[p] = slot + 1;
   }
-  return { firstBlock, slotAds };
+  return { firstBlock, slotAds, adSlots };
 }
 
 /** The query's score for each partition's centroid (one zero for an index without partitions). */
