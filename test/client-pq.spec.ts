@@ -1,9 +1,11 @@
 /**
  * A large catalog end to end, with the real server: a 20,000-ad catalog (generated at test time)
  * gets a PQ index at import; the catalog response announces it; each reader's worker downloads it
- * whole and ranks with it (`engine: 'pq-index'`), agreeing with exact scoring of the same catalog at
- * the recall this size gives. The index request is one GET of the same URL for two readers with
- * different interests, and carries nothing of either (docs/privacy.md).
+ * whole and, asked to (`pqIndex: 'always'`), ranks with it (`engine: 'pq-index'`), agreeing with
+ * exact scoring of the same catalog at the recall this size gives. The index request is one GET of
+ * the same URL for two readers with different interests, and carries nothing of either
+ * (docs/privacy.md). By default (`auto`) the worker times the index against the exact engine and
+ * ranks with the path its timings favour.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { decodeCatalogBundle, type DecodedCatalogBundle } from '@privads/protocol';
@@ -92,6 +94,7 @@ test('two readers rank a 20,000-ad catalog with its PQ index, fetched whole by t
       server: stack.url,
       site: `pq-${reader}-${Date.now()}`,
       policy: PLAIN_POLICY,
+      pqIndex: 'always',
     });
     const diagnostics = await page.evaluate(() => window.privads!.diagnostics());
     expect(diagnostics).toMatchObject({ catalogSize: 20_000, ranking: { path: 'pq-index' } });
@@ -129,4 +132,40 @@ test('two readers rank a 20,000-ad catalog with its PQ index, fetched whole by t
   console.log(`recall@${SLOTS} against exact scoring: ${recall.toFixed(3)}`);
   // 38-byte codes, the best 250 candidates re-ranked exactly (docs/benchmarks.md: 0.9x at 20,000).
   expect(recall).toBeGreaterThanOrEqual(0.8);
+});
+
+test('auto: the worker times the index against the exact engine here and ranks with the faster', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext();
+  const seen = captureTraffic(context);
+  const page = await context.newPage();
+  await openHarness(page, {
+    server: stack.url,
+    site: `pq-auto-${Date.now()}`,
+    policy: PLAIN_POLICY,
+  });
+  const ranked = await rankFor(page, interest(77));
+  const diagnostics = await page.evaluate(() => window.privads!.diagnostics());
+  const timings = diagnostics.ranking?.timings;
+  expect(timings?.indexMs).toBeGreaterThan(0);
+  expect(timings?.exactMs).toBeGreaterThan(0);
+  const { indexMs, exactMs } = timings as { indexMs: number; exactMs: number };
+  console.log(
+    `20,000 ads: index ${indexMs.toFixed(2)} ms, exact ${exactMs.toFixed(2)} ms per query`,
+  );
+  // The decision follows the timings (the index must be 1.25× faster: its answer is approximate).
+  const path = indexMs * 1.25 < exactMs ? 'pq-index' : 'exact';
+  expect(diagnostics.ranking?.path).toBe(path);
+  expect(ranked.engine).toBe(path === 'pq-index' ? 'pq-index' : diagnostics.engine);
+  await expectNoPageErrors(page);
+  // Whichever path won, the network saw what it sees of every reader: the whole index, once.
+  const origins = { page: new URL(page.url()).origin, server: stack.url };
+  const toServer = auditBrowserTraffic(seen, origins, PROTOCOL_REQUESTS, 'auto reader: ');
+  const index = toServer.filter((r) => r.url.pathname.endsWith('/pq-index'));
+  expect(index.map((r) => [r.method, r.url.href])).toEqual([
+    ['GET', `${stack.url}/v1/catalog/${stack.catalogVersion}/pq-index`],
+  ]);
+  await context.close();
 });

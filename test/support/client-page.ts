@@ -10,6 +10,7 @@ export interface HarnessOptions {
   readonly site?: string;
   readonly engine?: 'auto' | 'webgpu' | 'wasm-simd' | 'cpu';
   readonly storage?: 'indexeddb' | 'memory';
+  readonly pqIndex?: 'auto' | 'always' | 'never';
   readonly floor?: Record<string, unknown>;
   readonly policy?: Record<string, unknown>;
   readonly debug?: boolean;
@@ -34,6 +35,7 @@ export async function openHarness(page: Page, options: HarnessOptions): Promise<
   if (options.site) params.set('site', options.site);
   if (options.engine) params.set('engine', options.engine);
   if (options.storage) params.set('storage', options.storage);
+  if (options.pqIndex) params.set('pqIndex', options.pqIndex);
   if (options.floor) params.set('floor', JSON.stringify(options.floor));
   if (options.policy) params.set('policy', JSON.stringify(options.policy));
   if (options.workerUrl) params.set('workerUrl', options.workerUrl);

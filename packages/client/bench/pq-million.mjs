@@ -81,6 +81,12 @@ await withBrowserHarness({ webgpu: false }, async ({ harness, browser }) => {
           ratioToF32P50: ratio(d.p50 / result.f32Loop.p50),
           ratioToWasmInt8P50: ratio(d.p50 / result.wasmInt8.p50),
         })),
+        // The worker's choice with pqIndex 'auto', against the medians measured above.
+        rankingProbe: {
+          ...result.rankingProbe,
+          exactMsToWasmInt8P50: ratio(result.rankingProbe.exactMs / result.wasmInt8.p50),
+          indexMsToPqExactRerankP50: ratio(result.rankingProbe.indexMs / result.exactRerank[0].p50),
+        },
       },
       null,
       2,

@@ -20,6 +20,8 @@ export type {
   EncoderOptions,
   EngineDecisionInfo,
   RankingPathInfo,
+  RankingTimings,
+  PqIndexUse,
   MissingAsset,
   EnginePreference,
   ExportedEvent,

@@ -1,6 +1,7 @@
 import { resolvePolicy } from './policy/options.js';
 import type { WorkerConfig } from './protocol.js';
 import type {
+  PqIndexUse,
   PrivacyMode,
   PrivAdsOptions,
   ResolvedPrivacyFloor,
@@ -28,6 +29,7 @@ const MIN_CHECK_INTERVAL_MS = 1000;
 
 const MODES: readonly PrivacyMode[] = ['none', 'central', 'distributed', 'local'];
 const ENGINES = ['auto', 'webgpu', 'wasm-simd', 'cpu'] as const;
+const PQ_INDEX_USES: readonly PqIndexUse[] = ['auto', 'always', 'never'];
 
 /**
  * @param name - option name, for the message
@@ -56,7 +58,7 @@ function positive(name: string, value: number): number {
  * @param host - default site scope (the page's host)
  * @param base - what relative asset and encoder URLs resolve against (the page's base URL)
  * @returns the configuration sent to the worker
- * @throws TypeError for a missing or non-absolute `server`, an unknown engine, storage or mode,
+ * @throws TypeError for a missing or non-absolute `server`, an unknown engine, `pqIndex`, storage or mode,
  *   an invalid asset or encoder URL, a non-boolean `rounds.autoJoin`; RangeError for a non-positive
  *   ε bound, an invalid policy value or a round check interval under a second
  */
@@ -76,6 +78,12 @@ export function resolveOptions(options: PrivAdsOptions, host: string, base?: str
   if (!ENGINES.includes(engine)) {
     throw new TypeError(
       `engine must be one of ${ENGINES.join(', ')}, got ${JSON.stringify(engine)}`,
+    );
+  }
+  const pqIndex = options.pqIndex ?? 'auto';
+  if (!PQ_INDEX_USES.includes(pqIndex)) {
+    throw new TypeError(
+      `pqIndex must be one of ${PQ_INDEX_USES.join(', ')}, got ${JSON.stringify(pqIndex)}`,
     );
   }
   const storage = options.storage ?? 'indexeddb';
@@ -103,6 +111,7 @@ export function resolveOptions(options: PrivAdsOptions, host: string, base?: str
     site,
     floor,
     engine,
+    pqIndex,
     policy: options.policy,
     storage,
     debug: options.debug ?? false,

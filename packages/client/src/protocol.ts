@@ -13,6 +13,7 @@ import type {
   PrivacyReport,
   PrivAdsEventMap,
   PrivAdsEventType,
+  PqIndexUse,
   ProfileExport,
   RankResult,
   ResolvedPrivacyFloor,
@@ -25,6 +26,7 @@ export interface WorkerConfig {
   readonly site: string;
   readonly floor: ResolvedPrivacyFloor;
   readonly engine: EnginePreference;
+  readonly pqIndex: PqIndexUse;
   readonly policy: RankingPolicyOptions | undefined;
   readonly storage: 'indexeddb' | 'memory';
   readonly debug: boolean;

@@ -35,6 +35,13 @@ export type ResolvedPrivacyFloor = Required<PrivacyFloor>;
 /** Which scoring engine to use: `auto` picks the fastest that works (never a software GPU). */
 export type EnginePreference = 'auto' | 'webgpu' | 'wasm-simd' | 'cpu';
 
+/**
+ * Whether a catalog's PQ index ranks it: `auto` downloads it and uses it when it measures clearly
+ * faster on this device than the exact engine; `always` uses it whenever it loads; `never` does not
+ * download it (every row is scored exactly).
+ */
+export type PqIndexUse = 'auto' | 'always' | 'never';
+
 /** Options of `createPrivAds`. */
 export interface PrivAdsOptions {
   /** Base URL of the PrivAds server, e.g. `https://ads.example.org`. */
@@ -48,6 +55,11 @@ export interface PrivAdsOptions {
   readonly privacy?: PrivacyFloor;
   /** @defaultValue `'auto'` */
   readonly engine?: EnginePreference;
+  /**
+   * Whether the catalog's PQ index (announced by the server for large catalogs) ranks it.
+   * @defaultValue `'auto'`
+   */
+  readonly pqIndex?: PqIndexUse;
   /** Frequency cap, diversity and exploration. */
   readonly policy?: RankingPolicyOptions;
   /**
@@ -385,6 +397,19 @@ export interface RankingPathInfo {
   readonly path: 'pq-index' | 'exact';
   /** Why the PQ index the catalog announced is not used (its error code and message). */
   readonly reason?: string;
+  /** What decided between the index and the exact engine (`pqIndex: 'auto'`, the index loaded). */
+  readonly timings?: RankingTimings;
+}
+
+/** Both ranking paths' median time per query over the whole catalog, measured on this device. */
+export interface RankingTimings {
+  /** The PQ index (fast scan, stage re-rank, exact re-rank of its best candidates). */
+  readonly indexMs: number;
+  /**
+   * The exact engine over every row: measured up to 262,144 ads, extrapolated beyond from the
+   * catalog's first 131,072 and 262,144 rows (so that probing never holds every row twice).
+   */
+  readonly exactMs: number;
 }
 
 /** Events the page can listen to instead of catching exceptions. */

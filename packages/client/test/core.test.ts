@@ -30,15 +30,15 @@ import {
   TEST_PRIVACY,
   type Fixture,
 } from '../../../test/support/protocol-fixture.js';
-import { cpuEngineProvider } from '../src/engines/cpu-engine.js';
-import { EngineRegistry } from '../src/engines/engine.js';
+import { CpuEngine, cpuEngineProvider } from '../src/engines/cpu-engine.js';
+import { EngineRegistry, type TopK } from '../src/engines/engine.js';
 import { DEFAULT_PRIVACY_FLOOR } from '../src/options.js';
 import type { WorkerConfig, WorkerEvent } from '../src/protocol.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { ResilientStore } from '../src/store/resilient-store.js';
 import { DEFAULT_EVENT_LOG_LIMITS } from '../src/store/store.js';
 import type { RankingPolicyOptions } from '../src/policy/options.js';
-import type { PrivacyFloor } from '../src/types.js';
+import type { PqIndexUse, PrivacyFloor } from '../src/types.js';
 import type { LedgerEntry } from '../src/store/records.js';
 import { PrivAdsCore } from '../src/worker/core.js';
 
@@ -99,13 +99,17 @@ async function start(
     debug?: boolean;
     policy?: RankingPolicyOptions;
     autoJoin?: boolean;
+    pqIndex?: PqIndexUse;
+    registry?: EngineRegistry;
+    elapsed?: () => number;
   } = {},
 ): Promise<Harness> {
   const handler = options.handler ?? new ProtocolHandler(fixture);
   const store = options.store ?? new DurableMemoryStore();
   const events: WorkerEvent[] = [];
   const core = new PrivAdsCore({
-    registry: new EngineRegistry().register(cpuEngineProvider),
+    registry: options.registry ?? new EngineRegistry().register(cpuEngineProvider),
+    ...(options.elapsed === undefined ? {} : { elapsed: options.elapsed }),
     uploadRetry: { baseDelayMs: 10, maxDelayMs: 20 },
     openStore: async (o) =>
       new ResilientStore(
@@ -143,6 +147,7 @@ async function start(
     site: 'news.test',
     floor: { ...DEFAULT_PRIVACY_FLOOR, ...options.floor },
     engine: 'auto',
+    pqIndex: options.pqIndex ?? 'auto',
     policy: options.policy,
     storage: 'indexeddb',
     debug: options.debug ?? false,
@@ -759,7 +764,7 @@ describe('PQ index', () => {
 
   it('ranks with the announced index, downloaded once, whole, by a request that carries nothing of the reader', async () => {
     const store = new DurableMemoryStore();
-    const h = await start({ handler: new ProtocolHandler(indexed), store });
+    const h = await start({ handler: new ProtocolHandler(indexed), store, pqIndex: 'always' });
     const result = await h.core.rank({ slots: 3 });
     expect(result).toMatchObject({ engine: 'pq-index', catalogVersion: 1 });
     expect(result.ads).toHaveLength(3);
@@ -774,7 +779,7 @@ describe('PQ index', () => {
     await h.core.close();
 
     // A restart ranks from the cached index: no second download.
-    const again = await start({ handler: h.handler, store });
+    const again = await start({ handler: h.handler, store, pqIndex: 'always' });
     expect((await again.core.rank({ slots: 3 })).engine).toBe('pq-index');
     expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toHaveLength(1);
     await again.core.close();
@@ -817,6 +822,93 @@ describe('PQ index', () => {
     const h = await start({ handler });
     expect((await h.core.rank({ slots: 2 })).engine).toBe('cpu');
     expect((await h.core.diagnostics()).ranking?.reason).toMatch(/^BAD_HEADER: /);
+    await h.core.close();
+  });
+
+  /** A clock that moves 1 ms per reading, plus what slow engines add. */
+  const steppingClock = () => {
+    const clock = { now: 0, elapsed: () => clock.now++ };
+    return clock;
+  };
+
+  /** A registry whose CPU engine costs `extraMs` more per query on `clock`, and whose probe fails after `probesOk` probes. */
+  const slowCpuRegistry = (
+    clock: { now: number },
+    extraMs: number,
+    probesOk = Infinity,
+  ): EngineRegistry => {
+    class SlowCpuEngine extends CpuEngine {
+      override async topK(query: Float32Array, k: number): Promise<TopK> {
+        clock.now += extraMs;
+        return super.topK(query, k);
+      }
+    }
+    let probes = 0;
+    return new EngineRegistry().register({
+      name: 'cpu',
+      priority: 0,
+      probe: async () =>
+        probes++ < probesOk
+          ? { ok: true, detail: 'slow', create: async () => new SlowCpuEngine() }
+          : { ok: false, reason: 'gone' },
+    });
+  };
+
+  it('auto: the exact engine ranks when the index is not clearly faster here, and the timings say why', async () => {
+    const clock = steppingClock();
+    const h = await start({ handler: new ProtocolHandler(indexed), elapsed: clock.elapsed });
+    expect((await h.core.rank({ slots: 3 })).engine).toBe('cpu');
+    expect((await h.core.diagnostics()).ranking).toEqual({
+      path: 'exact',
+      timings: { indexMs: 1, exactMs: 1 },
+    });
+    // The index was downloaded to be timed: one whole download, as for every reader.
+    expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toHaveLength(1);
+    expect(pqFallbacks(h.events)).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
+    await h.core.close();
+  });
+
+  it('auto: the index ranks when the exact engine measures more than 1.25× slower', async () => {
+    const clock = steppingClock();
+    const h = await start({
+      handler: new ProtocolHandler(indexed),
+      elapsed: clock.elapsed,
+      registry: slowCpuRegistry(clock, 10),
+    });
+    expect((await h.core.rank({ slots: 3 })).engine).toBe('pq-index');
+    const diagnostics = await h.core.diagnostics();
+    expect(diagnostics.ranking).toEqual({
+      path: 'pq-index',
+      timings: { indexMs: 1, exactMs: 11 },
+    });
+    expect(diagnostics.engine).toBe('cpu');
+    await h.core.close();
+  });
+
+  it('auto: when the timing itself fails, the index that loaded ranks and one error event says why', async () => {
+    const clock = steppingClock();
+    const h = await start({
+      handler: new ProtocolHandler(indexed),
+      elapsed: clock.elapsed,
+      registry: slowCpuRegistry(clock, 10, 1),
+    });
+    expect((await h.core.rank({ slots: 3 })).engine).toBe('pq-index');
+    expect((await h.core.diagnostics()).ranking).toEqual({ path: 'pq-index' });
+    const errors = h.events.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.detail).toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      operation: 'ranking-probe',
+    });
+    await h.core.close();
+  });
+
+  it('never: the announced index is not downloaded, and every row is scored exactly', async () => {
+    const h = await start({ handler: new ProtocolHandler(indexed), pqIndex: 'never' });
+    expect((await h.core.rank({ slots: 3 })).engine).toBe('cpu');
+    expect((await h.core.diagnostics()).ranking).toEqual({ path: 'exact' });
+    expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toEqual([]);
     await h.core.close();
   });
 

@@ -1,4 +1,4 @@
-/** `resolveOptions`: asset and encoder URLs resolve against the page and are checked. */
+/** `resolveOptions`: asset and encoder URLs resolve against the page and are checked, as are the choices. */
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../src/options.js';
 
@@ -58,5 +58,19 @@ describe('resolveOptions: rounds', () => {
     expect(() => resolve({ rounds: { autoJoin: 'yes' } })).toThrow(/rounds.autoJoin .*"yes"/);
     expect(() => resolve({ rounds: { checkIntervalMs: 10 } })).toThrow(RangeError);
     expect(() => resolve({ rounds: { checkIntervalMs: Infinity } })).toThrow(/Infinity/);
+  });
+});
+
+describe('resolveOptions: pqIndex', () => {
+  it('times the index by default and passes the choices on', () => {
+    expect(resolve({}).pqIndex).toBe('auto');
+    expect(resolve({ pqIndex: 'always' }).pqIndex).toBe('always');
+    expect(resolve({ pqIndex: 'never' }).pqIndex).toBe('never');
+  });
+
+  it('rejects anything else with a TypeError quoting it', () => {
+    expect(() => resolve({ pqIndex: 'sometimes' })).toThrow(
+      new TypeError('pqIndex must be one of auto, always, never, got "sometimes"'),
+    );
   });
 });

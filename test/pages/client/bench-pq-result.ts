@@ -1,3 +1,5 @@
+import type { RankingTimings } from '../../../packages/client/src/types.js';
+
 /** What the PQ benchmark page asks its worker to measure. */
 export interface PqBenchRequest {
   /** Ads in the synthetic catalog. */
@@ -63,6 +65,14 @@ export interface PqBenchResult {
     readonly scan: number;
     readonly recallAt10: number;
   })[];
+  /**
+   * What the worker's `pqIndex: 'auto'` probe measured on the same catalog (the exact engine's time
+   * extrapolated beyond 262,144 ads), whether it chose the index, and what probing took.
+   */
+  readonly rankingProbe?: RankingTimings & {
+    readonly indexChosen: boolean;
+    readonly tookMs: number;
+  };
 }
 
 declare global {

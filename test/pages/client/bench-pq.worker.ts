@@ -19,6 +19,10 @@ import { unitRowMatrix } from '../../../packages/client/src/engines/unit-rows.js
 import { scaledRowScores } from '../../../packages/client/src/engines/cpu-engine.js';
 import { PqRanker } from '../../../packages/client/src/worker/pq-ranker.js';
 import { wasmSimdEngineProvider } from '../../../packages/client/src/engines/wasm-engine.js';
+import {
+  indexIsFaster,
+  timeRankingPaths,
+} from '../../../packages/client/src/worker/ranking-probe.js';
 import type { PqBenchDepth, PqBenchRequest, PqBenchResult } from './bench-pq-result.js';
 import { naiveTopK, stats } from './bench-support.js';
 
@@ -97,6 +101,12 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
       for (const index of got.indices) if (exact.has(index)) hits[d] = (hits[d] as number) + 1;
     });
   }
+  // What the worker decides with `pqIndex: 'auto'`: both paths timed on an engine of their own.
+  const timingEngine = await probe.create();
+  t0 = performance.now();
+  const timings = await timeRankingPaths(ranker, timingEngine, matrix, () => performance.now());
+  const probeMs = performance.now() - t0;
+  timingEngine.dispose();
   const depths: PqBenchDepth[] = request.rerank.map((rerank, d) => ({
     rerank,
     ...stats(depthSamples[d] as number[]),
@@ -126,6 +136,7 @@ async function run(request: PqBenchRequest): Promise<PqBenchResult> {
       ...stats(rankerSamples[d] as number[]),
       recallAt10: Number(((rankerHits[d] as number) / (K * request.queries)).toFixed(4)),
     })),
+    rankingProbe: { ...timings, indexChosen: indexIsFaster(timings), tookMs: Math.round(probeMs) },
   };
 }
 

@@ -54,6 +54,7 @@ const options: PrivAdsOptions = {
   ...(params.has('site') ? { site: params.get('site') as string } : {}),
   ...(params.has('engine') ? { engine: params.get('engine') as PrivAdsOptions['engine'] } : {}),
   ...(params.has('storage') ? { storage: params.get('storage') as PrivAdsOptions['storage'] } : {}),
+  ...(params.has('pqIndex') ? { pqIndex: params.get('pqIndex') as PrivAdsOptions['pqIndex'] } : {}),
   ...(params.has('floor') ? { privacy: JSON.parse(params.get('floor') as string) } : {}),
   ...(params.has('policy') ? { policy: JSON.parse(params.get('policy') as string) } : {}),
   ...(params.has('workerUrl') ? { workerUrl: params.get('workerUrl') as string } : {}),

@@ -10,6 +10,7 @@ import {
   type TopK,
 } from './engine.js';
 import { CpuEngine } from './cpu-engine.js';
+import { medianTopKMs } from './median-time.js';
 import { int8TopKWasm } from './kernels/int8-top-k.generated.js';
 import { TopKCollector } from './top-k.js';
 import { align16, compileKernel } from './wasm-module.js';
@@ -196,18 +197,6 @@ function probeMatrix(): QuantizedMatrix {
   return { version: 'wasm-simd-probe', rows: PROBE_ROWS, dim: PROBE_DIM, data, scales };
 }
 
-/** Median milliseconds of `PROBE_REPEATS` top-10 queries. */
-async function medianTopKMs(engine: ScoringEngine, query: Float32Array): Promise<number> {
-  const samples: number[] = [];
-  for (let r = 0; r < PROBE_REPEATS; r++) {
-    const t0 = performance.now();
-    await engine.topK(query, 10);
-    samples.push(performance.now() - t0);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1] as number;
-}
-
 /**
  * Probes the WASM engine: the kernel must validate (SIMD128) and, unless forced, rank a probe
  * catalog faster than the CPU engine measured alongside it.
@@ -236,10 +225,9 @@ async function probeWasmSimd(options: { readonly force: boolean }): Promise<Engi
   try {
     await wasm.load(matrix);
     await cpu.load(matrix);
-    await wasm.topK(query, 10);
-    await cpu.topK(query, 10);
-    const wasmMs = await medianTopKMs(wasm, query);
-    const cpuMs = await medianTopKMs(cpu, query);
+    const queries = new Array<Float32Array>(PROBE_REPEATS).fill(query);
+    const wasmMs = await medianTopKMs(wasm, queries);
+    const cpuMs = await medianTopKMs(cpu, queries);
     const measured = `${PROBE_ROWS}×${PROBE_DIM} top-10: ${wasmMs.toFixed(2)} ms, cpu engine ${cpuMs.toFixed(2)} ms`;
     if (!(wasmMs < cpuMs))
       return { ok: false, reason: `not faster than the cpu engine (${measured})` };

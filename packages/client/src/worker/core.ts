@@ -70,6 +70,7 @@ export class PrivAdsCore implements WorkerApi {
     const runtime = new Runtime(config, {
       fetch: d.fetch ?? ((input, init) => fetch(input, init)),
       now: d.now ?? Date.now,
+      elapsed: d.elapsed ?? (() => performance.now()),
       random: d.random ?? createSecureUniformRandom(),
       registry: d.registry ?? defaultEngineRegistry(),
       emit,

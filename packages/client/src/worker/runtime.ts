@@ -1,4 +1,4 @@
-import { isPrivAdsError, PrivAdsError } from '@privads/protocol';
+import { BackendError, isPrivAdsError, PrivAdsError } from '@privads/protocol';
 import type { EngineRegistry, ScoringEngine } from '../engines/engine.js';
 import { resolveEngine, type EngineDecision } from '../engines/resolver.js';
 import { resolvePolicy, type ResolvedPolicy } from '../policy/options.js';
@@ -9,7 +9,13 @@ import {
   type ClientStoreOptions,
   type ResilientStore,
 } from '../store/resilient-store.js';
-import type { Diagnostics, MissingAsset, PrivAdsEventMap, PrivAdsEventType } from '../types.js';
+import type {
+  Diagnostics,
+  MissingAsset,
+  PrivAdsEventMap,
+  PrivAdsEventType,
+  RankingTimings,
+} from '../types.js';
 import { Uploader, type UploadReport } from '../uploader.js';
 import { CatalogSource, type LoadedCatalog } from './catalog.js';
 import type { PqRanker, Ranker } from './pq-ranker.js';
@@ -24,6 +30,8 @@ import { TabSync, type TabMessage } from './tab-sync.js';
 export interface RuntimeDeps {
   readonly fetch: FetchLike;
   readonly now: () => number;
+  /** Monotonic milliseconds, for timing the ranking paths (`performance.now`). */
+  readonly elapsed: () => number;
   /** Uniform [0, 1) for ranking exploration and retry jitter (not for privacy noise: that is `@privads/dp`'s CSPRNG). */
   readonly random: () => number;
   readonly registry: EngineRegistry;
@@ -67,6 +75,8 @@ export class Runtime {
   pqRanker: PqRanker | undefined;
   /** Why the catalog's announced PQ index is not used (`diagnostics().ranking.reason`). */
   pqIndexProblem: string | undefined;
+  /** What chose between the index and the exact engine for the catalog in use. */
+  rankingTimings: RankingTimings | undefined;
   profile: ProfileRecord | undefined;
   paused = false;
   /** Asset files that could not be loaded (each reported once). */
@@ -166,6 +176,13 @@ export class Runtime {
 
   /** The scoring engine with `catalog` loaded (loading it if another version is resident). */
   async engineFor(catalog: LoadedCatalog): Promise<ScoringEngine> {
+    const engine = await this.#resolvedEngine();
+    if (engine.loadedVersion !== catalog.matrix.version) await engine.load(catalog.matrix);
+    return engine;
+  }
+
+  /** The scoring engine, chosen on first use (its decisions kept for `diagnostics()`). */
+  async #resolvedEngine(): Promise<ScoringEngine> {
     if (this.engine === undefined) {
       const resolution = await resolveEngine(this.deps.registry, {
         preference: this.config.engine,
@@ -179,8 +196,6 @@ export class Runtime {
         this.emit('fallback', { what: 'engine', reason: `${preferred} engine not used: ${why}` });
       }
     }
-    if (this.engine.loadedVersion !== catalog.matrix.version)
-      await this.engine.load(catalog.matrix);
     return this.engine;
   }
 
@@ -258,13 +273,15 @@ export class Runtime {
         : {
             catalogVersion: this.catalog.version,
             catalogSize: this.catalog.count,
-            ranking:
-              this.pqRanker?.version === this.catalog.version
+            ranking: {
+              ...(this.pqRanker?.version === this.catalog.version
                 ? { path: 'pq-index' as const }
                 : {
                     path: 'exact' as const,
                     ...(this.pqIndexProblem === undefined ? {} : { reason: this.pqIndexProblem }),
-                  },
+                  }),
+              ...(this.rankingTimings === undefined ? {} : { timings: this.rankingTimings }),
+            },
           }),
       profileUpdates: this.profile?.updates ?? 0,
       paused: this.paused,
@@ -305,23 +322,82 @@ export class Runtime {
   }
 
   async #useCatalog(catalog: LoadedCatalog): Promise<void> {
-    const { ranker: pq, problem } = await this.#loadPqIndex(catalog);
+    const { ranker: loaded, problem } = await this.#loadPqIndex(catalog);
+    const { ranker: pq, timings } =
+      loaded === undefined ? {} : await this.#chooseIndex(loaded, catalog);
     // The exact engine is loaded only when it ranks: a million int8 rows are what the index avoids.
     if (pq === undefined) await this.engineFor(catalog);
     if (this.pqRanker !== pq) this.pqRanker?.dispose();
     this.pqRanker = pq;
     this.pqIndexProblem = problem;
+    this.rankingTimings = timings;
     this.catalog = catalog;
   }
 
   /**
-   * Loads the PQ index the catalog announced: from the cache, else downloaded whole. Any failure
-   * (missing, malformed, of another catalog, no WebAssembly SIMD) is one `fallback` event and the
-   * exact engine; nothing reaches the page.
+   * Whether the loaded index ranks `catalog`: whenever it loads with `pqIndex: 'always'`; with
+   * `auto`, when it measures clearly faster here than the exact engine (ranking-probe.ts). The
+   * engine is timed as an instance of its own, so ranks of the catalog in use are not disturbed;
+   * the index is freed when it loses, and used when the timing itself fails (one `error` event).
+   * @returns the index when it ranks, and the timings that decided
+   */
+  async #chooseIndex(
+    index: PqRanker,
+    catalog: LoadedCatalog,
+  ): Promise<{ ranker?: PqRanker; timings?: RankingTimings }> {
+    if (index === this.pqRanker) {
+      return {
+        ranker: index,
+        ...(this.rankingTimings === undefined ? {} : { timings: this.rankingTimings }),
+      };
+    }
+    if (this.config.pqIndex === 'always') return { ranker: index };
+    let engine: ScoringEngine | undefined;
+    try {
+      const { indexIsFaster, timeRankingPaths } = await import('./ranking-probe.js');
+      engine = await this.#timingEngine();
+      const timings = await timeRankingPaths(index, engine, catalog.matrix, this.deps.elapsed);
+      if (this.config.debug) {
+        this.emit('debug', {
+          kind: 'log',
+          message: `ranking path timed: index ${timings.indexMs.toFixed(2)} ms, exact ${timings.exactMs.toFixed(2)} ms per query`,
+        });
+      }
+      if (indexIsFaster(timings)) return { ranker: index, timings };
+      index.dispose();
+      return { timings };
+    } catch (error) {
+      this.reportError('ranking-probe', error);
+      return { ranker: index };
+    } finally {
+      engine?.dispose();
+    }
+  }
+
+  /**
+   * A fresh instance of the chosen scoring engine (resolving it first), for timing.
+   * @throws BackendError `BACKEND_UNAVAILABLE` when its provider no longer offers it
+   */
+  async #timingEngine(): Promise<ScoringEngine> {
+    const { name } = await this.#resolvedEngine();
+    const probe = await this.deps.registry.get(name)?.probe({ force: true });
+    if (probe?.ok !== true) {
+      throw new BackendError(
+        'BACKEND_UNAVAILABLE',
+        `the ${name} engine cannot be created again: ${probe?.reason ?? 'not registered'}`,
+      );
+    }
+    return probe.create();
+  }
+
+  /**
+   * Loads the PQ index the catalog announced (unless `pqIndex: 'never'`): from the cache, else
+   * downloaded whole. Any failure (missing, malformed, of another catalog, no WebAssembly SIMD) is
+   * one `fallback` event and the exact engine; nothing reaches the page.
    * @returns the ranker, or why the catalog's announced index is not used (neither: none announced)
    */
   async #loadPqIndex(catalog: LoadedCatalog): Promise<{ ranker?: PqRanker; problem?: string }> {
-    if (catalog.pqIndexUrl === undefined) return {};
+    if (catalog.pqIndexUrl === undefined || this.config.pqIndex === 'never') return {};
     if (this.pqRanker?.version === catalog.version) return { ranker: this.pqRanker };
     try {
       const bytes = await this.#catalogSource.pqIndex(catalog, this.networkAllowed);
