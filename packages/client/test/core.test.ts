@@ -31,7 +31,7 @@ import {
   type Fixture,
 } from '../../../test/support/protocol-fixture.js';
 import { CpuEngine, cpuEngineProvider } from '../src/engines/cpu-engine.js';
-import { EngineRegistry, type TopK } from '../src/engines/engine.js';
+import { EngineRegistry, type ScoringEngine } from '../src/engines/engine.js';
 import { DEFAULT_PRIVACY_FLOOR } from '../src/options.js';
 import type { WorkerConfig, WorkerEvent } from '../src/protocol.js';
 import { MemoryStore } from '../src/store/memory-store.js';
@@ -831,59 +831,101 @@ describe('PQ index', () => {
     return clock;
   };
 
-  /** A registry whose CPU engine costs `extraMs` more per query on `clock`, and whose probe fails after `probesOk` probes. */
+  /**
+   * A registry of one engine, `slow-cpu`: the CPU engine costing `extraMs` more per query on
+   * `clock`, whose probe fails after `probesOk` probes.
+   */
   const slowCpuRegistry = (
     clock: { now: number },
     extraMs: number,
     probesOk = Infinity,
   ): EngineRegistry => {
-    class SlowCpuEngine extends CpuEngine {
-      override async topK(query: Float32Array, k: number): Promise<TopK> {
-        clock.now += extraMs;
-        return super.topK(query, k);
-      }
-    }
+    const slowEngine = (): ScoringEngine => {
+      const cpu = new CpuEngine();
+      return {
+        name: 'slow-cpu',
+        get loadedVersion() {
+          return cpu.loadedVersion;
+        },
+        load: (matrix) => cpu.load(matrix),
+        scoreAll: (query) => cpu.scoreAll(query),
+        topK: (query, k) => {
+          clock.now += extraMs;
+          return cpu.topK(query, k);
+        },
+        dispose: () => cpu.dispose(),
+      };
+    };
     let probes = 0;
     return new EngineRegistry().register({
-      name: 'cpu',
+      name: 'slow-cpu',
       priority: 0,
       probe: async () =>
         probes++ < probesOk
-          ? { ok: true, detail: 'slow', create: async () => new SlowCpuEngine() }
+          ? { ok: true, detail: 'slow', create: async () => slowEngine() }
           : { ok: false, reason: 'gone' },
     });
   };
 
+  /** A clock for page loads that must not time anything again. */
+  const noTiming = (): number => {
+    throw new Error('timed again');
+  };
+
   it('auto: the exact engine ranks when the index is not clearly faster here, and the timings say why', async () => {
     const clock = steppingClock();
-    const h = await start({ handler: new ProtocolHandler(indexed), elapsed: clock.elapsed });
+    const store = new DurableMemoryStore();
+    const h = await start({ handler: new ProtocolHandler(indexed), store, elapsed: clock.elapsed });
     expect((await h.core.rank({ slots: 3 })).engine).toBe('cpu');
-    expect((await h.core.diagnostics()).ranking).toEqual({
-      path: 'exact',
-      timings: { indexMs: 1, exactMs: 1 },
-    });
+    const ranking = { path: 'exact', timings: { indexMs: 1, exactMs: 1 } };
+    expect((await h.core.diagnostics()).ranking).toEqual(ranking);
     // The index was downloaded to be timed: one whole download, as for every reader.
     expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toHaveLength(1);
     expect(pqFallbacks(h.events)).toEqual([]);
     expect(h.events.filter((e) => e.type === 'error')).toEqual([]);
     await h.core.close();
+
+    // The next page load remembers the choice for this catalog version: nothing is timed again.
+    const again = await start({ handler: h.handler, store, elapsed: noTiming });
+    expect((await again.core.rank({ slots: 3 })).engine).toBe('cpu');
+    expect((await again.core.diagnostics()).ranking).toEqual(ranking);
+    expect(again.events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(h.handler.requests.filter((r) => r.path.includes('pq-index'))).toHaveLength(1);
+    await again.core.close();
   });
 
   it('auto: the index ranks when the exact engine measures more than 1.25× slower', async () => {
     const clock = steppingClock();
+    const store = new DurableMemoryStore();
+    const registry = slowCpuRegistry(clock, 10);
     const h = await start({
       handler: new ProtocolHandler(indexed),
+      store,
       elapsed: clock.elapsed,
-      registry: slowCpuRegistry(clock, 10),
+      registry,
     });
     expect((await h.core.rank({ slots: 3 })).engine).toBe('pq-index');
     const diagnostics = await h.core.diagnostics();
-    expect(diagnostics.ranking).toEqual({
-      path: 'pq-index',
-      timings: { indexMs: 1, exactMs: 11 },
-    });
-    expect(diagnostics.engine).toBe('cpu');
+    const ranking = { path: 'pq-index', timings: { indexMs: 1, exactMs: 11 } };
+    expect(diagnostics.ranking).toEqual(ranking);
+    expect(diagnostics.engine).toBe('slow-cpu');
     await h.core.close();
+
+    // Remembered for the next page load, with the same engine.
+    const again = await start({ handler: h.handler, store, elapsed: noTiming, registry });
+    expect((await again.core.rank({ slots: 3 })).engine).toBe('pq-index');
+    expect((await again.core.diagnostics()).ranking).toEqual(ranking);
+    expect(again.events.filter((e) => e.type === 'error')).toEqual([]);
+    await again.core.close();
+
+    // Another engine now (the slow one is gone): timed again, and the exact engine wins.
+    const other = await start({ handler: h.handler, store, elapsed: steppingClock().elapsed });
+    expect((await other.core.rank({ slots: 3 })).engine).toBe('cpu');
+    expect((await other.core.diagnostics()).ranking).toEqual({
+      path: 'exact',
+      timings: { indexMs: 1, exactMs: 1 },
+    });
+    await other.core.close();
   });
 
   it('auto: when the timing itself fails, the index that loaded ranks and one error event says why', async () => {

@@ -4,6 +4,7 @@
  */
 
 import type { PrivacyMode } from '@privads/protocol';
+import type { RankingTimings } from '../types.js';
 
 /** The reader's embedding in user space. */
 export interface ProfileRecord {
@@ -144,6 +145,16 @@ export interface Settings {
   catalogPqIndex: { readonly catalogVersion: number; readonly url: string };
   /** The sampling draw of the latest round seen: drawn once per round, never re-drawn. */
   sampling: { readonly roundId: number; readonly selected: boolean };
+  /**
+   * What `pqIndex: 'auto'` measured for a catalog version with the engine it timed, so that later
+   * page loads do not time it again (nor load an index that lost).
+   */
+  rankingChoice: {
+    readonly catalogVersion: number;
+    readonly engine: string;
+    readonly path: 'pq-index' | 'exact';
+    readonly timings: RankingTimings;
+  };
 }
 
 /** Cached immutable downloads, keyed by version. */

@@ -3,7 +3,7 @@ import type { EngineRegistry, ScoringEngine } from '../engines/engine.js';
 import { resolveEngine, type EngineDecision } from '../engines/resolver.js';
 import { resolvePolicy, type ResolvedPolicy } from '../policy/options.js';
 import type { WorkerConfig, WorkerEvent } from '../protocol.js';
-import type { ProfileRecord } from '../store/records.js';
+import type { ProfileRecord, Settings } from '../store/records.js';
 import {
   openClientStore,
   type ClientStoreOptions,
@@ -322,9 +322,13 @@ export class Runtime {
   }
 
   async #useCatalog(catalog: LoadedCatalog): Promise<void> {
-    const { ranker: loaded, problem } = await this.#loadPqIndex(catalog);
+    const known = await this.#knownChoice(catalog);
+    const { ranker: loaded, problem } =
+      known?.path === 'exact' ? {} : await this.#loadPqIndex(catalog);
     const { ranker: pq, timings } =
-      loaded === undefined ? {} : await this.#chooseIndex(loaded, catalog);
+      loaded === undefined
+        ? { timings: known?.timings }
+        : await this.#chooseIndex(loaded, catalog, known);
     // The exact engine is loaded only when it ranks: a million int8 rows are what the index avoids.
     if (pq === undefined) await this.engineFor(catalog);
     if (this.pqRanker !== pq) this.pqRanker?.dispose();
@@ -335,35 +339,58 @@ export class Runtime {
   }
 
   /**
+   * What `pqIndex: 'auto'` decided for this catalog version on an earlier page load, with the
+   * engine that would rank now (a page load whose engine differs, say no GPU this time, times
+   * again).
+   * @returns the remembered choice, if it still applies
+   */
+  async #knownChoice(catalog: LoadedCatalog): Promise<Settings['rankingChoice'] | undefined> {
+    if (this.config.pqIndex !== 'auto' || catalog.pqIndexUrl === undefined) return undefined;
+    const known = await this.store.getSetting('rankingChoice');
+    if (known?.catalogVersion !== catalog.version) return undefined;
+    try {
+      return known.engine === (await this.#resolvedEngine()).name ? known : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Whether the loaded index ranks `catalog`: whenever it loads with `pqIndex: 'always'`; with
-   * `auto`, when it measures clearly faster here than the exact engine (ranking-probe.ts). The
-   * engine is timed as an instance of its own, so ranks of the catalog in use are not disturbed;
-   * the index is freed when it loses, and used when the timing itself fails (one `error` event).
+   * `auto`, as remembered for this catalog version, else when it measures clearly faster here
+   * than the exact engine (ranking-probe.ts; the outcome is remembered). The engine is timed as an
+   * instance of its own, so ranks of the catalog in use are not disturbed; the index is freed when
+   * it loses, and used when the timing itself fails (one `error` event).
+   * @param known - the choice remembered for this catalog version, if any
    * @returns the index when it ranks, and the timings that decided
    */
   async #chooseIndex(
     index: PqRanker,
     catalog: LoadedCatalog,
+    known: Settings['rankingChoice'] | undefined,
   ): Promise<{ ranker?: PqRanker; timings?: RankingTimings }> {
-    if (index === this.pqRanker) {
-      return {
-        ranker: index,
-        ...(this.rankingTimings === undefined ? {} : { timings: this.rankingTimings }),
-      };
-    }
+    if (index === this.pqRanker) return { ranker: index, timings: this.rankingTimings };
     if (this.config.pqIndex === 'always') return { ranker: index };
+    if (known?.path === 'pq-index') return { ranker: index, timings: known.timings };
     let engine: ScoringEngine | undefined;
     try {
       const { indexIsFaster, timeRankingPaths } = await import('./ranking-probe.js');
       engine = await this.#timingEngine();
       const timings = await timeRankingPaths(index, engine, catalog.matrix, this.deps.elapsed);
+      const path = indexIsFaster(timings) ? 'pq-index' : 'exact';
       if (this.config.debug) {
         this.emit('debug', {
           kind: 'log',
-          message: `ranking path timed: index ${timings.indexMs.toFixed(2)} ms, exact ${timings.exactMs.toFixed(2)} ms per query`,
+          message: `ranking path timed: index ${timings.indexMs.toFixed(2)} ms, exact ${timings.exactMs.toFixed(2)} ms per query: ${path}`,
         });
       }
-      if (indexIsFaster(timings)) return { ranker: index, timings };
+      await this.store.setSetting('rankingChoice', {
+        catalogVersion: catalog.version,
+        engine: engine.name,
+        path,
+        timings,
+      });
+      if (path === 'pq-index') return { ranker: index, timings };
       index.dispose();
       return { timings };
     } catch (error) {
