@@ -126,6 +126,8 @@ test('the site loads with an ad in every slot, a why-this-ad line, no console er
 async function nearestShares(page: Page): Promise<Record<string, number>> {
   const panel = page.getByTestId('privacy-panel');
   if (!(await panel.isVisible())) await page.getByRole('button', { name: 'Your privacy' }).click();
+  // Opening shows the last render until the panel has read the client again.
+  await expect(panel).toHaveAttribute('aria-busy', 'false');
   const interests = panel.getByTestId('interests');
   await expect(interests).toBeVisible();
   const shares = JSON.parse((await interests.getAttribute('data-shares')) ?? '{}') as Record<

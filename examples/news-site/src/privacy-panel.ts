@@ -209,6 +209,8 @@ export class PrivacyPanel {
   #privads: PrivAds;
   #lastFlush: FlushResult | undefined;
   #notice = '';
+  /** Counts refreshes: only the latest one renders (an earlier one may finish later, with older state). */
+  #refreshes = 0;
 
   /**
    * @param root - the `data-testid="privacy-panel"` element
@@ -240,8 +242,21 @@ export class PrivacyPanel {
     return !this.#root.hidden;
   }
 
-  /** Re-renders from the client's current state. */
+  /**
+   * Re-renders from the client's current state. The panel is `aria-busy` until then: what it shows
+   * when it opens is the state of its last render.
+   */
   async refresh(): Promise<void> {
+    const refresh = ++this.#refreshes;
+    this.#root.setAttribute('aria-busy', 'true');
+    try {
+      await this.#render(refresh);
+    } finally {
+      if (refresh === this.#refreshes) this.#root.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  async #render(refresh: number): Promise<void> {
     const privads = this.#privads;
     const header = [
       this.#closeButton(),
@@ -258,6 +273,7 @@ export class PrivacyPanel {
       this.#actions.nearest(24),
       privads.diagnostics(),
     ]);
+    if (refresh !== this.#refreshes) return;
     const flush = this.#lastFlush;
     this.#root.replaceChildren(
       ...header,
