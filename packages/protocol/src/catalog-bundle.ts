@@ -34,7 +34,12 @@ import { readEnvelope, writeEnvelope } from './envelope.js';
 import { float16ToFloat32Array } from './f16.js';
 import { assertFinite, toFiniteFloat16 } from './finite.js';
 import { FieldReader, parseJsonBytes } from './json.js';
-import { CATALOG_DEFAULT_LIMITS, resolveLimits, type DecodeLimits } from './limits.js';
+import {
+  CATALOG_DEFAULT_LIMITS,
+  resolveLimits,
+  type DecodeLimits,
+  type ResolvedLimits,
+} from './limits.js';
 import { quantizeRowsInt8 } from './quantize.js';
 import { utf8Encode } from './runtime.js';
 import { readLE, writeLE, type NumericArray } from './typed-bytes.js';
@@ -90,6 +95,92 @@ export interface EncodeCatalogOptions {
    * @defaultValue `'int8'`
    */
   projectedEncoding?: ProjectedEncoding;
+  /**
+   * The decoder limits the bundle must meet: a bundle over them is refused here, not by every
+   * reader that downloads it.
+   * @defaultValue {@link CATALOG_DEFAULT_LIMITS}, what clients decode with
+   */
+  limits?: DecodeLimits;
+}
+
+/** What a catalog bundle's size depends on. */
+export interface CatalogBundleShape {
+  /** Ads. */
+  readonly count: number;
+  /** Du, the projected vectors' dimension. */
+  readonly userDim: number;
+  /** Dad, the content vectors' dimension. */
+  readonly contentDim: number;
+  /** @defaultValue `'int8'` */
+  readonly projectedEncoding?: ProjectedEncoding;
+  /** UTF-8 bytes of the ads' metadata as JSON. */
+  readonly adsByteLength: number;
+  /** Whether it carries the popularity section. @defaultValue `false` */
+  readonly popularity?: boolean;
+}
+
+/**
+ * Checks that a bundle of this shape is one the decoder accepts, before anything of its size is
+ * allocated: `encodeCatalogBundle` checks every bundle, and a publisher can check before it spends
+ * minutes encoding a catalog's content.
+ * @param shape - count, dimensions, encoding and metadata size
+ * @param limits - the decoder's limits
+ * @defaultValue limits = {@link CATALOG_DEFAULT_LIMITS}
+ * @param envelopeBytes - bytes beside the body (magic, version, header), when known
+ * @returns the body length
+ * @throws ProtocolError `OVERSIZE` naming the limit that is exceeded and, for the size, how many
+ *   ads of this shape fit
+ */
+export function checkCatalogBundleSize(
+  shape: CatalogBundleShape,
+  limits?: DecodeLimits,
+  envelopeBytes = 0,
+): number {
+  const lim = resolveLimits(limits, CATALOG_DEFAULT_LIMITS);
+  const { count, userDim, contentDim, adsByteLength } = shape;
+  const encoding = shape.projectedEncoding ?? 'int8';
+  checkShapeLimits(count, userDim, contentDim, lim);
+  const { bodyLength } = layoutSections(
+    count,
+    userDim,
+    contentDim,
+    encoding,
+    adsByteLength,
+    shape.popularity ?? false,
+  );
+  const total = bodyLength + envelopeBytes;
+  if (total > lim.maxBytes) {
+    const fit = Math.floor((lim.maxBytes - envelopeBytes) / (total / Math.max(1, count)));
+    throw new ProtocolError(
+      'OVERSIZE',
+      `a catalog of ${count} ads (${userDim}-d ${encoding} projected vectors, ${contentDim}-d f16 content vectors, ${adsByteLength} bytes of ad metadata) is a bundle of ${total} bytes; decoders accept at most ${lim.maxBytes}: about ${fit} ads of this shape`,
+    );
+  }
+  return bodyLength;
+}
+
+/**
+ * @param count - ads
+ * @param userDim - Du
+ * @param contentDim - Dad
+ * @param lim - the decoder's limits
+ * @throws ProtocolError `OVERSIZE` when the count or a dimension exceeds its limit
+ */
+function checkShapeLimits(
+  count: number,
+  userDim: number,
+  contentDim: number,
+  lim: ResolvedLimits,
+): void {
+  if (count > lim.maxCount)
+    throw new ProtocolError('OVERSIZE', `catalog count ${count} exceeds the limit ${lim.maxCount}`);
+  for (const [name, dim] of [
+    ['userDim', userDim],
+    ['contentDim', contentDim],
+  ] as const) {
+    if (dim > lim.maxDim)
+      throw new ProtocolError('OVERSIZE', `catalog ${name} ${dim} exceeds the limit ${lim.maxDim}`);
+  }
 }
 
 /** Projected vectors as a scoring engine consumes them (an `f16` bundle decodes to `f32`). */
@@ -167,6 +258,16 @@ export function encodeCatalogBundle(
     );
   }
 
+  const adsBytes = utf8Encode(JSON.stringify(ads));
+  const shape: CatalogBundleShape = {
+    count,
+    userDim,
+    contentDim,
+    projectedEncoding,
+    adsByteLength: adsBytes.byteLength,
+    popularity: catalog.popularity !== undefined,
+  };
+  checkCatalogBundleSize(shape, options.limits);
   const parts: [keyof CatalogSections, NumericArray | Uint8Array][] = [];
   if (projectedEncoding === 'int8') {
     const rows = quantizeRowsInt8(catalog.projected, userDim);
@@ -177,7 +278,6 @@ export function encodeCatalogBundle(
     assertFinite(catalog.projected, 'catalog projected');
     parts.push(['projected', catalog.projected]);
   }
-  const adsBytes = utf8Encode(JSON.stringify(ads));
   parts.push(['content', toFiniteFloat16(catalog.content, 'catalog content')], ['ads', adsBytes]);
   const popularity = catalog.popularity && encodePopularity(catalog.popularity, count);
   if (popularity) parts.push(['popularity', popularity.values]);
@@ -208,6 +308,8 @@ export function encodeCatalogBundle(
     header,
     bodyLength,
   );
+  // The header's own bytes can tip a bundle just under the limit over it.
+  checkCatalogBundleSize(shape, options.limits, bodyOffset);
   bytes.set(body, bodyOffset);
   return bytes;
 }
@@ -269,15 +371,7 @@ export function decodeCatalogBundle(
   );
   const header = readHeader(envelope.header);
   const { count, userDim, contentDim, projectedEncoding, sections } = header;
-  if (count > lim.maxCount)
-    throw new ProtocolError('OVERSIZE', `catalog count ${count} exceeds the limit ${lim.maxCount}`);
-  for (const [name, dim] of [
-    ['userDim', userDim],
-    ['contentDim', contentDim],
-  ] as const) {
-    if (dim > lim.maxDim)
-      throw new ProtocolError('OVERSIZE', `catalog ${name} ${dim} exceeds the limit ${lim.maxDim}`);
-  }
+  checkShapeLimits(count, userDim, contentDim, lim);
   const expected = layoutSections(
     count,
     userDim,

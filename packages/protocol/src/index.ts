@@ -96,11 +96,13 @@ export {
   CATALOG_MAGIC,
   DEFAULT_CONTENT_DIM,
   DEFAULT_USER_DIM,
+  checkCatalogBundleSize,
   decodeCatalogBundle,
   encodeCatalogBundle,
 } from './catalog-bundle.js';
 export type {
   Catalog,
+  CatalogBundleShape,
   CatalogPopularity,
   DecodedCatalogBundle,
   EncodeCatalogOptions,

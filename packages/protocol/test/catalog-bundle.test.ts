@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  checkCatalogBundleSize,
   crc32c,
   decodeCatalogBundle,
   dequantizeRowsInt8,
@@ -489,5 +490,57 @@ describe('catalog bundle popularity section', () => {
         expectCleanOutcome(decodeCatalogBundle, mutate(bytes), CATALOG_CODES);
       }),
     );
+  });
+});
+
+describe('bundle size: encode never writes what decode rejects', () => {
+  it('refuses a bundle over the decoder limits, and only those', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom<ProjectedEncoding>('int8', 'f16', 'f32'),
+        fc.integer({ min: 512, max: 8192 }),
+        fc.integer({ min: 1, max: 50 }),
+        (count, projectedEncoding, maxBytes, maxCount) => {
+          const limits = { maxBytes, maxCount };
+          let bytes: Uint8Array;
+          try {
+            bytes = encodeCatalogBundle(catalog(count), { projectedEncoding, limits });
+          } catch (error) {
+            expectCode(() => {
+              throw error;
+            }, 'OVERSIZE');
+            // Refused: the same bundle encoded without the limits is one decode refuses too.
+            const unlimited = encodeCatalogBundle(catalog(count), {
+              projectedEncoding,
+              limits: { maxBytes: 2 ** 30 },
+            });
+            expectCode(() => decodeCatalogBundle(unlimited, limits), 'OVERSIZE');
+            return;
+          }
+          expect(decodeCatalogBundle(bytes, limits).header.count).toBe(count);
+        },
+      ),
+    );
+  });
+
+  it('says, before anything is encoded, how many ads of a shape fit the 512 MiB clients decode', () => {
+    // The default shape: 128-d int8 rows, 384-d f16 content vectors, ~170 bytes of metadata per ad.
+    const shape = (count: number) => ({
+      count,
+      userDim: 128,
+      contentDim: 384,
+      adsByteLength: 170 * count,
+      popularity: true,
+    });
+    const { message } = expectCode(() => checkCatalogBundleSize(shape(1_000_000)), 'OVERSIZE');
+    expect(message).toMatch(/a catalog of 1000000 ads .* decoders accept at most 536870912/);
+    const fit = Number(/about (\d+) ads of this shape/.exec(message)?.[1]);
+    expect(fit).toBeGreaterThan(400_000);
+    expect(fit).toBeLessThan(600_000);
+    expect(checkCatalogBundleSize(shape(fit))).toBeLessThanOrEqual(512 * 2 ** 20);
+    expectCode(() => checkCatalogBundleSize(shape(Math.ceil(fit * 1.001))), 'OVERSIZE');
+    expectCode(() => checkCatalogBundleSize({ ...shape(10), contentDim: 5000 }), 'OVERSIZE');
+    expectCode(() => checkCatalogBundleSize(shape(1_000_001), { maxBytes: 2 ** 40 }), 'OVERSIZE');
   });
 });

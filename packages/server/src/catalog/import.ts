@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { ContentEncoder } from '@privads/encoder';
 import { checkPqPartitions, checkPqStages } from '@privads/model';
 import {
+  checkCatalogBundleSize,
   decodeCatalogBundle,
   encodeCatalogBundle,
   ProtocolError,
@@ -58,7 +59,8 @@ async function popularityCarriedOver(
  * @param pqIndex - whether (`when`) and how to build the PQ index
  * @returns the new catalog version (its `pqIndex` describes the index, when built)
  * @throws RangeError when the encoder's dim does not match or the stages are invalid; ProtocolError
- *   for invalid ads
+ *   for invalid ads, `OVERSIZE` (before anything is encoded) for a catalog whose bundle clients
+ *   could not decode (over `CATALOG_DEFAULT_LIMITS`: 512 MiB, a million ads)
  */
 export async function publishCatalog(
   store: Store,
@@ -85,6 +87,17 @@ export async function publishCatalog(
     checkPqStages(stages, config.projector.userDim);
     checkPqPartitions(partitions);
   }
+  const metadata = ads.map(bundleMetadata);
+  // Before minutes of encoding: a bundle no client can decode is refused now, with how many ads fit
+  // (with the popularity section, which a round's re-projection adds).
+  checkCatalogBundleSize({
+    count: ads.length,
+    userDim: config.projector.userDim,
+    contentDim: config.projector.contentDim,
+    projectedEncoding: config.catalog.projectedEncoding,
+    adsByteLength: Buffer.byteLength(JSON.stringify(metadata)),
+    popularity: true,
+  });
   const content = await encoder.encode(ads.map(encoderText));
   const popularity = await popularityCarriedOver(store, ads, config);
   // A store that this catalog initialises gets a projector 1 fitted to it.
@@ -104,7 +117,7 @@ export async function publishCatalog(
         userDim: config.projector.userDim,
         projected,
         content,
-        ads: ads.map(bundleMetadata),
+        ads: metadata,
         ...(popularity ? { popularity } : {}),
       },
       { projectedEncoding: config.catalog.projectedEncoding },
