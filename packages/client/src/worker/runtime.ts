@@ -339,15 +339,17 @@ export class Runtime {
   }
 
   /**
-   * What `pqIndex: 'auto'` decided for this catalog version on an earlier page load, with the
-   * engine that would rank now (a page load whose engine differs, say no GPU this time, times
-   * again).
+   * What `pqIndex: 'auto'` decided for this catalog version on an earlier page load. An exact
+   * engine's win holds only for the engine that won (a page load without its GPU times again); an
+   * index's win is kept without resolving an engine to compare, which would cost start-up (a GPU
+   * device, the WASM probe) that the index spares.
    * @returns the remembered choice, if it still applies
    */
   async #knownChoice(catalog: LoadedCatalog): Promise<Settings['rankingChoice'] | undefined> {
     if (this.config.pqIndex !== 'auto' || catalog.pqIndexUrl === undefined) return undefined;
     const known = await this.store.getSetting('rankingChoice');
     if (known?.catalogVersion !== catalog.version) return undefined;
+    if (known.path === 'pq-index') return known;
     try {
       return known.engine === (await this.#resolvedEngine()).name ? known : undefined;
     } catch {
