@@ -4,13 +4,13 @@
  * whole and, asked to (`pqIndex: 'always'`), ranks with it (`engine: 'pq-index'`), agreeing with
  * exact scoring of the same catalog at the recall this size gives. The index request is one GET of
  * the same URL for two readers with different interests, and carries nothing of either
- * (docs/privacy.md). By default (`auto`) the worker times the index against the exact engine and
- * ranks with the path its timings favour.
+ * (docs/privacy.md). By default (`auto`) the worker times the index against the exact engine,
+ * ranks with the path its timings favour, and remembers the choice in IndexedDB across reloads.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { decodeCatalogBundle, type DecodedCatalogBundle } from '@privads/protocol';
 import { seededUniforms } from '@privads/model';
-import { expectNoPageErrors, openHarness } from './support/client-page.js';
+import { events, expectNoPageErrors, openHarness } from './support/client-page.js';
 import { startPqCatalogServer, type PqCatalogServer } from './support/pq-catalog-server.js';
 import { auditBrowserTraffic, captureTraffic, PROTOCOL_REQUESTS } from './support/traffic-audit.js';
 
@@ -134,18 +134,28 @@ test('two readers rank a 20,000-ad catalog with its PQ index, fetched whole by t
   expect(recall).toBeGreaterThanOrEqual(0.8);
 });
 
-test('auto: the worker times the index against the exact engine here and ranks with the faster', async ({
+/** The worker's debug lines that say it timed the ranking paths. */
+async function timingLogs(page: Page): Promise<string[]> {
+  return (await events(page)).flatMap((e) => {
+    const message = (e.detail as { message?: string }).message ?? '';
+    return e.type === 'debug' && message.startsWith('ranking path timed') ? [message] : [];
+  });
+}
+
+test('auto: the worker times the index against the exact engine here, ranks with the faster, and remembers it', async ({
   browser,
 }) => {
   test.setTimeout(120_000);
   const context = await browser.newContext();
   const seen = captureTraffic(context);
   const page = await context.newPage();
-  await openHarness(page, {
+  const harness = {
     server: stack.url,
     site: `pq-auto-${Date.now()}`,
     policy: PLAIN_POLICY,
-  });
+    debug: true,
+  };
+  await openHarness(page, harness);
   const ranked = await rankFor(page, interest(77));
   const diagnostics = await page.evaluate(() => window.privads!.diagnostics());
   const timings = diagnostics.ranking?.timings;
@@ -167,5 +177,14 @@ test('auto: the worker times the index against the exact engine here and ranks w
   expect(index.map((r) => [r.method, r.url.href])).toEqual([
     ['GET', `${stack.url}/v1/catalog/${stack.catalogVersion}/pq-index`],
   ]);
+  expect(await timingLogs(page)).toHaveLength(1);
+
+  // A reload finds the choice in IndexedDB: the same path and timings, and nothing timed again.
+  await openHarness(page, harness);
+  const reloaded = await page.evaluate(() => window.privads!.diagnostics());
+  expect(reloaded.ranking).toEqual(diagnostics.ranking);
+  expect((await rankFor(page, interest(78))).engine).toBe(ranked.engine);
+  expect(await timingLogs(page)).toEqual([]);
+  await expectNoPageErrors(page);
   await context.close();
 });
