@@ -374,3 +374,48 @@ test('forget({ everything: true }) in one tab is not blocked by another tab, whi
   expect(await databaseNames(b)).toContain(name);
   for (const tab of [a, b]) await expectNoPageErrors(tab);
 });
+
+test('a catalog with pq8 content ranks, learns from the bundle alone and uploads in the worker', async ({
+  page,
+}) => {
+  // More ads than centroids per sub-space: the codes are lossy, and the bundle carries no f16 rows.
+  const coded = buildFixture({ ads: 400, contentEncoding: 'pq8' });
+  const codedServer = await startProtocolServer(coded);
+  try {
+    codedServer.handler.round = roundConfig(coded, { clipNorm: 1e6, acceptedEncodings: ['f32'] });
+    await openHarness(page, {
+      server: codedServer.url,
+      site: scope(),
+      floor: { minimumMode: 'central' },
+    });
+    const slate = await showSlate(page);
+    expect(slate).toHaveLength(4);
+    await page.evaluate((id) => window.privads!.recordClick(id), slate[0] as string);
+    expect(await page.evaluate(() => window.privads!.flush())).toMatchObject({
+      status: 'uploaded',
+    });
+    const [upload] = codedServer.handler.uploads;
+    const vector = Array.from(upload?.update.vector ?? []);
+    expect(vector).toHaveLength(coded.parameterCount);
+    expect(vector.every(Number.isFinite)).toBe(true);
+    expect(Math.hypot(...vector)).toBeGreaterThan(0);
+    expect((await events(page)).filter((e) => e.type === 'fallback' || e.type === 'error')).toEqual(
+      [],
+    );
+    // The clicked slate's content came from the bundle downloaded whole: no request names an ad.
+    const paths = codedServer.handler.requests
+      .filter((r) => r.method !== 'OPTIONS')
+      .map((r) => `${r.method} ${r.path}`);
+    expect(new Set(paths)).toEqual(
+      new Set([
+        'GET /v1/catalog/latest',
+        'GET /v1/projector/1',
+        'GET /v1/round',
+        'POST /v1/rounds/1/updates',
+      ]),
+    );
+    await expectNoPageErrors(page);
+  } finally {
+    await codedServer.close();
+  }
+});

@@ -7,11 +7,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import {
   createProjector,
   seededUniforms,
+  trainContentQuantizer,
   trainProductQuantizer,
   type ProjectorSpec,
 } from '@privads/model';
 import {
   ROUND_CONFIG_FORMAT_VERSION,
+  contentRows,
   encodeCatalogBundle,
   encodePqIndex,
   type AdMetadata,
@@ -47,6 +49,11 @@ export interface FixtureOptions {
   readonly popularity?: CatalogPopularity;
   /** Also build the catalog's PQ index with these stages (as the server does at import). */
   readonly pqStages?: readonly number[];
+  /**
+   * Ship the content product-quantised (`pq8`, 48 sub-spaces), projecting the reconstructions as
+   * the server does. @defaultValue `'f16'`
+   */
+  readonly contentEncoding?: 'f16' | 'pq8';
 }
 
 /** Everything a protocol test server serves. */
@@ -58,7 +65,7 @@ export interface Fixture {
   readonly parameterCount: number;
   readonly spec: ProjectorSpec;
   readonly ads: readonly AdMetadata[];
-  /** Content vectors, `ads × 384`. */
+  /** Content vectors, `ads × 384`: what the bundle carries (with `pq8`, the reconstructions). */
   readonly content: Float32Array;
   /** One unit content vector per topic (page contexts in tests). */
   readonly topicCenters: readonly Float32Array[];
@@ -116,9 +123,18 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
     });
   }
   normalizeRows(content, contentDim);
+  const coded =
+    options.contentEncoding === 'pq8' ? trainContentQuantizer(content, contentDim) : undefined;
+  const shipped = coded
+    ? contentRows(
+        coded,
+        contentDim,
+        Array.from({ length: count }, (_, i) => i),
+      )
+    : content;
   const projector = createProjector(spec, { seed: seed + 2 });
   try {
-    const projected = projector.project(content, count);
+    const projected = projector.project(shipped, count);
     const catalogBytes = encodeCatalogBundle({
       catalogVersion,
       projectorVersion,
@@ -126,7 +142,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
       contentDim,
       userDim,
       projected,
-      content,
+      content: coded ?? content,
       ads,
       ...(options.popularity ? { popularity: options.popularity } : {}),
     });
@@ -138,7 +154,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
       parameterCount: projector.parameterCount,
       spec,
       ads,
-      content,
+      content: shipped,
       topicCenters: TOPICS.map((_, t) => centers.slice(t * contentDim, (t + 1) * contentDim)),
       projected,
       ...(options.pqStages === undefined

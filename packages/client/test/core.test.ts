@@ -447,6 +447,26 @@ describe('flush', () => {
     ).toBeGreaterThan(0.02);
   });
 
+  it('learns from the reconstructions a pq8 catalog carries (content kept coded in the worker)', async () => {
+    // More ads than a sub-space has centroids, so that the codes are lossy.
+    const coded = buildFixture({ ads: 400, contentEncoding: 'pq8' });
+    const h = await start({ floor: CENTRAL_FLOOR, handler: new ProtocolHandler(coded) });
+    h.handler.round = roundConfig(coded, { clipNorm: 1e6, acceptedEncodings: ['f32'] });
+    for (let i = 0; i < 3; i++) await showAndClick(h, 'sport');
+    expect(await h.core.flush()).toMatchObject({ status: 'uploaded' });
+    const profile = (await h.store.getProfile())!;
+    const slates = await clickedSlates(h, coded);
+    const uploaded = h.handler.uploads[0]!.update.vector;
+    // The fixture's content is the bundle's reconstructions; the exact rows give another gradient.
+    expect(
+      relativeDistance(uploaded, referenceGradient(coded, slates, profile.vector)),
+    ).toBeLessThan(1e-4);
+    const exact = { ...coded, content: buildFixture({ ads: 400 }).content };
+    expect(
+      relativeDistance(uploaded, referenceGradient(exact, slates, profile.vector)),
+    ).toBeGreaterThan(1e-3);
+  });
+
   it('a device with no click uploads a zero update in a sampled round, through the same path', async () => {
     const h = await start({ debug: true, floor: CENTRAL_FLOOR });
     h.handler.round = roundConfig(fixture);

@@ -80,7 +80,11 @@ export {
   checkPqPartitions,
   checkPqStages,
   DEFAULT_PQ_STAGES,
+  contentSubspaceChoices,
+  defaultContentSubspaces,
   reconstructPq,
+  trainContentQuantizer,
   trainProductQuantizer,
+  type ContentQuantizerOptions,
   type ProductQuantizerOptions,
 } from './product-quantizer.js';

@@ -10,9 +10,14 @@
  * the stages code each vector's residual from its partition's centroid. By default the codes
  * describe the vectors rotated so that the first stage's sub-spaces share their variance evenly
  * (`balancedPcaRotation`); the index carries the rotation and the partitions.
+ *
+ * The same sub-space k-means, with 256 centroids and one byte per code, compresses a catalog's
+ * content vectors (`trainContentQuantizer`, the bundle's `pq8` content) so that a million ads fit
+ * the bundle readers decode.
  */
 import { createSeededRandomSource, type RandomSource } from '@privads/dp';
 import {
+  CONTENT_PQ_CENTROIDS,
   PQ_CENTROIDS,
   PQ_MAX_PARTITIONS,
   PQ_MAX_ROTATION_DIM,
@@ -20,6 +25,7 @@ import {
   type PqIndex,
   type PqPartitions,
   type PqStage,
+  type QuantizedContent,
 } from '@privads/protocol';
 import { lloyd } from './lloyd.js';
 import {
@@ -137,6 +143,20 @@ export function checkPqPartitions(partitions: number | 'auto', path = 'partition
   }
 }
 
+/**
+ * Checks a row-major matrix given to a quantizer.
+ * @returns its row count
+ * @throws RangeError for a dimension under `minDim`, a ragged length or a non-finite value
+ */
+function checkRows(values: Float32Array, dim: number, minDim: number, name: string): number {
+  if (!Number.isInteger(dim) || dim < minDim)
+    throw new RangeError(`dim must be an integer >= ${minDim}, got ${dim}`);
+  if (values.length % dim !== 0)
+    throw new RangeError(`${name} length ${values.length} is not a multiple of dim ${dim}`);
+  if (!values.every(Number.isFinite)) throw new RangeError(`${name} must be finite`);
+  return values.length / dim;
+}
+
 /** Distinct row indices, a uniform sample of `k` out of `n` (partial Fisher–Yates). */
 function sampleRows(n: number, k: number, rng: RandomSource): Int32Array {
   const pool = Int32Array.from({ length: n }, (_, i) => i);
@@ -150,7 +170,7 @@ function sampleRows(n: number, k: number, rng: RandomSource): Int32Array {
 }
 
 /**
- * The centroid (of the 16 at `book[base …]`) that best codes `residual[at … at + d)`: the nearest,
+ * The centroid (of the `k` at `book[base …]`) that best codes `residual[at … at + d)`: the nearest,
  * or with `extra > 0` the one minimising `‖r_s − c‖² + extra · (p − c · x̂_s)²`, the loss that weighs
  * the residual's component along the unit vector x̂ (`vectors[…] · inv`, currently `parallel`)
  * `1 + extra` times.
@@ -161,6 +181,7 @@ function nearest(
   book: Float32Array,
   base: number,
   d: number,
+  k: number,
   extra = 0,
   vectors: Float32Array = residual,
   inv = 0,
@@ -168,7 +189,7 @@ function nearest(
 ): number {
   let best = 0;
   let bestLoss = Infinity;
-  for (let c = 0; c < PQ_CENTROIDS; c++) {
+  for (let c = 0; c < k; c++) {
     let loss = 0;
     let along = 0;
     const offset = base + c * d;
@@ -191,7 +212,7 @@ function nearest(
 }
 
 /**
- * k-means with 16 centroids on one sub-space of the sampled rows (Lloyd's algorithm, initial
+ * k-means with `k` centroids on one sub-space of the sampled rows (Lloyd's algorithm, initial
  * centroids drawn from the sample; an emptied cluster is re-seeded with a random sample row).
  */
 function trainSubspace(
@@ -204,13 +225,14 @@ function trainSubspace(
   rng: RandomSource,
   book: Float32Array,
   base: number,
+  k = PQ_CENTROIDS,
 ): void {
   const n = rows.length;
   const pick = (c: number): void => {
     const row = rows[rng.nextUint32() % n] as number;
     for (let j = 0; j < d; j++) book[base + c * d + j] = residual[row * dim + start + j] as number;
   };
-  for (let c = 0; c < PQ_CENTROIDS; c++) pick(c);
+  for (let c = 0; c < k; c++) pick(c);
   lloyd(
     {
       values: residual,
@@ -220,8 +242,8 @@ function trainSubspace(
       rows,
       centroids: book,
       base,
-      k: PQ_CENTROIDS,
-      nearest: (at) => nearest(residual, at, book, base, d),
+      k,
+      nearest: (at) => nearest(residual, at, book, base, d, k),
       reseed: pick,
     },
     iterations,
@@ -247,7 +269,7 @@ function stageError(
     trainSubspace(rows, dim, all, s * d, d, iterations, rng, book, base);
     for (let i = 0; i < n; i++) {
       const at = i * dim + s * d;
-      const c = nearest(rows, at, book, base, d);
+      const c = nearest(rows, at, book, base, d, PQ_CENTROIDS);
       for (let j = 0; j < d; j++)
         error += ((rows[at + j] as number) - (book[base + c * d + j] as number)) ** 2;
     }
@@ -295,15 +317,9 @@ export function trainProductQuantizer(
   dim: number,
   options: ProductQuantizerOptions = {},
 ): PqIndex {
-  if (!Number.isInteger(dim) || dim < 2)
-    throw new RangeError(`dim must be an integer >= 2, got ${dim}`);
-  if (vectors.length % dim !== 0) {
-    throw new RangeError(`vectors length ${vectors.length} is not a multiple of dim ${dim}`);
-  }
+  const count = checkRows(vectors, dim, 2, 'vectors');
   const stagesWanted = options.stages ?? DEFAULT_PQ_STAGES;
   checkPqStages(stagesWanted, dim);
-  if (!vectors.every(Number.isFinite)) throw new RangeError('vectors must be finite');
-  const count = vectors.length / dim;
   const rng = createSeededRandomSource(options.seed ?? 1);
   const iterations = options.iterations ?? 12;
   const anisotropy = options.anisotropy ?? 4;
@@ -390,7 +406,18 @@ export function trainProductQuantizer(
         for (let s = 0; s < m; s++) {
           const at = i * dim + s * d;
           const base = s * PQ_CENTROIDS * d;
-          const c = nearest(residual, at, centroids, base, d, extra, coded, inv, parallel);
+          const c = nearest(
+            residual,
+            at,
+            centroids,
+            base,
+            d,
+            PQ_CENTROIDS,
+            extra,
+            coded,
+            inv,
+            parallel,
+          );
           if (extra > 0) {
             let shift = 0;
             for (let j = 0; j < d; j++)
@@ -455,4 +482,103 @@ function transpose(matrix: Float32Array, dim: number): Float32Array {
   for (let r = 0; r < dim; r++)
     for (let c = 0; c < dim; c++) out[c * dim + r] = matrix[r * dim + c] as number;
   return out;
+}
+
+/** Options of {@link trainContentQuantizer}. */
+export interface ContentQuantizerOptions {
+  /**
+   * Sub-spaces M (dividing the dimension): each ad's content takes M bytes.
+   * @defaultValue {@link defaultContentSubspaces} of the dimension (192 at 384: 192 bytes an ad)
+   */
+  readonly subspaces?: number;
+  /**
+   * Rows sampled (without replacement) to train the centroids.
+   * @defaultValue `16_384` (64 rows per centroid)
+   */
+  readonly trainingSample?: number;
+  /**
+   * Lloyd iterations per sub-space.
+   * @defaultValue `10`
+   */
+  readonly iterations?: number;
+  /**
+   * Seed of the sampling and of the initial centroids.
+   * @defaultValue `1`
+   */
+  readonly seed?: number;
+  /**
+   * Called as work progresses (once per sub-space trained, then per 16 384 rows coded).
+   * @param done - work units finished
+   * @param total - work units in all
+   */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The default sub-space count of `pq8` content: the most sub-spaces of at least 2 dimensions each.
+ * Two dimensions a byte is 4 bits a dimension, a quarter of the f16 row's bytes; on the clustered
+ * benchmark content (384-d, `docs/benchmarks.md`) it kept the squared reconstruction error near 1%,
+ * where 4 and 8 dimensions a byte left 9% and 25%.
+ * @param dim - content dimension
+ * @returns the largest divisor of `dim` not above `dim / 2` (at least 1)
+ */
+export function defaultContentSubspaces(dim: number): number {
+  return contentSubspaceChoices(dim)[0] ?? 1;
+}
+
+/**
+ * The sub-space counts worth offering for `pq8` content, finest first: the divisors of `dim` with
+ * at least 2 dimensions each (a server that must fit a size limit takes the first that fits).
+ * @param dim - content dimension
+ * @returns divisors of `dim` not above `dim / 2`, descending (`[1]` when there are none)
+ */
+export function contentSubspaceChoices(dim: number): number[] {
+  const choices: number[] = [];
+  for (let m = Math.floor(dim / 2); m >= 1; m--) if (dim % m === 0) choices.push(m);
+  return choices.length > 0 ? choices : [1];
+}
+
+/**
+ * Product-quantises content vectors for a catalog bundle (`pq8`): per sub-space, 256 centroids
+ * learnt by k-means on a sample, and every row coded by its nearest centroid. What the bundle
+ * carries, and so what every device and the server learn from, are the reconstructions.
+ * @param values - `count × dim` content vectors, row-major (not modified)
+ * @param dim - content dimension
+ * @param options - sub-spaces, sample size, iterations, seed, progress callback
+ * @returns the coded content
+ * @throws RangeError when the length is not a multiple of `dim`, the sub-spaces do not divide
+ *   `dim`, or a value is not finite
+ */
+export function trainContentQuantizer(
+  values: Float32Array,
+  dim: number,
+  options: ContentQuantizerOptions = {},
+): QuantizedContent {
+  const count = checkRows(values, dim, 1, 'values');
+  const m = options.subspaces ?? defaultContentSubspaces(dim);
+  if (!Number.isInteger(m) || m < 1 || dim % m !== 0)
+    throw new RangeError(`content sub-spaces must be an integer dividing ${dim}, got ${m}`);
+  const d = dim / m;
+  const k = CONTENT_PQ_CENTROIDS;
+  const rng = createSeededRandomSource(options.seed ?? 1);
+  const sample = sampleRows(count, Math.min(count, options.trainingSample ?? 16_384), rng);
+  const iterations = options.iterations ?? 10;
+  const chunks = Math.ceil(count / ENCODE_CHUNK);
+  let done = 0;
+  const progress = (): void => options.onProgress?.(++done, m + chunks);
+  const codebook = new Float32Array(m * k * d);
+  for (let s = 0; s < m; s++) {
+    if (count > 0)
+      trainSubspace(values, dim, sample, s * d, d, iterations, rng, codebook, s * k * d, k);
+    progress();
+  }
+  const codes = new Uint8Array(count * m);
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    const end = Math.min(count, (chunk + 1) * ENCODE_CHUNK);
+    for (let i = chunk * ENCODE_CHUNK; i < end; i++)
+      for (let s = 0; s < m; s++)
+        codes[i * m + s] = nearest(values, i * dim + s * d, codebook, s * k * d, d, k);
+    progress();
+  }
+  return { encoding: 'pq8', subspaces: m, codebook, codes };
 }

@@ -6,15 +6,23 @@
  *
  * 1. `projectedScales` (int8 only): `count` f32 row scales
  * 2. `projected`: `count × userDim` values, int8 / f16 / f32
- * 3. `content`: `count × contentDim` f16 values
- * 4. `ads`: UTF-8 JSON array of {@link AdMetadata}
- * 5. `popularity` (optional, with the header's `popularity` object): `count` f32 released clicks,
+ * 3. `contentCodebook` (`pq8` content only): `256 × contentDim` f32 centroid values, sub-space by
+ *    sub-space (see `catalog-content.ts`)
+ * 4. `content`: `count × contentDim` f16 values, or (`pq8`) `count × contentSubspaces` one-byte codes
+ * 5. `ads`: UTF-8 JSON array of {@link AdMetadata}
+ * 6. `popularity` (optional, with the header's `popularity` object): `count` f32 released clicks,
  *    then `count` f32 released impressions — the per-ad counts the ranking's prior is derived from,
  *    so a browser needs no second request for them
  *
  * The header's `checksum` is CRC-32C of the whole body.
  */
 import { readAdList, type AdMetadata } from './ad-metadata.js';
+import {
+  CONTENT_PQ_CENTROIDS,
+  checkQuantizedContent,
+  type CatalogContent,
+  type QuantizedContent,
+} from './catalog-content.js';
 import { crc32c } from './checksum.js';
 import { ProtocolError } from './errors.js';
 import {
@@ -25,6 +33,7 @@ import {
   readScalarFields,
   readPopularityHeader,
   type CatalogBundleHeader,
+  type CatalogBundleShape,
   type CatalogPopularityHeader,
   type CatalogSections,
   type ProjectedEncoding,
@@ -75,8 +84,12 @@ export interface Catalog {
   userDim: number;
   /** Projected vectors P_θ(z_ad), row-major `ads.length × userDim`. */
   projected: Float32Array;
-  /** Content vectors z_ad, row-major `ads.length × contentDim`. */
-  content: Float32Array;
+  /**
+   * Content vectors z_ad: row-major `ads.length × contentDim` float32 (written as f16), or
+   * product-quantised ones (written as they are: `trainContentQuantizer` of `@privads/model`
+   * codes them, and a decoded `pq8` bundle's content re-encodes unchanged).
+   */
+  content: Float32Array | CatalogContent;
   /** Ad metadata, one per row, unique ids. */
   ads: readonly AdMetadata[];
   /**
@@ -103,22 +116,6 @@ export interface EncodeCatalogOptions {
   limits?: DecodeLimits;
 }
 
-/** What a catalog bundle's size depends on. */
-export interface CatalogBundleShape {
-  /** Ads. */
-  readonly count: number;
-  /** Du, the projected vectors' dimension. */
-  readonly userDim: number;
-  /** Dad, the content vectors' dimension. */
-  readonly contentDim: number;
-  /** @defaultValue `'int8'` */
-  readonly projectedEncoding?: ProjectedEncoding;
-  /** UTF-8 bytes of the ads' metadata as JSON. */
-  readonly adsByteLength: number;
-  /** Whether it carries the popularity section. @defaultValue `false` */
-  readonly popularity?: boolean;
-}
-
 /**
  * Checks that a bundle of this shape is one the decoder accepts, before anything of its size is
  * allocated: `encodeCatalogBundle` checks every bundle, and a publisher can check before it spends
@@ -138,22 +135,18 @@ export function checkCatalogBundleSize(
 ): number {
   const lim = resolveLimits(limits, CATALOG_DEFAULT_LIMITS);
   const { count, userDim, contentDim, adsByteLength } = shape;
-  const encoding = shape.projectedEncoding ?? 'int8';
   checkShapeLimits(count, userDim, contentDim, lim);
-  const { bodyLength } = layoutSections(
-    count,
-    userDim,
-    contentDim,
-    encoding,
-    adsByteLength,
-    shape.popularity ?? false,
-  );
+  const { bodyLength } = layoutSections(shape);
   const total = bodyLength + envelopeBytes;
   if (total > lim.maxBytes) {
     const fit = Math.floor((lim.maxBytes - envelopeBytes) / (total / Math.max(1, count)));
+    const content =
+      shape.contentEncoding === 'pq8'
+        ? `${contentDim}-d content vectors coded in ${shape.contentSubspaces} bytes`
+        : `${contentDim}-d f16 content vectors`;
     throw new ProtocolError(
       'OVERSIZE',
-      `a catalog of ${count} ads (${userDim}-d ${encoding} projected vectors, ${contentDim}-d f16 content vectors, ${adsByteLength} bytes of ad metadata) is a bundle of ${total} bytes; decoders accept at most ${lim.maxBytes}: about ${fit} ads of this shape`,
+      `a catalog of ${count} ads (${userDim}-d ${shape.projectedEncoding ?? 'int8'} projected vectors, ${content}, ${adsByteLength} bytes of ad metadata) is a bundle of ${total} bytes; decoders accept at most ${lim.maxBytes}: about ${fit} ads of this shape`,
     );
   }
   return bodyLength;
@@ -204,8 +197,11 @@ export interface DecodedCatalogBundle {
   header: CatalogBundleHeader;
   /** Projected vectors, row-major. */
   projected: ProjectedVectors;
-  /** Content vectors as float32, row-major `count × contentDim`. */
-  content: Float32Array;
+  /**
+   * Content vectors: float32 (`f16` on the wire), or product-quantised, kept coded (`contentRows`
+   * reconstructs the rows learning needs).
+   */
+  content: CatalogContent;
   /** Ad metadata, one per row. */
   ads: AdMetadata[];
   /** The popularity section, when the bundle has one. */
@@ -251,10 +247,17 @@ export function encodeCatalogBundle(
       `catalog projected has ${catalog.projected.length} values, expected ${count} × ${userDim}`,
     );
   }
-  if (catalog.content.length !== count * contentDim) {
+  const content: CatalogContent =
+    catalog.content instanceof Float32Array
+      ? { encoding: 'f32', values: catalog.content }
+      : catalog.content;
+  if (content.encoding === 'pq8') {
+    checkQuantizedContent(content, contentDim, count, 'catalog content');
+    assertFinite(content.codebook, 'catalog content codebook');
+  } else if (content.values.length !== count * contentDim) {
     throw new ProtocolError(
       'DIM_MISMATCH',
-      `catalog content has ${catalog.content.length} values, expected ${count} × ${contentDim}`,
+      `catalog content has ${content.values.length} values, expected ${count} × ${contentDim}`,
     );
   }
 
@@ -264,6 +267,9 @@ export function encodeCatalogBundle(
     userDim,
     contentDim,
     projectedEncoding,
+    ...(content.encoding === 'pq8'
+      ? { contentEncoding: 'pq8', contentSubspaces: content.subspaces }
+      : {}),
     adsByteLength: adsBytes.byteLength,
     popularity: catalog.popularity !== undefined,
   };
@@ -278,25 +284,23 @@ export function encodeCatalogBundle(
     assertFinite(catalog.projected, 'catalog projected');
     parts.push(['projected', catalog.projected]);
   }
-  parts.push(['content', toFiniteFloat16(catalog.content, 'catalog content')], ['ads', adsBytes]);
+  if (content.encoding === 'pq8')
+    parts.push(['contentCodebook', content.codebook], ['content', content.codes]);
+  else parts.push(['content', toFiniteFloat16(content.values, 'catalog content')]);
+  parts.push(['ads', adsBytes]);
   const popularity = catalog.popularity && encodePopularity(catalog.popularity, count);
   if (popularity) parts.push(['popularity', popularity.values]);
 
-  const { sections, bodyLength } = layoutSections(
-    count,
-    userDim,
-    contentDim,
-    projectedEncoding,
-    adsBytes.byteLength,
-    popularity !== undefined,
-  );
+  const { sections, bodyLength } = layoutSections(shape);
   const body = new Uint8Array(bodyLength);
   for (const [name, data] of parts) writeLE(body, sections[name]?.offset ?? 0, data);
 
   const header: CatalogBundleHeader = {
     ...draft,
     projectedEncoding,
-    contentEncoding: 'f16',
+    ...(content.encoding === 'pq8'
+      ? { contentEncoding: 'pq8', contentSubspaces: content.subspaces }
+      : { contentEncoding: 'f16' }),
     sections,
     bodyLength,
     checksum: formatChecksum(crc32c(body)),
@@ -312,6 +316,36 @@ export function encodeCatalogBundle(
   checkCatalogBundleSize(shape, options.limits, bodyOffset);
   bytes.set(body, bodyOffset);
   return bytes;
+}
+
+/**
+ * @param header - the validated header
+ * @param body - the checked body
+ * @returns the content section as float32 rows, or kept coded
+ * @throws ProtocolError `NON_FINITE`
+ */
+function readContent(header: CatalogBundleHeader, body: Uint8Array): CatalogContent {
+  const { count, contentDim, contentSubspaces, sections } = header;
+  const at = sections.content.offset;
+  if (contentSubspaces === undefined) {
+    const values = float16ToFloat32Array(readLE(Uint16Array, body, at, count * contentDim));
+    assertFinite(values, 'catalog content');
+    return { encoding: 'f32', values };
+  }
+  const codebook = readLE(
+    Float32Array,
+    body,
+    sections.contentCodebook?.offset ?? 0,
+    CONTENT_PQ_CENTROIDS * contentDim,
+  );
+  assertFinite(codebook, 'catalog content codebook');
+  const quantized: QuantizedContent = {
+    encoding: 'pq8',
+    subspaces: contentSubspaces,
+    codebook,
+    codes: readLE(Uint8Array, body, at, count * contentSubspaces),
+  };
+  return quantized;
 }
 
 function encodePopularity(
@@ -372,14 +406,23 @@ export function decodeCatalogBundle(
   const header = readHeader(envelope.header);
   const { count, userDim, contentDim, projectedEncoding, sections } = header;
   checkShapeLimits(count, userDim, contentDim, lim);
-  const expected = layoutSections(
+  const { contentEncoding, contentSubspaces } = header;
+  if (contentSubspaces !== undefined && contentDim % contentSubspaces !== 0) {
+    throw new ProtocolError(
+      'DIM_MISMATCH',
+      `catalog contentSubspaces ${contentSubspaces} does not divide contentDim ${contentDim}`,
+    );
+  }
+  const expected = layoutSections({
     count,
     userDim,
     contentDim,
     projectedEncoding,
-    sections.ads.length,
-    sections.popularity !== undefined,
-  );
+    contentEncoding,
+    ...(contentSubspaces === undefined ? {} : { contentSubspaces }),
+    adsByteLength: sections.ads.length,
+    popularity: sections.popularity !== undefined,
+  });
   for (const key of SECTION_KEYS) {
     const got = sections[key];
     const want = expected.sections[key];
@@ -443,10 +486,7 @@ export function decodeCatalogBundle(
     assertFinite(values, 'catalog projected');
     projected = { encoding: 'f32', values };
   }
-  const content = float16ToFloat32Array(
-    readLE(Uint16Array, body, at('content'), count * contentDim),
-  );
-  assertFinite(content, 'catalog content');
+  const content = readContent(header, body);
 
   const adsJson = parseJsonBytes(
     body.subarray(sections.ads.offset, sections.ads.offset + sections.ads.length),

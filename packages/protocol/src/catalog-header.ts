@@ -3,6 +3,11 @@
  * decoder derive the layout from (count, dims, encoding, ads length), so a header that states any
  * other layout is rejected.
  */
+import {
+  CONTENT_ENCODINGS,
+  CONTENT_PQ_CENTROIDS,
+  type ContentEncoding,
+} from './catalog-content.js';
 import { checkIsoDateTime } from './iso-time.js';
 import { align8 } from './envelope.js';
 import { FieldReader } from './json.js';
@@ -26,7 +31,9 @@ export interface CatalogSections {
   projectedScales?: CatalogSection;
   /** Projected vectors, `count × userDim` elements. */
   projected: CatalogSection;
-  /** Content vectors, `count × contentDim` f16. */
+  /** Present exactly when `contentEncoding` is `pq8`: `256 × contentDim` f32 centroid values. */
+  contentCodebook?: CatalogSection;
+  /** Content vectors: `count × contentDim` f16 values, or (`pq8`) `count × contentSubspaces` codes. */
   content: CatalogSection;
   /** UTF-8 JSON array of ads. */
   ads: CatalogSection;
@@ -68,8 +75,10 @@ export interface CatalogBundleHeader {
   count: number;
   /** Wire encoding of the projected section. */
   projectedEncoding: ProjectedEncoding;
-  /** Always `f16` in version 1. */
-  contentEncoding: 'f16';
+  /** Wire encoding of the content section. */
+  contentEncoding: ContentEncoding;
+  /** Present exactly when `contentEncoding` is `pq8`: sub-spaces M, dividing `contentDim`. */
+  contentSubspaces?: number;
   /** Where each section lies in the body. */
   sections: CatalogSections;
   /** Total body length in bytes. */
@@ -84,24 +93,38 @@ export interface CatalogBundleHeader {
 
 const PROJECTED_BYTES: Record<ProjectedEncoding, number> = { int8: 1, f16: 2, f32: 4 };
 
+/** What a catalog bundle's layout and size depend on. */
+export interface CatalogBundleShape {
+  /** Ads. */
+  readonly count: number;
+  /** Du, the projected vectors' dimension. */
+  readonly userDim: number;
+  /** Dad, the content vectors' dimension. */
+  readonly contentDim: number;
+  /** @defaultValue `'int8'` */
+  readonly projectedEncoding?: ProjectedEncoding;
+  /** @defaultValue `'f16'` */
+  readonly contentEncoding?: ContentEncoding;
+  /** Sub-spaces of `pq8` content (required with it). */
+  readonly contentSubspaces?: number;
+  /** UTF-8 bytes of the ads' metadata as JSON. */
+  readonly adsByteLength: number;
+  /** Whether it carries the popularity section. @defaultValue `false` */
+  readonly popularity?: boolean;
+}
+
 /**
  * The canonical layout: sections in order, each at the next 8-byte boundary.
- * @param count - number of ads
- * @param userDim - Du
- * @param contentDim - Dad
- * @param encoding - projected encoding
- * @param adsLength - byte length of the ads JSON
- * @param popularity - whether the popularity section follows the ads
+ * @param shape - count, dimensions, encodings, metadata size, popularity
  * @returns the sections and the total body length
  */
-export function layoutSections(
-  count: number,
-  userDim: number,
-  contentDim: number,
-  encoding: ProjectedEncoding,
-  adsLength: number,
-  popularity = false,
-): { sections: CatalogSections; bodyLength: number } {
+export function layoutSections(shape: CatalogBundleShape): {
+  sections: CatalogSections;
+  bodyLength: number;
+} {
+  const { count, userDim, contentDim, adsByteLength } = shape;
+  const encoding = shape.projectedEncoding ?? 'int8';
+  const quantizedContent = shape.contentEncoding === 'pq8';
   let at = 0;
   const take = (length: number): CatalogSection => {
     const section = { offset: align8(at), length };
@@ -110,13 +133,19 @@ export function layoutSections(
   };
   const projectedScales = encoding === 'int8' ? take(count * 4) : undefined;
   const projected = take(count * userDim * PROJECTED_BYTES[encoding]);
-  const content = take(count * contentDim * 2);
-  const ads = take(adsLength);
-  const popularitySection = popularity ? take(count * 2 * 4) : undefined;
+  const contentCodebook = quantizedContent
+    ? take(CONTENT_PQ_CENTROIDS * contentDim * 4)
+    : undefined;
+  const content = take(
+    quantizedContent ? count * (shape.contentSubspaces ?? 0) : count * contentDim * 2,
+  );
+  const ads = take(adsByteLength);
+  const popularitySection = shape.popularity === true ? take(count * 2 * 4) : undefined;
   return {
     sections: {
       ...(projectedScales ? { projectedScales } : {}),
       projected,
+      ...(contentCodebook ? { contentCodebook } : {}),
       content,
       ads,
       ...(popularitySection ? { popularity: popularitySection } : {}),
@@ -206,12 +235,17 @@ export function readHeader(value: unknown): CatalogBundleHeader {
   const r = new FieldReader(value, 'catalog header');
   const scalars = readScalarFields(r);
   const projectedEncoding = r.literal('projectedEncoding', PROJECTED_ENCODINGS);
-  const contentEncoding = r.literal('contentEncoding', ['f16'] as const);
+  const contentEncoding = r.literal('contentEncoding', CONTENT_ENCODINGS);
+  const contentSubspaces = r.optional('contentSubspaces', (k) => r.integer(k, { min: 1 }));
+  if ((contentSubspaces === undefined) !== (contentEncoding === 'f16')) {
+    r.fail('contentSubspaces', 'present exactly when contentEncoding is pq8', contentSubspaces);
+  }
   const sections = r.object('sections', (s): CatalogSections => {
     const projectedScales = s.optional('projectedScales', (k) => s.object(k, readSection));
     const result = {
       ...(projectedScales ? { projectedScales } : {}),
       projected: s.object('projected', readSection),
+      ...s.optional('contentCodebook', (k) => ({ contentCodebook: s.object(k, readSection) })),
       content: s.object('content', readSection),
       ads: s.object('ads', readSection),
     };
@@ -230,6 +264,7 @@ export function readHeader(value: unknown): CatalogBundleHeader {
     ...scalars,
     projectedEncoding,
     contentEncoding,
+    ...(contentSubspaces === undefined ? {} : { contentSubspaces }),
     sections,
     bodyLength,
     checksum,
@@ -241,6 +276,7 @@ export function readHeader(value: unknown): CatalogBundleHeader {
 export const SECTION_KEYS = [
   'projectedScales',
   'projected',
+  'contentCodebook',
   'content',
   'ads',
   'popularity',

@@ -102,7 +102,6 @@ export {
 } from './catalog-bundle.js';
 export type {
   Catalog,
-  CatalogBundleShape,
   CatalogPopularity,
   DecodedCatalogBundle,
   EncodeCatalogOptions,
@@ -111,11 +110,24 @@ export type {
 export { PROJECTED_ENCODINGS } from './catalog-header.js';
 export type {
   CatalogBundleHeader,
+  CatalogBundleShape,
   CatalogPopularityHeader,
   CatalogSection,
   CatalogSections,
   ProjectedEncoding,
 } from './catalog-header.js';
+export {
+  CONTENT_ENCODINGS,
+  CONTENT_PQ_CENTROIDS,
+  contentRange,
+  contentRows,
+} from './catalog-content.js';
+export type {
+  CatalogContent,
+  ContentEncoding,
+  ExactContent,
+  QuantizedContent,
+} from './catalog-content.js';
 
 // Round config
 export {

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checkCatalogBundleSize,
+  contentRange,
+  contentRows,
   crc32c,
   decodeCatalogBundle,
   dequantizeRowsInt8,
@@ -12,6 +14,7 @@ import {
   type Catalog,
   type CatalogBundleHeader,
   type ProjectedEncoding,
+  type QuantizedContent,
 } from '@privads/protocol';
 import {
   expectCleanOutcome,
@@ -36,7 +39,12 @@ function ad(i: number, extra: Partial<AdMetadata> = {}): AdMetadata {
   };
 }
 
-function catalog(count: number, userDim = 4, contentDim = 6, seed = 1): Catalog {
+function catalog(
+  count: number,
+  userDim = 4,
+  contentDim = 6,
+  seed = 1,
+): Catalog & { content: Float32Array } {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
   return {
@@ -133,7 +141,10 @@ describe('catalog bundle layout', () => {
     if (decoded.projected.encoding !== 'int8') throw new Error('expected int8');
     expect(view.getFloat32(4, true)).toBe(decoded.projected.scales[1]);
     expect(view.getInt8(16 + 5)).toBe(decoded.projected.values[5]);
-    expect(f16BitsToF32(view.getUint16(32 + 2 * 7, true))).toBe(decoded.content[7]);
+    expect(decoded.content.encoding).toBe('f32');
+    expect(f16BitsToF32(view.getUint16(32 + 2 * 7, true))).toBe(
+      contentRows(decoded.content, 3, [2])[1],
+    );
     const adsJson = new TextDecoder().decode(
       body.subarray(sections.ads.offset, sections.ads.offset + sections.ads.length),
     );
@@ -163,7 +174,8 @@ describe('catalog bundle round trip', () => {
           expect(d.ads).toEqual(c.ads);
           expect(d.header.count).toBe(count);
           expect(d.header.projectedEncoding).toBe(projectedEncoding);
-          expect(Array.from(d.content)).toEqual(
+          expect(d.content.encoding).toBe('f32');
+          expect(Array.from(contentRange(d.content, contentDim, 0, count))).toEqual(
             Array.from(c.content, (x) => f16BitsToF32(f32ToF16Bits(x))),
           );
           if (projectedEncoding === 'int8') {
@@ -542,5 +554,150 @@ describe('bundle size: encode never writes what decode rejects', () => {
     expectCode(() => checkCatalogBundleSize(shape(Math.ceil(fit * 1.001))), 'OVERSIZE');
     expectCode(() => checkCatalogBundleSize({ ...shape(10), contentDim: 5000 }), 'OVERSIZE');
     expectCode(() => checkCatalogBundleSize(shape(1_000_001), { maxBytes: 2 ** 40 }), 'OVERSIZE');
+  });
+});
+
+describe('catalog bundle pq8 content', () => {
+  /** A catalog whose content is given as codes: `subspaces` sub-spaces of a `contentDim`-d codebook. */
+  function coded(count: number, contentDim: number, subspaces: number, seed = 1): Catalog {
+    const base = catalog(count, 4, contentDim, seed);
+    let s = seed;
+    const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31);
+    const content: QuantizedContent = {
+      encoding: 'pq8',
+      subspaces,
+      codebook: Float32Array.from({ length: 256 * contentDim }, () => next() / 2 ** 31 - 0.5),
+      codes: Uint8Array.from({ length: count * subspaces }, () => next() & 255),
+    };
+    return { ...base, content };
+  }
+
+  it('round-trips codes and codebook exactly, and reconstructs rows from them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 12 }),
+        fc.constantFrom([1, 1], [6, 1], [6, 2], [6, 3], [6, 6], [8, 4]),
+        fc.nat(),
+        fc.boolean(),
+        (count, [contentDim, subspaces], seed, popularity) => {
+          const c = coded(count, contentDim as number, subspaces as number, seed);
+          const withCounts: Catalog = popularity
+            ? {
+                ...c,
+                popularity: {
+                  weight: 0.1,
+                  smoothing: 1,
+                  rounds: 2,
+                  sigma: 0.5,
+                  clicks: new Float32Array(count).fill(1),
+                  impressions: new Float32Array(count).fill(3),
+                },
+              }
+            : c;
+          const d = decodeCatalogBundle(encodeCatalogBundle(withCounts));
+          expect(d.header).toMatchObject({ contentEncoding: 'pq8', contentSubspaces: subspaces });
+          expect(d.content).toEqual(c.content);
+          expect(d.ads).toEqual(c.ads);
+          const content = c.content as QuantizedContent;
+          const [dim, m] = [contentDim as number, subspaces as number];
+          const picked = count > 0 ? [count - 1, 0] : [];
+          const rows = contentRows(d.content, dim, picked);
+          picked.forEach((row, k) => {
+            for (let s = 0; s < m; s++) {
+              const at = (s * 256 + (content.codes[row * m + s] as number)) * (dim / m);
+              const got = rows.subarray(k * dim + (s * dim) / m, k * dim + ((s + 1) * dim) / m);
+              expect(got).toEqual(content.codebook.subarray(at, at + dim / m));
+            }
+          });
+          // Re-encoding the decoded content writes the same bytes (what a round's re-projection does).
+          expect(encodeCatalogBundle({ ...withCounts, content: d.content })).toEqual(
+            encodeCatalogBundle(withCounts),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('lays the codebook out before the codes, 48 bytes an ad at the default dimensions', () => {
+    const bytes = encodeCatalogBundle(coded(3, 6, 2));
+    const { header } = parts(bytes);
+    expect(header.contentEncoding).toBe('pq8');
+    expect(header.contentSubspaces).toBe(2);
+    expect(header.sections.contentCodebook).toEqual({ offset: 32, length: 256 * 6 * 4 });
+    expect(header.sections.content).toEqual({ offset: 32 + 256 * 6 * 4, length: 6 });
+    // A million ads of the default shape fit the 512 MiB readers decode once content is coded.
+    const million = {
+      count: 1_000_000,
+      userDim: 128,
+      contentDim: 384,
+      adsByteLength: 170 * 1_000_000,
+      popularity: true,
+    };
+    expectCode(() => checkCatalogBundleSize(million), 'OVERSIZE');
+    const body = checkCatalogBundleSize({
+      ...million,
+      contentEncoding: 'pq8',
+      contentSubspaces: 48,
+    });
+    expect(body).toBeLessThan(512 * 2 ** 20);
+    expect(body).toBeGreaterThan(1_000_000 * (132 + 48 + 170 + 8));
+  });
+
+  it('refuses codes that disagree with the header, and non-finite centroids', () => {
+    expectCode(
+      () =>
+        encodeCatalogBundle({
+          ...coded(3, 6, 2),
+          content: { ...(coded(3, 6, 2).content as QuantizedContent), subspaces: 4 },
+        }),
+      'DIM_MISMATCH',
+    );
+    expectCode(
+      () =>
+        encodeCatalogBundle({
+          ...coded(3, 6, 2),
+          content: { ...(coded(3, 6, 2).content as QuantizedContent), codes: new Uint8Array(5) },
+        }),
+      'DIM_MISMATCH',
+    );
+    const bad = coded(3, 6, 2);
+    (bad.content as QuantizedContent).codebook[7] = Number.NaN;
+    expectCode(() => encodeCatalogBundle(bad), 'NON_FINITE');
+
+    const bytes = encodeCatalogBundle(coded(3, 6, 2));
+    const { bodyStart } = parts(bytes);
+    const body = bytes.slice(bodyStart);
+    const fixed = (edit: (h: CatalogBundleHeader) => object, b = body) =>
+      withHeader(bytes, (h) => ({ ...edit(h), checksum: checksumOf(b) }), b);
+    // Sub-spaces that do not divide the dimension, or a pq8 header without them, or f16 with them.
+    expectCode(
+      () => decodeCatalogBundle(fixed((h) => ({ ...h, contentSubspaces: 4 }))),
+      'DIM_MISMATCH',
+    );
+    expectCode(
+      () => decodeCatalogBundle(fixed((h) => ({ ...h, contentSubspaces: 3 }))),
+      'DIM_MISMATCH',
+    );
+    const { contentSubspaces: _dropped, ...withoutSubspaces } = parts(bytes).header;
+    expectCode(() => decodeCatalogBundle(fixed(() => withoutSubspaces)), 'BAD_HEADER');
+    expectCode(
+      () => decodeCatalogBundle(fixed((h) => ({ ...h, contentEncoding: 'f16' }))),
+      'BAD_HEADER',
+    );
+    const nan = body.slice();
+    new DataView(nan.buffer).setFloat32(32 + 4 * 9, Number.NaN, true);
+    expectCode(() => decodeCatalogBundle(fixed((h) => h, nan)), 'NON_FINITE');
+  });
+
+  it('mutations and truncations of a pq8 bundle only ever yield documented codes', () => {
+    const bytes = encodeCatalogBundle(coded(3, 6, 3));
+    fc.assert(
+      fc.property(mutationArbitrary(bytes.length), (mutate) => {
+        expectCleanOutcome(decodeCatalogBundle, mutate(bytes), CATALOG_CODES);
+      }),
+      { numRuns: 400 },
+    );
+    expectEveryTruncationRejected(decodeCatalogBundle, bytes, CATALOG_CODES);
   });
 });

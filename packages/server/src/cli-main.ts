@@ -3,7 +3,8 @@
  *
  * - `start --port P --data DIR [--store postgres://…] [--host H] [--config FILE] [--token-file F]`
  * - `catalog import FILE --data DIR [--store postgres://…] [--config FILE] [--pq-index |
- *   --no-pq-index] [--pq-stages 32,32,8] [--pq-partitions auto]`
+ *   --no-pq-index] [--pq-stages 32,32,8] [--pq-partitions auto] [--content-encoding auto]
+ *   [--content-subspaces auto]`
  * - `pull --url URL --token T --since N --out DIR`
  *
  * The operator token comes from `PRIVADS_OPERATOR_TOKEN` or `--token-file`.
@@ -11,6 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
+import { CONTENT_ENCODINGS, type ContentEncoding } from '@privads/protocol';
+
+import type { ContentBuildOptions } from './catalog/content-codes.js';
 import { importCatalog } from './catalog/import.js';
 import { loadConfigFile, resolveConfig, type ServerConfig } from './config.js';
 import { createJsonLogger } from './log.js';
@@ -48,6 +52,10 @@ options:
   --no-pq-index       never build it
   --pq-stages LIST    sub-spaces per stage [catalog.pqIndex.stages: 32,32,8]
   --pq-partitions N   k-means partitions of the index, or auto [catalog.pqIndex.partitions: auto]
+  --content-encoding E  auto, f16 or pq8: content vectors as f16 rows or as one-byte codes per
+                      sub-space; auto codes them only when f16 rows would not fit the readers'
+                      512 MiB limit (about 500,000 ads) [catalog.contentEncoding: auto]
+  --content-subspaces N  bytes per ad of pq8 content, or auto [catalog.contentSubspaces: auto (48)]
   -h, --help          this text`,
   pull: `usage: privads-server pull --url URL --token TOKEN --out DIR [--since N]
 
@@ -114,6 +122,22 @@ function partitionsOf(text: string): number | 'auto' {
     throw new RangeError(`--pq-partitions must be auto or an integer >= 0, got ${text}`);
   }
   return Number(text);
+}
+
+function contentOptionsOf(
+  encoding: string | undefined,
+  subspaces: string | undefined,
+): ContentBuildOptions {
+  if (encoding !== undefined && !['auto', ...CONTENT_ENCODINGS].includes(encoding))
+    throw new RangeError(`--content-encoding must be auto, f16 or pq8, got ${encoding}`);
+  if (subspaces !== undefined && subspaces !== 'auto' && !/^\d+$/.test(subspaces))
+    throw new RangeError(`--content-subspaces must be auto or an integer, got ${subspaces}`);
+  return {
+    ...(encoding === undefined ? {} : { contentEncoding: encoding as 'auto' | ContentEncoding }),
+    ...(subspaces === undefined
+      ? {}
+      : { contentSubspaces: subspaces === 'auto' ? 'auto' : Number(subspaces) }),
+  };
 }
 
 function storeOf(values: { data?: string; store?: string }): StoreLocation {
@@ -187,6 +211,8 @@ export async function runServerCli(
           'no-pq-index': { type: 'boolean' },
           'pq-stages': { type: 'string' },
           'pq-partitions': { type: 'string' },
+          'content-encoding': { type: 'string' },
+          'content-subspaces': { type: 'string' },
         },
       });
       const file = positionals[0];
@@ -198,6 +224,7 @@ export async function runServerCli(
       const stages = values['pq-stages'] === undefined ? undefined : stagesOf(values['pq-stages']);
       const partitions =
         values['pq-partitions'] === undefined ? undefined : partitionsOf(values['pq-partitions']);
+      const content = contentOptionsOf(values['content-encoding'], values['content-subspaces']);
       const bar = createProgressBar(
         io.progress ?? { tty: false, write: (text) => io.err(text.trimEnd()) },
       );
@@ -210,6 +237,10 @@ export async function runServerCli(
           ...(stages === undefined ? {} : { stages }),
           ...(partitions === undefined ? {} : { partitions }),
           onProgress: (done, total) => bar.update('pq index', done / total),
+        },
+        content: {
+          ...content,
+          onProgress: (done, total) => bar.update('content codes', done / total),
         },
       });
       bar.done();

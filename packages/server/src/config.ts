@@ -5,8 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@privads/protocol';
-import { PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
+import type {
+  ContentEncoding,
+  ParticipationRules,
+  ProjectedEncoding,
+  UpdateEncoding,
+} from '@privads/protocol';
+import { CONTENT_ENCODINGS, PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
 import { checkPqPartitions, checkPqStages, DEFAULT_PQ_STAGES } from '@privads/model';
 
 import { checkAdaptiveClipConfig, type AdaptiveClipConfig } from './rounds/adaptive-clip.js';
@@ -126,6 +131,17 @@ export interface ServerConfig {
   /** Catalog publishing (and the popularity prior re-projected catalogs carry). */
   catalog: {
     projectedEncoding: ProjectedEncoding;
+    /**
+     * How imports encode the content vectors: `f16` rows, `pq8` codes (one byte per sub-space),
+     * or `auto`: `f16` while the bundle fits the readers' decode limit, else `pq8`. A round's
+     * re-projection keeps the encoding (and the very codes) of the catalog it replaces.
+     */
+    contentEncoding: 'auto' | ContentEncoding;
+    /**
+     * Sub-spaces of `pq8` content (bytes per ad): `auto`, the most (2 dimensions each, 192 at 384)
+     * whose bundle fits the readers' decode limit, or an integer dividing contentDim.
+     */
+    contentSubspaces: number | 'auto';
     popularity: PopularitySettings;
     pqIndex: PqIndexSettings;
   };
@@ -182,6 +198,8 @@ export const DEFAULT_CONFIG: ServerConfig = Object.freeze({
   optimizer: { kind: 'fedavg', learningRate: 1, momentum: 0.9 },
   catalog: {
     projectedEncoding: 'int8',
+    contentEncoding: 'auto',
+    contentSubspaces: 'auto',
     popularity: { weight: 0.1, smoothing: 1 },
     // 100k ads are 12.8 MB of int8 rows, the most the exact engines rank within a few ms.
     pqIndex: { minAds: 100_000, stages: [...DEFAULT_PQ_STAGES], partitions: 'auto' },
@@ -321,6 +339,7 @@ export function resolveConfig(
       `catalog.projectedEncoding must be one of ${PROJECTED_ENCODINGS.join(', ')}`,
     );
   }
+  checkContentSettings(config.catalog, config.projector.contentDim);
   const { weight, smoothing } = config.catalog.popularity;
   if (!(weight >= 0) || !Number.isFinite(weight)) {
     throw new RangeError(`catalog.popularity.weight must be a finite number >= 0, got ${weight}`);
@@ -337,6 +356,30 @@ export function resolveConfig(
   integer('store.flushMaxPending', config.store.flushMaxPending, 1);
   integer('store.pollIntervalMs', config.store.pollIntervalMs, 1);
   return config;
+}
+
+/**
+ * Checks content settings (the configuration's, or an import's overrides).
+ * @param settings - `contentEncoding` and `contentSubspaces`
+ * @param contentDim - the projector's content dimension
+ * @throws RangeError naming the invalid field and its value
+ */
+export function checkContentSettings(
+  settings: Pick<ServerConfig['catalog'], 'contentEncoding' | 'contentSubspaces'>,
+  contentDim: number,
+): void {
+  const encodings = ['auto', ...CONTENT_ENCODINGS];
+  if (!encodings.includes(settings.contentEncoding)) {
+    throw new RangeError(
+      `catalog.contentEncoding must be one of ${encodings.join(', ')}, got ${JSON.stringify(settings.contentEncoding)}`,
+    );
+  }
+  const m = settings.contentSubspaces;
+  if (m !== 'auto' && !(Number.isInteger(m) && m >= 1 && contentDim % m === 0)) {
+    throw new RangeError(
+      `catalog.contentSubspaces must be 'auto' or an integer dividing projector.contentDim ${contentDim}, got ${JSON.stringify(m)}`,
+    );
+  }
 }
 
 /**

@@ -25,6 +25,7 @@ export {
   type ServerConfig,
 } from './config.js';
 export { importCatalog, publishCatalog, type ImportCatalogOptions } from './catalog/import.js';
+export type { ContentBuildOptions } from './catalog/content-codes.js';
 export {
   encoderText,
   parseAdsJsonl,

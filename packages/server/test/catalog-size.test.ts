@@ -24,7 +24,10 @@ describe('catalog size at import', () => {
   it('refuses a bundle over 512 MiB with OVERSIZE before encoding, and publishes nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'privads-size-'));
     // 4096-d content (f16) and projected (int8) vectors: about 12 KB per ad, so 50,000 ads overflow.
-    const config = resolveConfig({ projector: { contentDim: 4096, userDim: 4096 } });
+    const config = resolveConfig({
+      projector: { contentDim: 4096, userDim: 4096 },
+      catalog: { contentEncoding: 'f16' },
+    });
     const store = await openStore({ kind: 'embedded', dataDir: dir }, config);
     try {
       const ads = Array.from({ length: 50_000 }, (_, i) => ({

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { decodeCatalogBundle, decodePqIndex, decodeSafetensors } from '@privads/protocol';
+import {
+  contentRows,
+  decodeCatalogBundle,
+  decodePqIndex,
+  decodeSafetensors,
+} from '@privads/protocol';
 import { createPrivAdsServer, runServerCli, type ServerCliIo } from '@privads/server';
 
 import {
@@ -34,6 +39,15 @@ describe('privads-server CLI', () => {
     const args = ['catalog', 'import', 'ads.jsonl', '--data', 'unused', '--pq-partitions'];
     expect((await runServerCli([...args, 'many'], c)).code).toBe(1);
     expect(c.errors.join('\n')).toContain('--pq-partitions must be auto or an integer');
+    const d = io();
+    const content = ['catalog', 'import', 'ads.jsonl', '--data', 'unused', '--content-encoding'];
+    expect((await runServerCli([...content, 'int4'], d)).code).toBe(1);
+    expect(d.errors.join('\n')).toContain('--content-encoding must be auto, f16 or pq8, got int4');
+    const e = io();
+    expect((await runServerCli([...content, 'pq8', '--content-subspaces', 'half'], e)).code).toBe(
+      1,
+    );
+    expect(e.errors.join('\n')).toContain('--content-subspaces must be auto or an integer');
   });
 
   it('pull writes .safetensors + .json for every released round after --since', async () => {
@@ -93,7 +107,7 @@ describe('privads-server CLI', () => {
     }
   });
 
-  it('catalog import encodes a small JSONL with the real default encoder, publishes a catalog the server serves, and builds its PQ index', async () => {
+  it('catalog import encodes a small JSONL with the real default encoder, codes its content as asked, publishes a catalog the server serves, and builds its PQ index', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const file = join(dir, 'ads.jsonl');
@@ -130,12 +144,15 @@ describe('privads-server CLI', () => {
         [
           ...['catalog', 'import', file, '--data', join(dir, 'store')],
           ...['--pq-index', '--pq-stages', '32,16', '--pq-partitions', '2'],
+          ...['--content-encoding', 'pq8', '--content-subspaces', '96'],
         ],
         out,
       );
-      // Without a terminal the progress bar writes one line per tenth, ending at 100 %.
+      // Without a terminal the progress bar writes one line per stage and tenth, ending at 100 %.
       expect(out.errors.length).toBeGreaterThan(0);
-      for (const line of out.errors) expect(line).toMatch(/^pq index \d+% \(\d+s\)$/);
+      for (const line of out.errors)
+        expect(line).toMatch(/^(content codes|pq index) \d+% \(\d+s\)$/);
+      expect(out.errors.find((line) => line.startsWith('content codes 100%'))).toBeDefined();
       expect(out.errors.at(-1)).toMatch(/^pq index 100%/);
       expect(result.code).toBe(0);
       const printed = JSON.parse(out.lines[0] as string) as { pqIndex?: { byteLength: number } };
@@ -163,7 +180,9 @@ describe('privads-server CLI', () => {
         expect(bundle.header).toMatchObject({ count: 3, contentDim: 384, userDim: 128 });
         expect(bundle.ads.map((a) => a.id)).toEqual(['bike-1', 'tea-1', 'bike-2']);
         // Content vectors are L2-normalised encoder outputs; the two bikes are closer than bike and tea.
-        const row = (i: number): Float32Array => bundle.content.subarray(i * 384, (i + 1) * 384);
+        // Three ads, 256 centroids a sub-space: the codes reconstruct them exactly.
+        expect(bundle.header).toMatchObject({ contentEncoding: 'pq8', contentSubspaces: 96 });
+        const row = (i: number): Float32Array => contentRows(bundle.content, 384, [i]);
         const dot = (a: Float32Array, b: Float32Array): number =>
           a.reduce((s, x, i) => s + x * (b[i] as number), 0);
         expect(dot(row(0), row(0))).toBeCloseTo(1, 2);

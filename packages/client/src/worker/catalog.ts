@@ -1,8 +1,10 @@
 import {
   PrivAdsError,
+  contentRows,
   decodeCatalogBundle,
   quantizeRowsInt8,
   type AdMetadata,
+  type CatalogContent,
   type DecodedCatalogBundle,
 } from '@privads/protocol';
 import { popularityBias } from '@privads/model/popularity';
@@ -30,8 +32,11 @@ export class LoadedCatalog {
   readonly ads: readonly AdMetadata[];
   /** Projected vectors as the engines take them (unit rows: scores are cosines). */
   readonly matrix: QuantizedMatrix;
-  /** Content vectors `count × contentDim` (what the round gradient needs). */
-  readonly content: Float32Array;
+  /**
+   * Content vectors (what the round gradient needs): exact, or kept coded when the bundle carries
+   * them product-quantised (a million ads' rows would not fit in memory as floats).
+   */
+  readonly content: CatalogContent;
   /** Normalised mean of the projected vectors: the cold-start query. */
   readonly prior: Float32Array;
   /**
@@ -129,12 +134,7 @@ export class LoadedCatalog {
    * @returns `indices.length × contentDim` floats
    */
   contentRows(indices: readonly number[]): Float32Array {
-    const d = this.contentDim;
-    const out = new Float32Array(indices.length * d);
-    indices.forEach((index, k) =>
-      out.set(this.content.subarray(index * d, (index + 1) * d), k * d),
-    );
-    return out;
+    return contentRows(this.content, this.contentDim, indices);
   }
 
   /**

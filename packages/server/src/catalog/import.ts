@@ -8,20 +8,26 @@ import { readFile } from 'node:fs/promises';
 import type { ContentEncoder } from '@privads/encoder';
 import { checkPqPartitions, checkPqStages } from '@privads/model';
 import {
-  checkCatalogBundleSize,
   decodeCatalogBundle,
   encodeCatalogBundle,
   ProtocolError,
   StorageError,
+  type CatalogContent,
   type CatalogPopularity,
 } from '@privads/protocol';
 
-import { resolveConfig, type ConfigOverrides, type ServerConfig } from '../config.js';
+import {
+  checkContentSettings,
+  resolveConfig,
+  type ConfigOverrides,
+  type ServerConfig,
+} from '../config.js';
 import { initialState } from '../rounds/initial-state.js';
 import { carryPopularity } from '../rounds/released-counts.js';
 import { openStore, type StoreLocation } from '../store/open-store.js';
 import type { Store, VersionInfo } from '../store/store.js';
 import { bundleMetadata, encoderText, parseAdsJsonl, type CatalogAdInput } from './ads-jsonl.js';
+import { chooseContentShape, codeContent, type ContentBuildOptions } from './content-codes.js';
 import { buildPqIndex, type PqIndexBuildOptions } from './pq-index.js';
 import { projectWithFile } from './project.js';
 
@@ -57,6 +63,9 @@ async function popularityCarriedOver(
  * @param encoder - the content encoder (its dim must be the projector's content dim)
  * @param config - server configuration (projector, catalog encoding, PQ index settings)
  * @param pqIndex - whether (`when`) and how to build the PQ index
+ * @param contentOptions - how to encode the content vectors (default: the configuration's
+ *   `catalog.contentEncoding`, `auto`: `pq8` codes when `f16` rows would not fit the readers'
+ *   decode limit), and the coding's progress
  * @returns the new catalog version (its `pqIndex` describes the index, when built)
  * @throws RangeError when the encoder's dim does not match or the stages are invalid; ProtocolError
  *   for invalid ads, `OVERSIZE` (before anything is encoded) for a catalog whose bundle clients
@@ -68,6 +77,7 @@ export async function publishCatalog(
   encoder: ContentEncoder,
   config: ServerConfig,
   pqIndex: PqIndexBuildOptions = {},
+  contentOptions: ContentBuildOptions = {},
 ): Promise<VersionInfo> {
   if (ads.length === 0) throw new ProtocolError('OUT_OF_RANGE', 'the catalog has no ads');
   if (encoder.dim !== config.projector.contentDim) {
@@ -90,19 +100,38 @@ export async function publishCatalog(
   const metadata = ads.map(bundleMetadata);
   // Before minutes of encoding: a bundle no client can decode is refused now, with how many ads fit
   // (with the popularity section, which a round's re-projection adds).
-  checkCatalogBundleSize({
-    count: ads.length,
-    userDim: config.projector.userDim,
-    contentDim: config.projector.contentDim,
-    projectedEncoding: config.catalog.projectedEncoding,
-    adsByteLength: Buffer.byteLength(JSON.stringify(metadata)),
-    popularity: true,
-  });
-  const content = await encoder.encode(ads.map(encoderText));
+  const { contentDim } = config.projector;
+  const contentSettings = {
+    contentEncoding: contentOptions.contentEncoding ?? config.catalog.contentEncoding,
+    contentSubspaces: contentOptions.contentSubspaces ?? config.catalog.contentSubspaces,
+  };
+  checkContentSettings(contentSettings, contentDim);
+  const contentShape = chooseContentShape(
+    {
+      count: ads.length,
+      userDim: config.projector.userDim,
+      contentDim,
+      projectedEncoding: config.catalog.projectedEncoding,
+      adsByteLength: Buffer.byteLength(JSON.stringify(metadata)),
+      popularity: true,
+    },
+    contentSettings,
+  );
+  const vectors = await encoder.encode(ads.map(encoderText));
+  // What the bundle carries is what every device and every round's re-projection see.
+  const content: CatalogContent =
+    contentShape.contentEncoding === 'pq8'
+      ? await codeContent(
+          vectors,
+          contentDim,
+          contentShape.contentSubspaces,
+          contentOptions.onProgress,
+        )
+      : { encoding: 'f32', values: vectors };
   const popularity = await popularityCarriedOver(store, ads, config);
   // A store that this catalog initialises gets a projector 1 fitted to it.
   await store.initialize(async () =>
-    initialState(config, new Date(), { content, count: ads.length }),
+    initialState(config, new Date(), { content: vectors, count: ads.length }),
   );
   return store.publish('catalog', async ({ version, projector }) => {
     if (projector === undefined)
@@ -113,7 +142,7 @@ export async function publishCatalog(
       {
         ...versions,
         encoderId: encoder.id,
-        contentDim: config.projector.contentDim,
+        contentDim,
         userDim: config.projector.userDim,
         projected,
         content,
@@ -157,6 +186,11 @@ export interface ImportCatalogOptions {
    * @defaultValue built when the catalog has at least `config.catalog.pqIndex.minAds` ads
    */
   pqIndex?: PqIndexBuildOptions;
+  /**
+   * How to encode the content vectors, and the coding's progress.
+   * @defaultValue the configuration's `catalog.contentEncoding` and `catalog.contentSubspaces`
+   */
+  content?: ContentBuildOptions;
 }
 
 /**
@@ -189,7 +223,14 @@ export async function importCatalog(options: ImportCatalogOptions): Promise<Vers
   const encoder =
     options.encoder ?? (await (await import('@privads/encoder-node')).createNodeEncoder());
   try {
-    return await publishCatalog(store, ads, encoder, config, options.pqIndex ?? {});
+    return await publishCatalog(
+      store,
+      ads,
+      encoder,
+      config,
+      options.pqIndex ?? {},
+      options.content ?? {},
+    );
   } finally {
     if (options.encoder === undefined) await encoder.dispose();
     if (given === undefined) await store.close();

@@ -7,9 +7,9 @@
  * let the server and a network observer learn each reader's interests from which shard the device
  * asks for (`docs/privacy.md`).
  */
-import { Worker } from 'node:worker_threads';
-
 import type { CatalogPublication } from '../store/store.js';
+import { runQuantizerThread } from './quantizer-thread.js';
+
 /** Options of {@link buildPqIndex}, and of a catalog publication's index. */
 export interface PqIndexBuildOptions {
   /**
@@ -37,32 +37,6 @@ export interface PqIndexBuildOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** What the worker thread is given (`pq-index-worker.ts`). */
-export interface PqIndexJob {
-  readonly vectors: Float32Array;
-  readonly dim: number;
-  readonly versions: { readonly catalogVersion: number; readonly projectorVersion: number };
-  readonly stages: readonly number[];
-  readonly partitions: number | 'auto';
-}
-
-/** What the worker thread says: progress, then the encoded index or why it failed. */
-export type PqIndexWorkerMessage =
-  | { readonly kind: 'progress'; readonly done: number; readonly total: number }
-  | { readonly kind: 'done'; readonly bytes: Uint8Array }
-  | { readonly kind: 'failed'; readonly name: string; readonly message: string };
-
-/**
- * The worker's script. Run from sources (a test runner transforming `.ts`), this module has no
- * compiled sibling, so the build's is used: a worker thread cannot load TypeScript.
- */
-function workerScript(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts')
-    ? new URL('../../dist/catalog/pq-index-worker.js', here)
-    : new URL('./pq-index-worker.js', here);
-}
-
 /**
  * Trains and codes the index of one catalog version in a worker thread: the server keeps
  * answering requests meanwhile (a million ads take minutes of CPU).
@@ -84,30 +58,16 @@ export async function buildPqIndex(
     readonly partitions: number | 'auto';
   },
 ): Promise<NonNullable<CatalogPublication['pqIndex']>> {
-  const job: PqIndexJob = {
-    vectors: vectors.slice(),
-    dim,
-    versions,
-    stages: [...options.stages],
-    partitions: options.partitions,
-  };
-  const worker = new Worker(workerScript(), {
-    workerData: job,
-    transferList: [job.vectors.buffer as ArrayBuffer],
-  });
-  const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-    worker.on('message', (message: PqIndexWorkerMessage) => {
-      if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
-      else if (message.kind === 'done') resolve(message.bytes);
-      else {
-        const Failure = message.name === 'RangeError' ? RangeError : Error;
-        reject(new Failure(message.message));
-      }
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) =>
-      reject(new Error(`the PQ index worker stopped (exit code ${code}) before it answered`)),
-    );
-  }).finally(() => void worker.terminate());
+  const { bytes } = await runQuantizerThread(
+    {
+      kind: 'pq-index',
+      vectors: vectors.slice(),
+      dim,
+      versions,
+      stages: [...options.stages],
+      partitions: options.partitions,
+    },
+    options.onProgress,
+  );
   return { bytes, stages: [...options.stages] };
 }

@@ -5,6 +5,10 @@
  */
 import { createProjector, decodeProjectorFile } from '@privads/model';
 import { selectNodeGradientBackend } from '@privads/model/node';
+import { contentRange, type CatalogContent } from '@privads/protocol';
+
+/** Rows reconstructed and projected at a time from coded content (24 MB of floats at 384-d). */
+const RECONSTRUCT_CHUNK = 16_384;
 
 let backend: Promise<string> | undefined;
 
@@ -29,7 +33,7 @@ export function ensureProjectionBackend(): Promise<string> {
  */
 export async function projectWithFile(
   projectorFile: Uint8Array,
-  content: Float32Array,
+  content: CatalogContent,
   count: number,
 ): Promise<Float32Array> {
   const file = decodeProjectorFile(projectorFile);
@@ -37,10 +41,11 @@ export async function projectWithFile(
 }
 
 /**
- * Projects content vectors with flat parameters.
+ * Projects content vectors with flat parameters. Coded content is reconstructed a chunk at a time,
+ * never whole (a million 384-d rows would be 1.5 GB of floats).
  * @param spec - projector architecture
  * @param parameters - flat parameters in layout order
- * @param content - `count × contentDim` content vectors
+ * @param content - `count × contentDim` content vectors, exact or coded
  * @param count - rows
  * @returns `count × userDim` L2-normalised rows
  * @throws RangeError when dims disagree
@@ -48,13 +53,20 @@ export async function projectWithFile(
 export async function projectWithParameters(
   spec: Parameters<typeof createProjector>[0],
   parameters: Float32Array,
-  content: Float32Array,
+  content: CatalogContent,
   count: number,
 ): Promise<Float32Array> {
   await ensureProjectionBackend();
   const projector = createProjector(spec, { parameters });
   try {
-    return await projector.projectAsync(content, count);
+    if (content.encoding === 'f32') return await projector.projectAsync(content.values, count);
+    const out = new Float32Array(count * spec.userDim);
+    for (let start = 0; start < count; start += RECONSTRUCT_CHUNK) {
+      const end = Math.min(count, start + RECONSTRUCT_CHUNK);
+      const rows = contentRange(content, spec.contentDim, start, end);
+      out.set(await projector.projectAsync(rows, end - start), start * spec.userDim);
+    }
+    return out;
   } finally {
     projector.dispose();
   }

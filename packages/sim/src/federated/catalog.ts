@@ -5,6 +5,7 @@
 import { createNodeEncoder } from '@privads/encoder-node';
 import { selectNodeGradientBackend } from '@privads/model/node';
 import type { Projector } from '@privads/model';
+import { contentRows } from '@privads/protocol';
 import type { PopulationItem } from '../population.js';
 
 /** Content vectors of a catalog. */
@@ -88,9 +89,5 @@ export function gatherRows(
   dim: number,
   indices: ArrayLike<number>,
 ): Float32Array {
-  const out = new Float32Array(indices.length * dim);
-  for (let k = 0; k < indices.length; k++) {
-    out.set(matrix.subarray(indices[k]! * dim, (indices[k]! + 1) * dim), k * dim);
-  }
-  return out;
+  return contentRows({ encoding: 'f32', values: matrix }, dim, indices);
 }
