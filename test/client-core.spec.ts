@@ -195,7 +195,9 @@ test('an upgrade blocked by another connection falls back to memory after a time
   await expectNoPageErrors(page);
 });
 
-test('a version-1 database is migrated and keeps the profile', async ({ page }) => {
+test('a version-1 database is migrated to the current schema and keeps the profile', async ({
+  page,
+}) => {
   const site = scope();
   await page.goto('/client/index.html?server=http://127.0.0.1:1');
   await page.evaluate(
@@ -232,11 +234,22 @@ test('a version-1 database is migrated and keeps the profile', async ({ page }) 
   expect(await page.evaluate(() => window.privads!.diagnostics())).toMatchObject({
     storage: 'indexeddb',
   });
-  const version = await page.evaluate(
-    (name) => indexedDB.databases().then((dbs) => dbs.find((d) => d.name === name)?.version),
+  const migrated = await page.evaluate(
+    (name) =>
+      new Promise<{ version: number; stores: string[] }>((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onsuccess = () => {
+          const db = open.result;
+          resolve({ version: db.version, stores: Array.from(db.objectStoreNames) });
+          db.close();
+        };
+        open.onerror = () => reject(open.error);
+      }),
     `privads:${site}`,
   );
-  expect(version).toBe(2);
+  // Every step ran: version 2's ledger index, version 3's store of cached downloads' parts.
+  expect(migrated.version).toBe(3);
+  expect(migrated.stores).toContain('blobParts');
 });
 
 test('rank falls back to the house ads when the server cannot be reached', async ({ page }) => {

@@ -101,3 +101,46 @@ describe('ResilientStore.destroy', () => {
     expect(log).toEqual(['reopen']);
   });
 });
+
+describe('ResilientStore cache', () => {
+  /** A database that refuses files (as IndexedDB refuses one over its quota or largest value). */
+  class RefusingStore extends DurableMemoryStore {
+    override async putBlob(): Promise<void> {
+      throw new DOMException('the transaction was aborted', 'AbortError');
+    }
+  }
+
+  it('skips a file the database refuses, says why, and stays durable', async () => {
+    const primary = new RefusingStore();
+    const skipped: StorageError[] = [];
+    const log: string[] = [];
+    const store = new ResilientStore(
+      primary,
+      DEFAULT_EVENT_LOG_LIMITS,
+      () => 0,
+      (e) => log.push(`fallback ${e.code}`),
+      undefined,
+      (e) => skipped.push(e),
+    );
+    await store.putBlob('catalog', '7', new ArrayBuffer(8));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toBeInstanceOf(StorageError);
+    expect(skipped[0]?.message).toContain('caching the catalog');
+    expect(await store.getBlob('catalog', '7')).toBeUndefined();
+    // What must persist still goes to the database.
+    await store.updateProfile(() => profile);
+    expect(store.kind).toBe('indexeddb');
+    expect((await primary.getProfile())?.updates).toBe(1);
+    expect(log).toEqual([]);
+  });
+
+  it('a memory store caches as before, and a failing database still degrades on other writes', async () => {
+    const { store, log } = setup();
+    await store.putBlob('projector', '1', new ArrayBuffer(4));
+    expect((await store.getBlob('projector', '1'))?.byteLength).toBe(4);
+    store.fallBack(new StorageError('STORAGE_QUOTA', 'full (test)'));
+    await store.putBlob('projector', '2', new ArrayBuffer(4));
+    expect((await store.getBlob('projector', '2'))?.byteLength).toBe(4);
+    expect(log).toEqual(['fallback STORAGE_QUOTA']);
+  });
+});

@@ -21,6 +21,26 @@ import {
 } from './store.js';
 
 const PROFILE_KEY = 'user';
+/**
+ * Largest part of a cached download: Chromium refuses IndexedDB values over 127 MiB
+ * (133,169,152 bytes), and a million-ad catalog is about 500 MB.
+ */
+export const BLOB_PART_BYTES = 64 * 1024 * 1024;
+
+/** Every object store: what `clear` and `clearKeepingStub` empty in one transaction. */
+const STORE_NAMES = [
+  'profile',
+  'events',
+  'settings',
+  'ledger',
+  'outbox',
+  'blobs',
+  'blobParts',
+] as const;
+
+/** Key range of every part of one blob. */
+const partsOf = (kind: BlobKind, version: string): IDBKeyRange =>
+  IDBKeyRange.bound([kind, version, 0], [kind, version, Infinity]);
 /** Appends between two prunings of the event log (pruning scans the log). */
 const PRUNE_EVERY = 32;
 
@@ -254,41 +274,65 @@ export class IdbStore implements ClientStore {
   }
 
   async getBlob(kind: BlobKind, version: string): Promise<ArrayBuffer | undefined> {
-    return this.#run(
-      'reading the cache',
-      async () => (await this.#db.get('blobs', [kind, version]))?.bytes,
-    );
+    return this.#run('reading the cache', async () => {
+      const tx = this.#db.transaction(['blobs', 'blobParts']);
+      const head = await tx.objectStore('blobs').get([kind, version]);
+      if (head === undefined || 'bytes' in head) return head?.bytes;
+      const parts = await tx.objectStore('blobParts').getAll(partsOf(kind, version));
+      const whole = new Uint8Array(head.byteLength);
+      let at = 0;
+      for (const [i, part] of parts.entries()) {
+        // A part missing or of another write: the blob is treated as not cached.
+        if (part.part !== i || at + part.bytes.byteLength > whole.length) return undefined;
+        whole.set(new Uint8Array(part.bytes), at);
+        at += part.bytes.byteLength;
+      }
+      return parts.length === head.parts && at === whole.length ? whole.buffer : undefined;
+    });
   }
 
   async putBlob(kind: BlobKind, version: string, bytes: ArrayBuffer): Promise<void> {
     await this.#run('writing the cache', async () => {
-      const tx = this.#db.transaction('blobs', 'readwrite');
-      const index = tx.store.index('kind');
-      const existing = (await index.getAll(kind)).filter((b) => b.version !== version);
+      const tx = this.#db.transaction(['blobs', 'blobParts'], 'readwrite');
+      const blobs = tx.objectStore('blobs');
+      const parts = tx.objectStore('blobParts');
+      const existing = (await blobs.index('kind').getAll(kind)).filter(
+        (b) => b.version !== version,
+      );
       existing.sort((a, b) => a.storedAt - b.storedAt);
       for (const old of existing.slice(
         0,
         Math.max(0, existing.length - (BLOB_VERSIONS_KEPT - 1)),
       )) {
-        void tx.store.delete([old.kind, old.version]);
+        void blobs.delete([old.kind, old.version]);
+        void parts.delete(partsOf(old.kind, old.version));
       }
-      void tx.store.put({ kind, version, bytes, storedAt: this.#now() });
+      void parts.delete(partsOf(kind, version));
+      const storedAt = this.#now();
+      if (bytes.byteLength <= BLOB_PART_BYTES) {
+        void blobs.put({ kind, version, bytes, storedAt });
+      } else {
+        const count = Math.ceil(bytes.byteLength / BLOB_PART_BYTES);
+        for (let part = 0; part < count; part++) {
+          const slice = bytes.slice(part * BLOB_PART_BYTES, (part + 1) * BLOB_PART_BYTES);
+          void parts.put({ kind, version, part, bytes: slice });
+        }
+        void blobs.put({ kind, version, parts: count, byteLength: bytes.byteLength, storedAt });
+      }
       await tx.done;
     });
   }
 
   async clear(): Promise<void> {
     await this.#run('clearing', async () => {
-      const names = ['profile', 'events', 'settings', 'ledger', 'outbox', 'blobs'] as const;
-      const tx = this.#db.transaction(names, 'readwrite', { durability: 'strict' });
-      await Promise.all([...names.map((n) => tx.objectStore(n).clear()), tx.done]);
+      const tx = this.#db.transaction(STORE_NAMES, 'readwrite', { durability: 'strict' });
+      await Promise.all([...STORE_NAMES.map((n) => tx.objectStore(n).clear()), tx.done]);
     });
   }
 
   async clearKeepingStub(): Promise<void> {
     await this.#run('forgetting', async () => {
-      const names = ['profile', 'events', 'settings', 'ledger', 'outbox', 'blobs'] as const;
-      const tx = this.#db.transaction(names, 'readwrite', { durability: 'strict' });
+      const tx = this.#db.transaction(STORE_NAMES, 'readwrite', { durability: 'strict' });
       const settings = tx.objectStore('settings');
       const ledger = tx.objectStore('ledger');
       const [kept, records] = await Promise.all([
@@ -296,7 +340,7 @@ export class IdbStore implements ClientStore {
         ledger.getAll(),
       ]);
       // One transaction: a crash leaves either everything or the stub, never a ledger without it.
-      for (const name of ['profile', 'events', 'outbox', 'blobs', 'settings', 'ledger'] as const) {
+      for (const name of STORE_NAMES) {
         void tx.objectStore(name).clear();
       }
       for (const [k, v] of kept) if (v !== undefined) void settings.put(v, k);

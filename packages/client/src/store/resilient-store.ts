@@ -32,6 +32,8 @@ export interface ClientStoreOptions {
   readonly blockedTimeoutMs?: number;
   /** Told once when the store falls back to memory, with the cause. */
   readonly onFallback: (error: StorageError) => void;
+  /** Told when the database refuses a cached file (the store stays durable), with the cause. */
+  readonly onCacheSkipped?: (error: StorageError) => void;
 }
 
 /** The database behind a {@link ResilientStore}, for {@link ResilientStore.destroy}. */
@@ -68,6 +70,7 @@ export class ResilientStore implements ClientStore {
    * @param now - clock for the fallback store
    * @param onFallback - told once, with the failure, when the store degrades
    * @param backing - the database behind `primary`, if any (deletion and re-creation)
+   * @param onCacheSkipped - told when the database refuses a cached file
    */
   constructor(
     primary: ClientStore,
@@ -75,6 +78,7 @@ export class ResilientStore implements ClientStore {
     private readonly now: () => number,
     private readonly onFallback: (error: StorageError) => void,
     private readonly backing?: DurableBacking,
+    private readonly onCacheSkipped?: (error: StorageError) => void,
   ) {
     this.#inner = primary;
   }
@@ -172,8 +176,17 @@ export class ResilientStore implements ClientStore {
   getBlob(kind: BlobKind, version: string): Promise<ArrayBuffer | undefined> {
     return this.#call((s) => s.getBlob(kind, version));
   }
-  putBlob(kind: BlobKind, version: string, bytes: ArrayBuffer): Promise<void> {
-    return this.#call((s) => s.putBlob(kind, version, bytes), true);
+  /**
+   * Caches a downloaded file. The cache only spares downloads, so a file the database refuses (a
+   * million-ad catalog over its quota or its largest value) is skipped and told to
+   * `onCacheSkipped`, and the store stays durable for what must persist: the profile, the ledger.
+   */
+  async putBlob(kind: BlobKind, version: string, bytes: ArrayBuffer): Promise<void> {
+    try {
+      await this.#call((s) => s.putBlob(kind, version, bytes), true, false);
+    } catch (error) {
+      this.onCacheSkipped?.(storageErrorOf(error, `caching the ${kind}`));
+    }
   }
   async clear(): Promise<void> {
     this.#lastProfile = undefined;
@@ -213,8 +226,13 @@ export class ResilientStore implements ClientStore {
   /**
    * @param op - the operation
    * @param write - whether it stores something (re-creates a deleted database first)
+   * @param degrade - whether a failure of the database moves the store to memory (else it throws)
    */
-  async #call<T>(op: (store: ClientStore) => Promise<T>, write = false): Promise<T> {
+  async #call<T>(
+    op: (store: ClientStore) => Promise<T>,
+    write = false,
+    degrade = true,
+  ): Promise<T> {
     if (write && this.#detached) {
       // Only reads reached the empty memory store since the deletion: nothing is lost by swapping.
       this.#attaching ??= this.#reattach();
@@ -226,7 +244,8 @@ export class ResilientStore implements ClientStore {
     } catch (error) {
       if (store.kind === 'memory') throw error;
       // The database was deleted (by another tab) while this ran: not a storage failure.
-      if (store !== this.#inner) return this.#call(op, write);
+      if (store !== this.#inner) return this.#call(op, write, degrade);
+      if (!degrade) throw error;
       this.fallBack(storageErrorOf(error, 'storage'));
       return op(this.#inner);
     }
@@ -263,10 +282,14 @@ export async function openClientStore(options: ClientStoreOptions): Promise<Resi
     });
   try {
     const idb = await open();
-    resilient = new ResilientStore(idb, limits, now, options.onFallback, {
-      delete: remove,
-      reopen: open,
-    });
+    resilient = new ResilientStore(
+      idb,
+      limits,
+      now,
+      options.onFallback,
+      { delete: remove, reopen: open },
+      options.onCacheSkipped,
+    );
     return resilient;
   } catch (error) {
     // The database may exist all the same (a newer version, a blocked upgrade): forget() deletes it.

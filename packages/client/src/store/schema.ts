@@ -8,12 +8,23 @@ import type {
   Settings,
 } from './records.js';
 
-/** A cached immutable download (catalog bundle, its PQ index, or projector weights). */
-export interface BlobRecord {
+/**
+ * A cached immutable download (catalog bundle, its PQ index, or projector weights): its bytes, or,
+ * for one larger than IndexedDB stores in a value (Chromium: 127 MiB), how many parts of
+ * {@link BlobPartRecord} hold them.
+ */
+export type BlobRecord = {
   readonly kind: BlobKind;
   readonly version: string;
-  readonly bytes: ArrayBuffer;
   readonly storedAt: number;
+} & ({ readonly bytes: ArrayBuffer } | { readonly parts: number; readonly byteLength: number });
+
+/** Part `part` (from 0) of a blob stored in parts. */
+export interface BlobPartRecord {
+  readonly kind: BlobKind;
+  readonly version: string;
+  readonly part: number;
+  readonly bytes: ArrayBuffer;
 }
 
 /** The IndexedDB schema of one site scope. */
@@ -26,6 +37,7 @@ export interface PrivAdsSchema extends DBSchema {
   ledger: { key: number; value: LedgerRecord; indexes: { roundId: number } };
   outbox: { key: number; value: OutboxItem };
   blobs: { key: [string, string]; value: BlobRecord; indexes: { kind: string } };
+  blobParts: { key: [string, string, number]; value: BlobPartRecord };
 }
 
 /** Database handle type. */
@@ -55,6 +67,10 @@ export const MIGRATIONS: readonly Migration[] = [
   // Version 2: the one-upload-per-round check looks ledger entries up by round.
   (_db, tx) => {
     tx.objectStore('ledger').createIndex('roundId', 'roundId');
+  },
+  // Version 3: downloads larger than one IndexedDB value (a million-ad catalog) cached in parts.
+  (db) => {
+    db.createObjectStore('blobParts', { keyPath: ['kind', 'version', 'part'] });
   },
 ];
 
