@@ -27,6 +27,7 @@ import { privatizeRoundUpdate } from '@privads/model/round-upload';
 import { fetchTransport, takePartInSecureRound } from '@privads/model/secure-upload';
 import {
   adListChecksum,
+  contentRows,
   decodeCatalogBundle,
   dequantizeRowsInt8,
   parseRoundConfig,
@@ -86,6 +87,7 @@ async function loadModelState(server) {
     userDim: header.userDim,
     contentDim: header.contentDim,
     projected,
+    // Exact rows, or codes a large catalog ships (reconstructed per slate, as the browser does).
     content: bundle.content,
     categories: bundle.ads.map((ad) => ad.category),
     // What a round's counts query names: the readers count only against the same ad list.
@@ -160,7 +162,7 @@ export function startSimulatedReaders({ server, token, count, seed = 7, log = ()
       const slateProjected = rows(state.projected, slate, state.userDim);
       events.push({
         user: reader.u,
-        slateContent: rows(state.content, slate, state.contentDim),
+        slateContent: contentRows(state.content, state.contentDim, slate),
         clickedIndex: clicked,
       });
       reader.u = userGradientStep(reader.u, slateProjected, clicked);

@@ -58,21 +58,36 @@ export const dropFirst =
 /**
  * Drops `count` slots such that every slot keeps at least `threshold` surviving neighbours, so
  * every secret stays reconstructible (with t = 5 of k = 8, a slot tolerates 3 dropped neighbours;
- * a uniformly random 30% dropout breaks that for about one slot in five).
+ * a uniformly random 30% dropout breaks that for about one slot in five). The neighbour graph is
+ * random (fresh tickets), and a greedy pass in one order can get stuck where another order
+ * succeeds, so it tries the slots in up to 200 seeded orders.
  */
 export const dropSpread =
   (count: number, threshold: number): DropPicker =>
   (graph) => {
-    const dropped = new Set<number>();
-    const alive = (slot: number) =>
-      (graph.get(slot) ?? []).filter((v) => !dropped.has(v)).length >= threshold;
-    for (const slot of graph.keys()) {
-      if (dropped.size === count) break;
-      dropped.add(slot);
-      if (![...graph.keys()].every(alive)) dropped.delete(slot);
+    const slots = [...graph.keys()];
+    let state = 0x2545f491;
+    const shuffled = (): number[] => {
+      const order = [...slots];
+      for (let i = order.length - 1; i > 0; i--) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const j = state % (i + 1);
+        [order[i], order[j]] = [order[j] as number, order[i] as number];
+      }
+      return order;
+    };
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const dropped = new Set<number>();
+      const alive = (slot: number) =>
+        (graph.get(slot) ?? []).filter((v) => !dropped.has(v)).length >= threshold;
+      for (const slot of attempt === 0 ? slots : shuffled()) {
+        if (dropped.size === count) break;
+        dropped.add(slot);
+        if (!slots.every(alive)) dropped.delete(slot);
+      }
+      if (dropped.size === count) return dropped;
     }
-    if (dropped.size !== count) throw new Error(`cannot drop ${count} slots and keep ${threshold}`);
-    return dropped;
+    throw new Error(`cannot drop ${count} slots and keep ${threshold}`);
   };
 
 /** Runs phases 1–3 with `count` devices; the slots `pickDropped` returns never post their input. */
