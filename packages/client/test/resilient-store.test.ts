@@ -25,7 +25,10 @@ const profile: ProfileRecord = {
   updatedAt: 0,
 };
 
-function setup(primary: ClientStore = new DurableMemoryStore()) {
+function setup(
+  primary: ClientStore = new DurableMemoryStore(),
+  onCacheSkipped?: (error: StorageError) => void,
+) {
   const log: string[] = [];
   const reopened: DurableMemoryStore[] = [];
   const store = new ResilientStore(
@@ -45,6 +48,7 @@ function setup(primary: ClientStore = new DurableMemoryStore()) {
         return fresh;
       },
     },
+    onCacheSkipped,
   );
   return { store, log, reopened };
 }
@@ -113,15 +117,7 @@ describe('ResilientStore cache', () => {
   it('skips a file the database refuses, says why, and stays durable', async () => {
     const primary = new RefusingStore();
     const skipped: StorageError[] = [];
-    const log: string[] = [];
-    const store = new ResilientStore(
-      primary,
-      DEFAULT_EVENT_LOG_LIMITS,
-      () => 0,
-      (e) => log.push(`fallback ${e.code}`),
-      undefined,
-      (e) => skipped.push(e),
-    );
+    const { store, log } = setup(primary, (e) => skipped.push(e));
     await store.putBlob('catalog', '7', new ArrayBuffer(8));
     expect(skipped).toHaveLength(1);
     expect(skipped[0]).toBeInstanceOf(StorageError);
