@@ -21,7 +21,6 @@ import {
   CONTENT_PQ_CENTROIDS,
   checkQuantizedContent,
   type CatalogContent,
-  type QuantizedContent,
 } from './catalog-content.js';
 import { crc32c } from './checksum.js';
 import { ProtocolError } from './errors.js';
@@ -339,13 +338,12 @@ function readContent(header: CatalogBundleHeader, body: Uint8Array): CatalogCont
     CONTENT_PQ_CENTROIDS * contentDim,
   );
   assertFinite(codebook, 'catalog content codebook');
-  const quantized: QuantizedContent = {
+  return {
     encoding: 'pq8',
     subspaces: contentSubspaces,
     codebook,
     codes: readLE(Uint8Array, body, at, count * contentSubspaces),
   };
-  return quantized;
 }
 
 function encodePopularity(

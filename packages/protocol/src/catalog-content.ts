@@ -2,8 +2,8 @@
  * The content vectors a catalog carries for on-device learning, in one of two forms: exact
  * float32 rows (`f16` on the wire), or product-quantised rows (`pq8`: per ad, one byte per
  * sub-space naming one of 256 centroids). `pq8` is what lets a bundle of a million ads fit the
- * readers' decode limit: at 384 dimensions and 48 sub-spaces an ad's content takes 48 bytes instead
- * of 768, and the catalog keeps it coded in memory, reconstructing only the rows a learning step
+ * readers' decode limit: at 384 dimensions and 192 sub-spaces (the server's finest) an ad's content
+ * takes 192 bytes instead of 768, and the catalog keeps it coded in memory, reconstructing only the rows a learning step
  * asks for. Learning then sees the reconstructions — on every device and on the server alike, since
  * the server re-projects from the bundle it published.
  */
@@ -89,14 +89,17 @@ export function contentRows(
   indices: ArrayLike<number>,
 ): Float32Array {
   const out = new Float32Array(indices.length * contentDim);
+  if (content.encoding === 'f32') {
+    for (let k = 0; k < indices.length; k++) {
+      const row = indices[k] as number;
+      out.set(content.values.subarray(row * contentDim, (row + 1) * contentDim), k * contentDim);
+    }
+    return out;
+  }
+  const { subspaces, codebook, codes } = content;
+  const d = contentDim / subspaces;
   for (let k = 0; k < indices.length; k++) {
     const row = indices[k] as number;
-    if (content.encoding === 'f32') {
-      out.set(content.values.subarray(row * contentDim, (row + 1) * contentDim), k * contentDim);
-      continue;
-    }
-    const { subspaces, codebook, codes } = content;
-    const d = contentDim / subspaces;
     for (let m = 0; m < subspaces; m++) {
       const at = (m * CONTENT_PQ_CENTROIDS + (codes[row * subspaces + m] as number)) * d;
       out.set(codebook.subarray(at, at + d), k * contentDim + m * d);

@@ -12,11 +12,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { CONTENT_ENCODINGS, type ContentEncoding } from '@privads/protocol';
-
 import type { ContentBuildOptions } from './catalog/content-codes.js';
 import { importCatalog } from './catalog/import.js';
-import { loadConfigFile, resolveConfig, type ServerConfig } from './config.js';
+import {
+  CONTENT_ENCODING_SETTINGS,
+  loadConfigFile,
+  resolveConfig,
+  type ServerConfig,
+} from './config.js';
 import { createJsonLogger } from './log.js';
 import { createProgressBar, type ProgressSink } from './progress.js';
 import { pullReleases } from './pull.js';
@@ -55,7 +58,8 @@ options:
   --content-encoding E  auto, f16 or pq8: content vectors as f16 rows or as one-byte codes per
                       sub-space; auto codes them only when f16 rows would not fit the readers'
                       512 MiB limit (about 500,000 ads) [catalog.contentEncoding: auto]
-  --content-subspaces N  bytes per ad of pq8 content, or auto [catalog.contentSubspaces: auto (48)]
+  --content-subspaces N  bytes per ad of pq8 content, or auto: the most that fit, at most one per
+                      2 dimensions (192 at 384) [catalog.contentSubspaces: auto]
   -h, --help          this text`,
   pull: `usage: privads-server pull --url URL --token TOKEN --out DIR [--since N]
 
@@ -115,11 +119,11 @@ function stagesOf(text: string): number[] {
   return stages;
 }
 
-/** `--pq-partitions auto` or `--pq-partitions 256`. */
-function partitionsOf(text: string): number | 'auto' {
+/** `auto` or an integer, e.g. `--pq-partitions 256`, `--content-subspaces 96`. */
+function autoOrInteger(flag: string, text: string): number | 'auto' {
   if (text === 'auto') return 'auto';
   if (!/^\d+$/.test(text)) {
-    throw new RangeError(`--pq-partitions must be auto or an integer >= 0, got ${text}`);
+    throw new RangeError(`${flag} must be auto or an integer >= 0, got ${text}`);
   }
   return Number(text);
 }
@@ -128,15 +132,17 @@ function contentOptionsOf(
   encoding: string | undefined,
   subspaces: string | undefined,
 ): ContentBuildOptions {
-  if (encoding !== undefined && !['auto', ...CONTENT_ENCODINGS].includes(encoding))
+  const settings: readonly string[] = CONTENT_ENCODING_SETTINGS;
+  if (encoding !== undefined && !settings.includes(encoding)) {
     throw new RangeError(`--content-encoding must be auto, f16 or pq8, got ${encoding}`);
-  if (subspaces !== undefined && subspaces !== 'auto' && !/^\d+$/.test(subspaces))
-    throw new RangeError(`--content-subspaces must be auto or an integer, got ${subspaces}`);
+  }
   return {
-    ...(encoding === undefined ? {} : { contentEncoding: encoding as 'auto' | ContentEncoding }),
+    ...(encoding === undefined
+      ? {}
+      : { contentEncoding: encoding as ContentBuildOptions['contentEncoding'] }),
     ...(subspaces === undefined
       ? {}
-      : { contentSubspaces: subspaces === 'auto' ? 'auto' : Number(subspaces) }),
+      : { contentSubspaces: autoOrInteger('--content-subspaces', subspaces) }),
   };
 }
 
@@ -223,7 +229,9 @@ export async function runServerCli(
         throw new TypeError('--pq-index and --no-pq-index exclude each other');
       const stages = values['pq-stages'] === undefined ? undefined : stagesOf(values['pq-stages']);
       const partitions =
-        values['pq-partitions'] === undefined ? undefined : partitionsOf(values['pq-partitions']);
+        values['pq-partitions'] === undefined
+          ? undefined
+          : autoOrInteger('--pq-partitions', values['pq-partitions']);
       const content = contentOptionsOf(values['content-encoding'], values['content-subspaces']);
       const bar = createProgressBar(
         io.progress ?? { tty: false, write: (text) => io.err(text.trimEnd()) },

@@ -5,12 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import type {
-  ContentEncoding,
-  ParticipationRules,
-  ProjectedEncoding,
-  UpdateEncoding,
-} from '@privads/protocol';
+import type { ParticipationRules, ProjectedEncoding, UpdateEncoding } from '@privads/protocol';
 import { CONTENT_ENCODINGS, PROJECTED_ENCODINGS, UPDATE_ENCODINGS } from '@privads/protocol';
 import { checkPqPartitions, checkPqStages, DEFAULT_PQ_STAGES } from '@privads/model';
 
@@ -136,7 +131,7 @@ export interface ServerConfig {
      * or `auto`: `f16` while the bundle fits the readers' decode limit, else `pq8`. A round's
      * re-projection keeps the encoding (and the very codes) of the catalog it replaces.
      */
-    contentEncoding: 'auto' | ContentEncoding;
+    contentEncoding: (typeof CONTENT_ENCODING_SETTINGS)[number];
     /**
      * Sub-spaces of `pq8` content (bytes per ad): `auto`, the most (2 dimensions each, 192 at 384)
      * whose bundle fits the readers' decode limit, or an integer dividing contentDim.
@@ -358,6 +353,9 @@ export function resolveConfig(
   return config;
 }
 
+/** Values of `catalog.contentEncoding`. */
+export const CONTENT_ENCODING_SETTINGS = ['auto', ...CONTENT_ENCODINGS] as const;
+
 /**
  * Checks content settings (the configuration's, or an import's overrides).
  * @param settings - `contentEncoding` and `contentSubspaces`
@@ -368,10 +366,9 @@ export function checkContentSettings(
   settings: Pick<ServerConfig['catalog'], 'contentEncoding' | 'contentSubspaces'>,
   contentDim: number,
 ): void {
-  const encodings = ['auto', ...CONTENT_ENCODINGS];
-  if (!encodings.includes(settings.contentEncoding)) {
+  if (!CONTENT_ENCODING_SETTINGS.includes(settings.contentEncoding)) {
     throw new RangeError(
-      `catalog.contentEncoding must be one of ${encodings.join(', ')}, got ${JSON.stringify(settings.contentEncoding)}`,
+      `catalog.contentEncoding must be one of ${CONTENT_ENCODING_SETTINGS.join(', ')}, got ${JSON.stringify(settings.contentEncoding)}`,
     );
   }
   const m = settings.contentSubspaces;

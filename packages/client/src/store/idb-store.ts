@@ -278,16 +278,19 @@ export class IdbStore implements ClientStore {
       const tx = this.#db.transaction(['blobs', 'blobParts']);
       const head = await tx.objectStore('blobs').get([kind, version]);
       if (head === undefined || 'bytes' in head) return head?.bytes;
-      const parts = await tx.objectStore('blobParts').getAll(partsOf(kind, version));
+      // Part by part through a cursor: at most one part is held beside the whole.
       const whole = new Uint8Array(head.byteLength);
       let at = 0;
-      for (const [i, part] of parts.entries()) {
+      let count = 0;
+      let cursor = await tx.objectStore('blobParts').openCursor(partsOf(kind, version));
+      for (; cursor; cursor = await cursor.continue(), count++) {
+        const { part, bytes } = cursor.value;
         // A part missing or of another write: the blob is treated as not cached.
-        if (part.part !== i || at + part.bytes.byteLength > whole.length) return undefined;
-        whole.set(new Uint8Array(part.bytes), at);
-        at += part.bytes.byteLength;
+        if (part !== count || at + bytes.byteLength > whole.length) return undefined;
+        whole.set(new Uint8Array(bytes), at);
+        at += bytes.byteLength;
       }
-      return parts.length === head.parts && at === whole.length ? whole.buffer : undefined;
+      return count === head.parts && at === whole.length ? whole.buffer : undefined;
     });
   }
 

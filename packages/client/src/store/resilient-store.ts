@@ -178,8 +178,8 @@ export class ResilientStore implements ClientStore {
   }
   /**
    * Caches a downloaded file. The cache only spares downloads, so a file the database refuses (a
-   * million-ad catalog over its quota or its largest value) is skipped and told to
-   * `onCacheSkipped`, and the store stays durable for what must persist: the profile, the ledger.
+   * million-ad catalog over the origin's quota) is skipped and told to `onCacheSkipped`, and the
+   * store stays durable for what must persist: the profile, the ledger.
    */
   async putBlob(kind: BlobKind, version: string, bytes: ArrayBuffer): Promise<void> {
     try {

@@ -457,7 +457,7 @@ export class Runtime {
           what: 'storage',
           reason: `${error.code}: ${error.message}; continuing in memory (nothing persists, nothing is uploaded)`,
         }),
-      // A file too large to cache is downloaded again on the next page load; nothing else changes.
+      // A file the database refuses is downloaded again on the next page load; nothing else changes.
       onCacheSkipped: (error) =>
         this.emit('error', { code: error.code, message: error.message, operation: 'cache' }),
     });

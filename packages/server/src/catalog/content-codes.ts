@@ -45,20 +45,18 @@ export function chooseContentShape(
       throw error;
     }
   };
-  const exact: ContentShape = { contentEncoding: 'f16' };
-  if (settings.contentEncoding === 'f16' || (settings.contentEncoding === 'auto' && fits(exact))) {
-    checkCatalogBundleSize({ ...shape, ...exact });
-    return exact;
-  }
-  const choices =
+  const coded = (
     settings.contentSubspaces === 'auto'
       ? contentSubspaceChoices(shape.contentDim)
-      : [settings.contentSubspaces];
-  const coded = choices.map((contentSubspaces): ContentShape => ({
-    contentEncoding: 'pq8',
-    contentSubspaces,
-  }));
-  const chosen = coded.find(fits) ?? (coded.at(-1) as ContentShape);
+      : [settings.contentSubspaces]
+  ).map((contentSubspaces): ContentShape => ({ contentEncoding: 'pq8', contentSubspaces }));
+  // In order of preference: exact rows, then the finest coding first.
+  const candidates: ContentShape[] = [
+    ...(settings.contentEncoding === 'pq8' ? [] : [{ contentEncoding: 'f16' } as const]),
+    ...(settings.contentEncoding === 'f16' ? [] : coded),
+  ];
+  const chosen = candidates.find(fits) ?? (candidates.at(-1) as ContentShape);
+  // Throws the refusal of the last resort when nothing fits.
   checkCatalogBundleSize({ ...shape, ...chosen });
   return chosen;
 }
